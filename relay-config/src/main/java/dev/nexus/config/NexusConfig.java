@@ -1,0 +1,214 @@
+package dev.nexus.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.toml.TomlMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The whole relay configuration: immutable, built and validated once at start. Every key has a
+ * default, so an empty file (or none) is a working configuration. See nexus.toml for the
+ * documented example and README.md for the reference table.
+ */
+public record NexusConfig(Server server, Storage storage, Auth auth, Limits limits, Retention retention, RateLimits rateLimits) {
+
+    /** {@code [server]}: where to listen and what NIP-11 says about this relay. */
+    public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
+                         int ioThreads, int verifierThreads, int queryThreads, int pingIntervalSeconds, int idleTimeoutSeconds) {
+        /** The configured public URL, or the ws:// URL of the bind address when none was given. */
+        public String publicUrl() {
+            return url.isEmpty() ? "ws://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port : url;
+        }
+    }
+
+    /** {@code [storage]}: the SQLite file and how it is written. */
+    public record Storage(String path, String synchronous, int readerPoolSize, int writeBatchMax) {}
+
+    /** When NIP-42 authentication is demanded. */
+    public enum AuthMode { ALWAYS, WRITES, NEVER }
+
+    /** {@code [auth]}: NIP-42 and access lists. */
+    public record Auth(AuthMode required, Set<String> allowedPubkeys, Set<String> deniedPubkeys) {
+        public boolean requiredForReads() { return required == AuthMode.ALWAYS; }
+        public boolean requiredForWrites() { return required != AuthMode.NEVER; }
+    }
+
+    /** {@code [limits]}: per-message and per-connection bounds, advertised in NIP-11. */
+    public record Limits(int maxMessageBytes, int maxSubscriptions, int maxFilters, int maxLimit, int maxSubidLength,
+                         int maxEventTags, int maxContentLength, int maxFilterValues, long createdAtLowerLimit,
+                         long createdAtUpperLimit, int maxOutboundBytes) {}
+
+    /** {@code [retention]}: how long marketplace kinds live (seconds after created_at) and the sweep. */
+    public record Retention(long jobRequestSeconds, long jobResultSeconds, long jobFeedbackSeconds,
+                            int sweepIntervalSeconds, int sweepBatch) {}
+
+    /** {@code [rate_limits]}: token buckets per IP and per authenticated pubkey. */
+    public record RateLimits(double eventsPerSecond, int eventsBurst, double jobsPerSecond, int jobsBurst,
+                             double reqsPerSecond, int reqsBurst, int maxConnectionsPerIp, List<String> exemptIps) {}
+
+    public static NexusConfig defaults() {
+        try {
+            return parse("");
+        } catch (ConfigException e) {
+            throw new IllegalStateException("built-in defaults are invalid", e);
+        }
+    }
+
+    public static NexusConfig load(Path file) throws ConfigException {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        return parse(text);
+    }
+
+    public static NexusConfig parse(String toml) throws ConfigException {
+        ObjectNode root;
+        try {
+            JsonNode tree = new TomlMapper().readTree(toml);
+            root = tree == null || tree.isMissingNode() || tree.isNull() ? new TomlMapper().createObjectNode() : (ObjectNode) tree;
+        } catch (IOException e) {
+            throw new ConfigException("config is not valid TOML: " + e.getMessage().lines().findFirst().orElse(""), e);
+        }
+        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits");
+        for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
+            String name = it.next();
+            if (!sections.contains(name)) throw new ConfigException("unknown section or key [" + name + "]");
+            if (!root.get(name).isObject()) throw new ConfigException("[" + name + "] must be a table");
+        }
+        NexusConfig config = new NexusConfig(server(section(root, "server")), storage(section(root, "storage")),
+                auth(section(root, "auth")), limits(section(root, "limits")), retention(section(root, "retention")),
+                rateLimits(section(root, "rate_limits")));
+        return config;
+    }
+
+    private static Section section(ObjectNode root, String name) {
+        return new Section(name, (ObjectNode) root.get(name));
+    }
+
+    private static Server server(Section s) throws ConfigException {
+        String bind = s.string("bind", "127.0.0.1:7777");
+        int colon = bind.lastIndexOf(':');
+        if (colon <= 0) throw new ConfigException(s.key("bind") + " must be host:port, got \"" + bind + "\"");
+        String host = bind.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        int port;
+        try {
+            port = Integer.parseInt(bind.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(s.key("bind") + " must end in a numeric port, got \"" + bind + "\"");
+        }
+        if (port < 0 || port > 65535) throw new ConfigException(s.key("bind") + " port must be between 0 and 65535");
+        String url = s.string("url", "");
+        if (!url.isEmpty() && !(url.startsWith("ws://") || url.startsWith("wss://"))) {
+            throw new ConfigException(s.key("url") + " must be a ws:// or wss:// URL");
+        }
+        String pubkey = s.string("pubkey", "");
+        if (!pubkey.isEmpty() && !isHex64(pubkey)) throw new ConfigException(s.key("pubkey") + " must be 64 lowercase hex characters");
+        int ping = s.integer("ping_interval_seconds", 30, 1, 3600);
+        Server server = new Server(host, port,
+                s.string("name", "Nexus"),
+                url,
+                s.string("description", "Nexus: a Nostr relay for the agent compute marketplace (NIP-90 jobs, NIP-89 handlers)"),
+                s.string("contact", ""),
+                pubkey,
+                s.integer("io_threads", 0, 0, 256),
+                s.integer("verifier_threads", 0, 0, 256),
+                s.integer("query_threads", 0, 0, 256),
+                ping,
+                s.integer("idle_timeout_seconds", 3 * ping, 2, 36000));
+        if (server.idleTimeoutSeconds() <= ping) {
+            throw new ConfigException(s.key("idle_timeout_seconds") + " must be longer than ping_interval_seconds");
+        }
+        s.rejectUnknownKeys();
+        return server;
+    }
+
+    private static Storage storage(Section s) throws ConfigException {
+        String sync = s.string("synchronous", "normal").toLowerCase(Locale.ROOT);
+        if (!sync.equals("normal") && !sync.equals("full")) throw new ConfigException(s.key("synchronous") + " must be \"normal\" or \"full\"");
+        String path = s.string("path", "./data/nexus.db");
+        if (path.isBlank()) throw new ConfigException(s.key("path") + " must not be empty");
+        Storage storage = new Storage(path, sync, s.integer("reader_pool_size", 4, 1, 64), s.integer("write_batch_max", 1024, 1, 100000));
+        s.rejectUnknownKeys();
+        return storage;
+    }
+
+    private static Auth auth(Section s) throws ConfigException {
+        JsonNode required = s.raw("required");
+        AuthMode mode;
+        if (required == null || (required.isBoolean() && required.asBoolean())) mode = AuthMode.ALWAYS;
+        else if (required.isBoolean()) mode = AuthMode.NEVER;
+        else if (required.isTextual() && required.asText().equals("writes")) mode = AuthMode.WRITES;
+        else throw new ConfigException(s.key("required") + " must be true, false or \"writes\"");
+        Set<String> allowed = hexSet(s, "allowed_pubkeys");
+        Set<String> denied = hexSet(s, "denied_pubkeys");
+        s.rejectUnknownKeys();
+        return new Auth(mode, allowed, denied);
+    }
+
+    private static Set<String> hexSet(Section s, String key) throws ConfigException {
+        List<String> values = s.strings(key, List.of());
+        for (String v : values) if (!isHex64(v)) throw new ConfigException(s.key(key) + " entries must be 64 lowercase hex characters, got \"" + v + "\"");
+        return Set.copyOf(values);
+    }
+
+    private static Limits limits(Section s) throws ConfigException {
+        Limits limits = new Limits(
+                s.integer("max_message_bytes", 524288, 1024, 64 * 1024 * 1024),
+                s.integer("max_subscriptions", 20, 1, 10000),
+                s.integer("max_filters", 10, 1, 1000),
+                s.integer("max_limit", 500, 1, 100000),
+                s.integer("max_subid_length", 64, 1, 1024),
+                s.integer("max_event_tags", 2000, 1, 100000),
+                s.integer("max_content_length", 102400, 1, 64 * 1024 * 1024),
+                s.integer("max_filter_values", 1000, 1, 100000),
+                s.integer("created_at_lower_limit", 0L, 0L, Long.MAX_VALUE),
+                s.integer("created_at_upper_limit", 900L, 0L, Long.MAX_VALUE),
+                s.integer("max_outbound_bytes", 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024));
+        s.rejectUnknownKeys();
+        return limits;
+    }
+
+    private static Retention retention(Section s) throws ConfigException {
+        Retention retention = new Retention(
+                s.integer("job_request_seconds", 86400L, 0L, Long.MAX_VALUE),
+                s.integer("job_result_seconds", 7 * 86400L, 0L, Long.MAX_VALUE),
+                s.integer("job_feedback_seconds", 86400L, 0L, Long.MAX_VALUE),
+                s.integer("sweep_interval_seconds", 60, 1, 86400),
+                s.integer("sweep_batch", 500, 1, 100000));
+        s.rejectUnknownKeys();
+        return retention;
+    }
+
+    private static RateLimits rateLimits(Section s) throws ConfigException {
+        RateLimits r = new RateLimits(
+                s.number("events_per_second", 50, 0, 1e9),
+                s.integer("events_burst", 200, 1, Integer.MAX_VALUE),
+                s.number("jobs_per_second", 20, 0, 1e9),
+                s.integer("jobs_burst", 100, 1, Integer.MAX_VALUE),
+                s.number("reqs_per_second", 50, 0, 1e9),
+                s.integer("reqs_burst", 200, 1, Integer.MAX_VALUE),
+                s.integer("max_connections_per_ip", 256, 0, Integer.MAX_VALUE),
+                s.strings("exempt_ips", List.of("127.0.0.1", "::1")));
+        s.rejectUnknownKeys();
+        return r;
+    }
+
+    private static boolean isHex64(String s) {
+        if (s.length() != 64) return false;
+        for (int i = 0; i < 64; i++) {
+            char c = s.charAt(i);
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+        }
+        return true;
+    }
+}

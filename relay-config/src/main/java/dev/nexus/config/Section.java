@@ -1,0 +1,91 @@
+package dev.nexus.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+
+/** Typed, key-tracking access to one TOML table, so that unknown keys can be reported by name. */
+final class Section {
+    private final String name;
+    private final ObjectNode node;
+    private final Set<String> read = new HashSet<>();
+
+    Section(String name, ObjectNode node) {
+        this.name = name;
+        this.node = node;
+    }
+
+    String key(String key) {
+        return "[" + name + "]." + key;
+    }
+
+    private JsonNode take(String key) {
+        read.add(key);
+        return node == null ? null : node.get(key);
+    }
+
+    String string(String key, String def) throws ConfigException {
+        JsonNode v = take(key);
+        if (v == null) return def;
+        if (!v.isTextual()) throw new ConfigException(key(key) + " must be a string");
+        return v.asText();
+    }
+
+    boolean bool(String key, boolean def) throws ConfigException {
+        JsonNode v = take(key);
+        if (v == null) return def;
+        if (!v.isBoolean()) throw new ConfigException(key(key) + " must be true or false");
+        return v.asBoolean();
+    }
+
+    long integer(String key, long def, long min, long max) throws ConfigException {
+        JsonNode v = take(key);
+        if (v == null) return def;
+        if (!v.isIntegralNumber()) throw new ConfigException(key(key) + " must be an integer");
+        long value = v.asLong();
+        if (value < min || value > max) throw new ConfigException(key(key) + " must be between " + min + " and " + max + ", got " + value);
+        return value;
+    }
+
+    int integer(String key, int def, int min, int max) throws ConfigException {
+        return (int) integer(key, (long) def, min, max);
+    }
+
+    double number(String key, double def, double min, double max) throws ConfigException {
+        JsonNode v = take(key);
+        if (v == null) return def;
+        if (!v.isNumber()) throw new ConfigException(key(key) + " must be a number");
+        double value = v.asDouble();
+        if (value < min || value > max) throw new ConfigException(key(key) + " must be between " + min + " and " + max + ", got " + value);
+        return value;
+    }
+
+    List<String> strings(String key, List<String> def) throws ConfigException {
+        JsonNode v = take(key);
+        if (v == null) return def;
+        if (!v.isArray()) throw new ConfigException(key(key) + " must be an array of strings");
+        List<String> out = new ArrayList<>();
+        for (JsonNode item : v) {
+            if (!item.isTextual()) throw new ConfigException(key(key) + " must be an array of strings");
+            out.add(item.asText());
+        }
+        return List.copyOf(out);
+    }
+
+    /** The raw value, for keys that accept more than one type. */
+    JsonNode raw(String key) {
+        return take(key);
+    }
+
+    void rejectUnknownKeys() throws ConfigException {
+        if (node == null) return;
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!read.contains(k)) throw new ConfigException("unknown key " + key(k));
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package dev.nexus.core;
+
+import java.util.List;
+
+/** What a client may send over the WebSocket (NIP-01 EVENT/REQ/CLOSE, NIP-42 AUTH). */
+public sealed interface ClientMessage {
+    /** {@code ["EVENT", event]}: the event is parsed and id-checked but its signature is not yet verified. */
+    record Publish(Event event) implements ClientMessage {}
+
+    /** {@code ["REQ", subscriptionId, filter...]} */
+    record Subscribe(String subscriptionId, List<Filter> filters) implements ClientMessage {}
+
+    /** {@code ["CLOSE", subscriptionId]} */
+    record Unsubscribe(String subscriptionId) implements ClientMessage {}
+
+    /** {@code ["AUTH", event]} with a kind 22242 event, id-checked, signature not yet verified. */
+    record Authenticate(Event event) implements ClientMessage {}
+}

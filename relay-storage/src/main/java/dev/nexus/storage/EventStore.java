@@ -1,0 +1,32 @@
+package dev.nexus.storage;
+
+import dev.nexus.core.Event;
+import dev.nexus.core.Filter;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The seam between the relay and its storage backend. Writes are asynchronous and complete only
+ * once durable; reads are blocking and are called from the relay's query workers, never from
+ * an I/O thread.
+ */
+public interface EventStore extends AutoCloseable {
+
+    /**
+     * Stores a non-ephemeral event (including NIP-09 deletions), applying replaceable/addressable
+     * rules. The future completes after the transaction holding the event has committed.
+     */
+    CompletableFuture<WriteResult> write(Event event);
+
+    /** Stored events matching {@code filter}, newest first (created_at desc, id asc), at most {@code limit}, as wire JSON. */
+    List<String> query(Filter filter, int limit, long nowSeconds);
+
+    /** Whether an event with this id is stored (expired or not). */
+    boolean contains(String id);
+
+    /** Physically removes up to {@code batch} expired events; returns how many were removed. */
+    int deleteExpired(long nowSeconds, int batch);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,297 @@
+package dev.nexus.storage;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.nexus.core.Event;
+import dev.nexus.core.Filter;
+import dev.nexus.core.Kinds;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteDataSource;
+
+/**
+ * SQLite in WAL mode. All writes go through one writer thread ("nexus-writer") that drains its
+ * queues into one transaction per batch (group commit: one fsync amortised over the batch) and
+ * completes each write's future only after that commit. Job traffic (NIP-90) has a lane of its
+ * own that the writer drains first. Reads use a small HikariCP pool of read-only connections,
+ * which WAL lets run beside the writer without waiting for it.
+ */
+public final class SqliteEventStore implements EventStore {
+    private static final Logger log = LoggerFactory.getLogger(SqliteEventStore.class);
+
+    private sealed interface WriteTask permits StoreEvent, Sweep {}
+    private record StoreEvent(Event event, CompletableFuture<WriteResult> done) implements WriteTask {}
+    private record Sweep(long now, int batch, CompletableFuture<Integer> done) implements WriteTask {}
+
+    private final RetentionPolicy retention;
+    private final int batchMax;
+    private final Connection writeConnection;
+    private final HikariDataSource readers;
+    private final LinkedBlockingQueue<WriteTask> jobLane = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<WriteTask> normalLane = new LinkedBlockingQueue<>();
+    private final Semaphore queued = new Semaphore(0);
+    private final Thread writer;
+    private volatile boolean running = true;
+    private final WriterStatements st;
+
+    public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention) {
+        this.retention = retention;
+        this.batchMax = batchMax;
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            String url = "jdbc:sqlite:" + file.toAbsolutePath();
+            Properties props = new Properties();
+            props.setProperty("journal_mode", "WAL");
+            props.setProperty("synchronous", synchronous.toUpperCase());
+            props.setProperty("busy_timeout", "10000");
+            props.setProperty("temp_store", "MEMORY");
+            writeConnection = DriverManager.getConnection(url, props);
+            try (Statement s = writeConnection.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA synchronous=" + synchronous.toUpperCase());
+                s.execute("PRAGMA cache_size=-32000");
+                s.execute("PRAGMA wal_autocheckpoint=4000");
+            }
+            writeConnection.setAutoCommit(false);
+            SqliteSchema.migrate(writeConnection);
+            st = new WriterStatements(writeConnection);
+
+            SQLiteConfig readConfig = new SQLiteConfig();
+            readConfig.setReadOnly(true);
+            readConfig.setBusyTimeout(10000);
+            readConfig.setCacheSize(-16000);
+            SQLiteDataSource ds = new SQLiteDataSource(readConfig);
+            ds.setUrl(url);
+            HikariConfig hc = new HikariConfig();
+            hc.setDataSource(ds);
+            hc.setPoolName("nexus-readers");
+            hc.setMaximumPoolSize(readerPoolSize);
+            hc.setMinimumIdle(readerPoolSize);
+            hc.setConnectionTimeout(30000);
+            hc.setReadOnly(true);
+            readers = new HikariDataSource(hc);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot open SQLite store at " + file + ": " + e.getMessage(), e);
+        }
+        writer = new Thread(this::writeLoop, "nexus-writer");
+        writer.setDaemon(false);
+        writer.start();
+        log.info("SQLite store open at {} (WAL, synchronous={}, {} readers)", file.toAbsolutePath(), synchronous, readerPoolSize);
+    }
+
+    @Override
+    public CompletableFuture<WriteResult> write(Event event) {
+        CompletableFuture<WriteResult> done = new CompletableFuture<>();
+        if (!running) {
+            done.complete(WriteResult.error("relay is shutting down"));
+            return done;
+        }
+        (Kinds.isJobTraffic(event.kind()) ? jobLane : normalLane).add(new StoreEvent(event, done));
+        queued.release();
+        return done;
+    }
+
+    @Override
+    public int deleteExpired(long nowSeconds, int batch) {
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        normalLane.add(new Sweep(nowSeconds, batch, done));
+        queued.release();
+        return done.join();
+    }
+
+    @Override
+    public List<String> query(Filter filter, int limit, long nowSeconds) {
+        if (filter.matchesNothing() || limit <= 0) return List.of();
+        FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);
+        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(q.sql())) {
+            bind(ps, q.params());
+            List<String> out = new ArrayList<>(Math.min(limit, 64));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(rs.getString(1));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("query failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** EXPLAIN QUERY PLAN for the statement {@link #query} would run; for tests and operators. */
+    public List<String> explain(Filter filter, int limit, long nowSeconds) {
+        FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);
+        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement("EXPLAIN QUERY PLAN " + q.sql())) {
+            bind(ps, q.params());
+            List<String> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(rs.getString("detail"));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("explain failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public boolean contains(String id) {
+        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT 1 FROM event WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("lookup failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
+        for (int i = 0; i < params.size(); i++) {
+            Object p = params.get(i);
+            if (p instanceof String s) ps.setString(i + 1, s);
+            else if (p instanceof Integer n) ps.setInt(i + 1, n);
+            else ps.setLong(i + 1, (Long) p);
+        }
+    }
+
+    // ---------------------------------------------------------------- the writer thread
+
+    private void writeLoop() {
+        List<WriteTask> batch = new ArrayList<>(batchMax);
+        while (running || queued.availablePermits() > 0) {
+            try {
+                if (!queued.tryAcquire(200, TimeUnit.MILLISECONDS)) continue;
+            } catch (InterruptedException e) {
+                continue;
+            }
+            batch.add(nextTask());
+            while (batch.size() < batchMax && queued.tryAcquire()) batch.add(nextTask());
+            runBatch(batch);
+            batch.clear();
+        }
+    }
+
+    private WriteTask nextTask() {
+        WriteTask t = jobLane.poll();
+        return t != null ? t : normalLane.poll();
+    }
+
+    private void runBatch(List<WriteTask> batch) {
+        List<WriteResult> results = new ArrayList<>(batch.size());
+        List<Integer> sweepCounts = new ArrayList<>();
+        try {
+            for (WriteTask task : batch) {
+                if (task instanceof StoreEvent se) {
+                    results.add(storeOne(se.event()));
+                } else if (task instanceof Sweep sw) {
+                    results.add(null);
+                    sweepCounts.add(sweep(sw.now(), sw.batch()));
+                }
+            }
+            writeConnection.commit();
+        } catch (SQLException e) {
+            log.error("write batch of {} failed, rolling back: {}", batch.size(), e.getMessage());
+            try {
+                writeConnection.rollback();
+            } catch (SQLException ignored) {
+                // the connection is already unusable; the next batch will report it
+            }
+            for (WriteTask task : batch) {
+                if (task instanceof StoreEvent se) se.done().complete(WriteResult.error("could not store the event"));
+                else if (task instanceof Sweep sw) sw.done().complete(0);
+            }
+            return;
+        }
+        int sweepIndex = 0;
+        for (int i = 0; i < batch.size(); i++) {
+            WriteTask task = batch.get(i);
+            if (task instanceof StoreEvent se) se.done().complete(results.get(i));
+            else if (task instanceof Sweep sw) sw.done().complete(sweepCounts.get(sweepIndex++));
+        }
+    }
+
+    private WriteResult storeOne(Event e) throws SQLException {
+        if (st.exists(e.id())) return WriteResult.duplicate("already have this event");
+        if (st.isTombstoned(e.id(), e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
+        int kind = e.kind();
+        String dTag = null;
+        if (Kinds.isReplaceable(kind) || Kinds.isAddressable(kind)) {
+            dTag = Kinds.isAddressable(kind) ? e.dTag() : "";
+            if (Kinds.isAddressable(kind)) {
+                Long until = st.addressDeletedUntil(kind, e.pubkey(), dTag);
+                if (until != null && e.createdAt() <= until) return WriteResult.blocked("this address was deleted by its author");
+            }
+            for (WriterStatements.Version old : st.versions(e.pubkey(), kind, dTag)) {
+                // NIP-01: the newest wins; on equal created_at the lowest id wins.
+                boolean newer = e.createdAt() > old.createdAt() || (e.createdAt() == old.createdAt() && e.id().compareTo(old.id()) < 0);
+                if (!newer) return WriteResult.duplicate("a newer version of this replaceable event is already stored");
+            }
+            st.deleteVersions(e.pubkey(), kind, dTag);
+        }
+        if (kind == Kinds.DELETION) applyDeletion(e);
+        long seq = st.insert(e, dTag, retention.expiresAt(e));
+        st.insertTags(seq, e);
+        return WriteResult.STORED;
+    }
+
+    /** NIP-09: removes only the deleter's own events, and remembers them so they cannot come back. */
+    private void applyDeletion(Event deletion) throws SQLException {
+        for (List<String> tag : deletion.tags()) {
+            if (tag.size() < 2) continue;
+            String name = tag.get(0), value = tag.get(1);
+            if (name.equals("e")) {
+                st.deleteOwnEvent(value, deletion.pubkey());
+                st.tombstone(value, deletion.pubkey());
+            } else if (name.equals("a")) {
+                String[] parts = value.split(":", 3);
+                if (parts.length < 3 || !parts[1].equals(deletion.pubkey())) continue;
+                int kind;
+                try {
+                    kind = Integer.parseInt(parts[0]);
+                } catch (NumberFormatException ex) {
+                    continue;
+                }
+                if (!Kinds.isAddressable(kind) && !Kinds.isReplaceable(kind)) continue;
+                String dTag = Kinds.isAddressable(kind) ? parts[2] : "";
+                st.deleteAddress(kind, deletion.pubkey(), dTag, deletion.createdAt());
+            }
+        }
+    }
+
+    private int sweep(long now, int batch) throws SQLException {
+        return st.deleteExpired(now, batch);
+    }
+
+    @Override
+    public void close() {
+        if (!running) return;
+        running = false;
+        try {
+            writer.join(30000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        readers.close();
+        try {
+            st.close();
+            writeConnection.close();
+        } catch (SQLException e) {
+            log.warn("closing the SQLite writer: {}", e.getMessage());
+        }
+        log.info("SQLite store closed");
+    }
+}
