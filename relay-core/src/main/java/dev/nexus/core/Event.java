@@ -15,6 +15,7 @@ public final class Event {
     private final String content;
     private final String sig;
     private final String json;
+    private byte[] jsonUtf8;
 
     public Event(String id, String pubkey, long createdAt, int kind, List<List<String>> tags, String content, String sig) {
         this.id = id;
@@ -35,6 +36,16 @@ public final class Event {
     public String content() { return content; }
     public String sig() { return sig; }
     public String json() { return json; }
+
+    /** The wire form in UTF-8, encoded once and shared by every subscriber the event is sent to. */
+    public byte[] jsonUtf8() {
+        byte[] b = jsonUtf8;
+        if (b == null) {
+            b = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            jsonUtf8 = b; // benign race: every thread computes the same bytes
+        }
+        return b;
+    }
 
     /** The value of the first tag named {@code name}, or null. */
     public String firstTagValue(String name) {

@@ -19,7 +19,7 @@ public interface EventStore extends AutoCloseable {
     CompletableFuture<WriteResult> write(Event event);
 
     /** Stored events matching {@code filter}, newest first (created_at desc, id asc), at most {@code limit}, as wire JSON. */
-    List<String> query(Filter filter, int limit, long nowSeconds);
+    List<StoredEvent> query(Filter filter, int limit, long nowSeconds);
 
     /** Whether an event with this id is stored (expired or not). */
     boolean contains(String id);

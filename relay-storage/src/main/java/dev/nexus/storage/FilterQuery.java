@@ -15,7 +15,7 @@ import java.util.Set;
 record FilterQuery(String sql, List<Object> params) {
 
     static FilterQuery of(Filter f, int limit, long now) {
-        StringBuilder sql = new StringBuilder("SELECT raw FROM event WHERE (expires_at IS NULL OR expires_at > ?)");
+        StringBuilder sql = new StringBuilder("SELECT id, created_at, raw FROM event WHERE (expires_at IS NULL OR expires_at > ?)");
         List<Object> params = new ArrayList<>();
         params.add(now);
         if (f.ids() != null) in(sql, params, "id", f.ids());

@@ -110,6 +110,7 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public int deleteExpired(long nowSeconds, int batch) {
+        if (!running) return 0;
         CompletableFuture<Integer> done = new CompletableFuture<>();
         normalLane.add(new Sweep(nowSeconds, batch, done));
         queued.release();
@@ -117,14 +118,14 @@ public final class SqliteEventStore implements EventStore {
     }
 
     @Override
-    public List<String> query(Filter filter, int limit, long nowSeconds) {
+    public List<StoredEvent> query(Filter filter, int limit, long nowSeconds) {
         if (filter.matchesNothing() || limit <= 0) return List.of();
         FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);
         try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(q.sql())) {
             bind(ps, q.params());
-            List<String> out = new ArrayList<>(Math.min(limit, 64));
+            List<StoredEvent> out = new ArrayList<>(Math.min(limit, 64));
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.add(rs.getString(1));
+                while (rs.next()) out.add(new StoredEvent(rs.getString(1), rs.getLong(2), rs.getString(3)));
             }
             return out;
         } catch (SQLException e) {

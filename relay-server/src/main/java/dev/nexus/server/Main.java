@@ -1,0 +1,89 @@
+package dev.nexus.server;
+
+import dev.nexus.config.ConfigException;
+import dev.nexus.config.NexusConfig;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The composition root: {@code java -jar nexus.jar [--config nexus.toml]}. */
+public final class Main {
+    private static final String USAGE = """
+            Usage: java -jar nexus.jar [--config FILE] [--help] [--version]
+
+            Nexus, a Nostr relay for the agent compute marketplace.
+
+              --config FILE   TOML configuration (see nexus.toml); without it the relay runs on
+                              built-in defaults: bind 127.0.0.1:7777, SQLite at ./data/nexus.db,
+                              NIP-42 authentication required.
+              --help          print this help and exit
+              --version       print the version and exit
+            """;
+
+    private Main() {}
+
+    public static void main(String[] args) throws Exception {
+        int code = run(args, System.out, System.err);
+        if (code >= 0) System.exit(code);
+    }
+
+    /** Returns an exit code, or -1 once the relay is running (it then runs until the JVM stops). */
+    static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        Path configFile = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--help", "-h" -> {
+                    out.print(USAGE);
+                    return 0;
+                }
+                case "--version", "-V" -> {
+                    out.println("nexus " + Version.current());
+                    return 0;
+                }
+                case "--config", "-c" -> {
+                    if (i + 1 >= args.length) {
+                        err.println("nexus: --config needs a file name");
+                        return 2;
+                    }
+                    configFile = Path.of(args[++i]);
+                }
+                default -> {
+                    err.println("nexus: unknown argument " + args[i] + "\n");
+                    err.print(USAGE);
+                    return 2;
+                }
+            }
+        }
+        NexusConfig config;
+        try {
+            config = configFile == null ? NexusConfig.defaults() : NexusConfig.load(configFile);
+        } catch (ConfigException e) {
+            err.println("nexus: config error: " + e.getMessage());
+            return 2;
+        }
+        Logger log = LoggerFactory.getLogger(Main.class);
+        if (configFile == null) {
+            log.info("no --config given: using built-in defaults (bind {}:{}, storage {}, auth required)",
+                    config.server().host(), config.server().port(), config.storage().path());
+        } else {
+            log.info("configuration loaded from {}", configFile.toAbsolutePath());
+        }
+        NexusServer server;
+        try {
+            server = new NexusServer(config).start();
+        } catch (Exception e) {
+            err.println("nexus: cannot start: " + e.getMessage());
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down");
+            server.close();
+            stopped.countDown();
+        }, "nexus-shutdown"));
+        stopped.await();
+        return -1;
+    }
+}

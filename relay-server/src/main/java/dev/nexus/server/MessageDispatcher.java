@@ -1,0 +1,273 @@
+package dev.nexus.server;
+
+import dev.nexus.config.NexusConfig;
+import dev.nexus.core.ClientMessage;
+import dev.nexus.core.ClientMessageParser;
+import dev.nexus.core.Event;
+import dev.nexus.core.Filter;
+import dev.nexus.core.InvalidEventException;
+import dev.nexus.core.InvalidFilterException;
+import dev.nexus.core.Kinds;
+import dev.nexus.core.MalformedMessageException;
+import dev.nexus.core.ProtocolLimits;
+import dev.nexus.core.RelayMessages;
+import dev.nexus.core.SignatureVerifier;
+import dev.nexus.storage.EventStore;
+import dev.nexus.storage.StoredEvent;
+import dev.nexus.storage.WriteResult;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The protocol: what Nexus does with each client message. Runs the cheap checks on the I/O
+ * thread, hands signature checks to the verifier pool and stored queries to the query workers,
+ * and never blocks an event loop. A new NIP's message handling or admission rule goes here.
+ */
+final class MessageDispatcher {
+    private static final Logger log = LoggerFactory.getLogger(MessageDispatcher.class);
+    /** EVENTs one connection may have between parse and OK before the relay stops reading from it. */
+    private static final int MAX_EVENTS_IN_FLIGHT = 1024;
+    private static final int RESUME_READING_AT = MAX_EVENTS_IN_FLIGHT / 2;
+
+    private final NexusConfig config;
+    private final ClientMessageParser parser;
+    private final EventStore store;
+    private final SignatureVerifier verifier;
+    private final Executor verifiers;
+    private final Executor queryWorkers;
+    private final SubscriptionIndex index;
+    private final RateLimiter limiter;
+    private final RecentIds recentIds = new RecentIds(100_000);
+    private final Nip42Auth auth;
+
+    MessageDispatcher(NexusConfig config, EventStore store, SignatureVerifier verifier, Executor verifiers,
+                      Executor queryWorkers, SubscriptionIndex index, RateLimiter limiter) {
+        this.config = config;
+        NexusConfig.Limits l = config.limits();
+        this.parser = new ClientMessageParser(new ProtocolLimits(l.maxEventTags(), l.maxContentLength(), l.maxFilters(),
+                l.maxSubidLength(), l.maxFilterValues()));
+        this.store = store;
+        this.verifier = verifier;
+        this.verifiers = verifiers;
+        this.queryWorkers = queryWorkers;
+        this.index = index;
+        this.limiter = limiter;
+        this.auth = new Nip42Auth(config, verifier);
+    }
+
+    void onOpen(Session s) {
+        s.send(RelayMessages.auth(s.challenge()));
+    }
+
+    void onClose(Session s) {
+        for (Subscription sub : s.subscriptions().values()) index.remove(sub);
+        s.subscriptions().clear();
+    }
+
+    /** Called on the session's event loop with one complete text message. */
+    void onText(Session s, byte[] utf8, int offset, int length) {
+        ClientMessage message;
+        try {
+            message = parser.parse(utf8, offset, length);
+        } catch (MalformedMessageException e) {
+            s.send(RelayMessages.notice(e.getMessage()));
+            return;
+        } catch (InvalidEventException e) {
+            s.send(RelayMessages.ok(e.eventId(), false, "invalid: " + e.getMessage()));
+            return;
+        } catch (InvalidFilterException e) {
+            s.send(RelayMessages.closed(e.subscriptionId(), e.getMessage()));
+            return;
+        }
+        if (message instanceof ClientMessage.Publish p) onEvent(s, p.event());
+        else if (message instanceof ClientMessage.Subscribe r) onReq(s, r);
+        else if (message instanceof ClientMessage.Unsubscribe c) onCloseSubscription(s, c.subscriptionId());
+        else if (message instanceof ClientMessage.Authenticate a) onAuth(s, a.event());
+    }
+
+    // ------------------------------------------------------------------ EVENT
+
+    private void onEvent(Session s, Event e) {
+        String refusal = admission(s, e);
+        if (refusal != null) {
+            s.send(RelayMessages.ok(e.id(), false, refusal));
+            return;
+        }
+        if (recentIds.contains(e.id())) {
+            s.send(RelayMessages.ok(e.id(), false, "duplicate: already have this event"));
+            return;
+        }
+        if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) s.channel().config().setAutoRead(false);
+        verifiers.execute(() -> verifyAndStore(s, e));
+    }
+
+    /** Every cheap reason to refuse an event, checked before the signature; null when admitted. */
+    private String admission(Session s, Event e) {
+        int kind = e.kind();
+        if (kind == Kinds.AUTH) return "invalid: kind 22242 events are only accepted in an AUTH message";
+        NexusConfig.Auth a = config.auth();
+        if (a.requiredForWrites() && !s.isAuthenticated()) return "auth-required: this relay requires NIP-42 authentication to publish";
+        if (a.deniedPubkeys().contains(e.pubkey())) return "blocked: this pubkey may not publish here";
+        if (!a.allowedPubkeys().isEmpty() && !a.requiredForWrites() && !a.allowedPubkeys().contains(e.pubkey())) {
+            return "restricted: this pubkey is not on the relay's allow list";
+        }
+        if (e.hasTag("-") && !s.authenticated().contains(e.pubkey())) {
+            // NIP-70 protected event: only its author, authenticated, may publish it.
+            return s.isAuthenticated() ? "restricted: this protected event may only be published by its author"
+                    : "auth-required: this protected event may only be published by its authenticated author";
+        }
+        RateLimiter.Kind budget = Kinds.isJobRequest(kind) ? RateLimiter.Kind.JOBS : RateLimiter.Kind.EVENTS;
+        if (!limiter.forIp(s.remoteIp()).tryTake(budget)) return "rate-limited: slow down, too many events from your address";
+        String agent = s.authenticated().contains(e.pubkey()) ? e.pubkey() : firstOrNull(s.authenticated());
+        if (agent != null && !limiter.forPubkey(agent).tryTake(budget)) return "rate-limited: slow down, too many events from your pubkey";
+        long now = now();
+        NexusConfig.Limits l = config.limits();
+        if (l.createdAtUpperLimit() > 0 && e.createdAt() > now + l.createdAtUpperLimit()) return "invalid: created_at is too far in the future";
+        if (l.createdAtLowerLimit() > 0 && e.createdAt() < now - l.createdAtLowerLimit()) return "invalid: created_at is too far in the past";
+        Long expiration = e.expiration();
+        if (expiration != null && expiration <= now) return "invalid: event has already expired (NIP-40)";
+        if (kind == Kinds.JOB_FEEDBACK && (e.firstTagValue("e") == null || e.firstTagValue("status") == null)) {
+            return "invalid: job feedback (kind 7000) needs an e tag and a status tag";
+        }
+        if (Kinds.isJobResult(kind) && e.firstTagValue("e") == null) return "invalid: job result (kind 6000-6999) needs an e tag";
+        return null;
+    }
+
+    private void verifyAndStore(Session s, Event e) {
+        if (!verifier.verify(e)) {
+            finish(s, e, new WriteResult(false, "invalid: bad signature"));
+            return;
+        }
+        if (Kinds.isEphemeral(e.kind())) {
+            finish(s, e, WriteResult.STORED);
+            publishLive(e);
+            return;
+        }
+        store.write(e).whenComplete((result, error) -> {
+            if (error != null) {
+                log.error("storing event {} failed: {}", e.id(), error.toString());
+                result = WriteResult.error("could not store the event");
+            }
+            finish(s, e, result);
+            if (result.accepted()) {
+                recentIds.add(e.id());
+                if (e.kind() == Kinds.DELETION) forgetDeleted(e);
+                publishLive(e);
+            } else if (result.message().startsWith("duplicate: already")) {
+                recentIds.add(e.id());
+            }
+        });
+    }
+
+    /** Deleted ids must reach the store again so that it can answer "blocked:", not "duplicate:". */
+    private void forgetDeleted(Event deletion) {
+        for (List<String> tag : deletion.tags()) {
+            if (tag.size() >= 2 && tag.get(0).equals("e")) recentIds.remove(tag.get(1));
+        }
+    }
+
+    private void finish(Session s, Event e, WriteResult result) {
+        s.send(RelayMessages.ok(e.id(), result.accepted(), result.message()));
+        if (s.eventsInFlight().decrementAndGet() == RESUME_READING_AT) s.channel().config().setAutoRead(true);
+    }
+
+    /** Fan-out: one index lookup, then the shared event bytes go to every matching subscription. */
+    void publishLive(Event e) {
+        index.forEachMatch(e, sub -> sub.session().deliver(sub, e));
+    }
+
+    // ------------------------------------------------------------------ REQ / CLOSE
+
+    private void onReq(Session s, ClientMessage.Subscribe req) {
+        String subId = req.subscriptionId();
+        if (config.auth().requiredForReads() && !s.isAuthenticated()) {
+            s.send(RelayMessages.closed(subId, "auth-required: this relay requires NIP-42 authentication to subscribe"));
+            return;
+        }
+        if (!limiter.forIp(s.remoteIp()).tryTake(RateLimiter.Kind.REQS)) {
+            s.send(RelayMessages.closed(subId, "rate-limited: slow down, too many REQs from your address"));
+            return;
+        }
+        String agent = firstOrNull(s.authenticated());
+        if (agent != null && !limiter.forPubkey(agent).tryTake(RateLimiter.Kind.REQS)) {
+            s.send(RelayMessages.closed(subId, "rate-limited: slow down, too many REQs from your pubkey"));
+            return;
+        }
+        int max = config.limits().maxSubscriptions();
+        if (!s.subscriptions().containsKey(subId) && s.subscriptions().size() >= max) {
+            s.send(RelayMessages.closed(subId, "rate-limited: too many open subscriptions (max " + max + ")"));
+            return;
+        }
+        Subscription sub = new Subscription(s, subId, req.filters());
+        Subscription replaced = s.putSubscription(sub);
+        if (replaced != null) index.remove(replaced);
+        index.add(sub);
+        queryWorkers.execute(() -> runStoredQuery(s, sub));
+    }
+
+    private void runStoredQuery(Session s, Subscription sub) {
+        if (s.isClosing() || !s.channel().isActive()) return;
+        List<String> jsons;
+        Set<String> ids = new HashSet<>();
+        try {
+            long now = now();
+            int maxLimit = config.limits().maxLimit();
+            List<StoredEvent> found = new ArrayList<>();
+            for (Filter f : sub.filters()) {
+                int limit = f.limit() == null ? maxLimit : Math.min(f.limit(), maxLimit);
+                for (StoredEvent ev : store.query(f, limit, now)) if (ids.add(ev.id())) found.add(ev);
+            }
+            if (sub.filters().size() > 1) {
+                found.sort(Comparator.comparingLong(StoredEvent::createdAt).reversed().thenComparing(StoredEvent::id));
+            }
+            jsons = new ArrayList<>(found.size());
+            for (StoredEvent ev : found) jsons.add(ev.json());
+        } catch (RuntimeException ex) {
+            log.error("query for subscription {} failed: {}", sub.id(), ex.toString());
+            s.channel().eventLoop().execute(() -> {
+                if (s.subscriptions().get(sub.id()) == sub) {
+                    s.removeSubscription(sub.id());
+                    index.remove(sub);
+                    s.send(RelayMessages.closed(sub.id(), "error: could not run this query"));
+                }
+            });
+            return;
+        }
+        s.channel().eventLoop().execute(() -> s.sendStored(sub, jsons, ids));
+    }
+
+    private void onCloseSubscription(Session s, String subId) {
+        Subscription sub = s.removeSubscription(subId);
+        if (sub != null) index.remove(sub);
+    }
+
+    // ------------------------------------------------------------------ AUTH
+
+    private void onAuth(Session s, Event e) {
+        verifiers.execute(() -> {
+            String refusal = auth.check(s, e, now());
+            if (refusal != null) {
+                s.send(RelayMessages.ok(e.id(), false, refusal));
+                return;
+            }
+            s.authenticated().add(e.pubkey());
+            log.debug("{} authenticated as {}", s.remoteIp(), e.pubkey());
+            s.send(RelayMessages.ok(e.id(), true, ""));
+        });
+    }
+
+    private static String firstOrNull(Set<String> set) {
+        for (String s : set) return s;
+        return null;
+    }
+
+    static long now() {
+        return System.currentTimeMillis() / 1000;
+    }
+}

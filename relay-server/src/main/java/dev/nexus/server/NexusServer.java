@@ -1,0 +1,139 @@
+package dev.nexus.server;
+
+import dev.nexus.config.NexusConfig;
+import dev.nexus.core.SignatureVerifier;
+import dev.nexus.core.SignatureVerifiers;
+import dev.nexus.storage.EventStore;
+import dev.nexus.storage.RetentionPolicy;
+import dev.nexus.storage.SqliteEventStore;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay as an object: built from a config, started on its port, closed in order. Main and
+ * the integration tests both use it; tests bind port 0 and a temporary database.
+ *
+ * <p>Thread roles: {@code nexus-io-*} (Netty event loops: sockets, parsing, cheap checks, writes
+ * to clients), {@code nexus-verify-*} (signature checks), {@code nexus-writer} (the one SQLite
+ * writer; also runs fan-out after each commit), {@code nexus-query-*} (stored queries),
+ * {@code nexus-sweeper} (expiry and housekeeping).
+ */
+public final class NexusServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NexusServer.class);
+
+    private final NexusConfig config;
+    private final String version;
+    private EventStore store;
+    private EventLoopGroup bossGroup;
+    private EventLoopGroup ioGroup;
+    private ExecutorService verifiers;
+    private ExecutorService queryWorkers;
+    private ScheduledExecutorService sweeper;
+    private Channel serverChannel;
+    private int port;
+
+    public NexusServer(NexusConfig config) {
+        this(config, Version.current());
+    }
+
+    public NexusServer(NexusConfig config, String version) {
+        this.config = config;
+        this.version = version;
+    }
+
+    /** Opens the store, binds the port and returns once the relay accepts connections. */
+    public NexusServer start() throws InterruptedException {
+        int cores = Runtime.getRuntime().availableProcessors();
+        NexusConfig.Server s = config.server();
+        NexusConfig.Storage st = config.storage();
+        NexusConfig.Retention ret = config.retention();
+
+        store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(),
+                new RetentionPolicy(ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()));
+        SignatureVerifier verifier = SignatureVerifiers.best();
+        verifiers = Executors.newFixedThreadPool(s.verifierThreads() > 0 ? s.verifierThreads() : cores, new DefaultThreadFactory("nexus-verify", true));
+        queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
+        RateLimiter limiter = new RateLimiter(config.rateLimits());
+        SubscriptionIndex index = new SubscriptionIndex();
+        MessageDispatcher dispatcher = new MessageDispatcher(config, store, verifier, verifiers, queryWorkers, index, limiter);
+        RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter);
+
+        boolean epoll = Epoll.isAvailable();
+        int ioThreads = s.ioThreads() > 0 ? s.ioThreads() : cores;
+        bossGroup = epoll ? new EpollEventLoopGroup(1, new DefaultThreadFactory("nexus-accept")) : new NioEventLoopGroup(1, new DefaultThreadFactory("nexus-accept"));
+        ioGroup = epoll ? new EpollEventLoopGroup(ioThreads, new DefaultThreadFactory("nexus-io")) : new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("nexus-io"));
+        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+
+        ServerBootstrap b = new ServerBootstrap()
+                .group(bossGroup, ioGroup)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 4096)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
+                // Query results are paced by writability; live fan-out past max_outbound_bytes cuts the client off.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher));
+        serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
+        port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+
+        sweeper = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("nexus-sweeper", true));
+        sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
+                ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
+
+        log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {})",
+                version, s.host(), port, s.publicUrl(), epoll ? "epoll" : "nio", ioThreads, verifier.name(),
+                config.auth().required().name().toLowerCase());
+        return this;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public NexusConfig config() {
+        return config;
+    }
+
+    /** Stops accepting, closes connections, lets the writer commit what it has, then closes the store. */
+    @Override
+    public void close() {
+        if (serverChannel != null) serverChannel.close().syncUninterruptibly();
+        if (bossGroup != null) bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (ioGroup != null) ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (sweeper != null) sweeper.shutdownNow();
+        shutdown(verifiers);
+        shutdown(queryWorkers);
+        if (store != null) store.close();
+        log.info("Nexus stopped");
+    }
+
+    private static void shutdown(ExecutorService pool) {
+        if (pool == null) return;
+        pool.shutdown();
+        try {
+            pool.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

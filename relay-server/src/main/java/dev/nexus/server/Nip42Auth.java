@@ -1,0 +1,58 @@
+package dev.nexus.server;
+
+import dev.nexus.config.NexusConfig;
+import dev.nexus.core.Event;
+import dev.nexus.core.Kinds;
+import dev.nexus.core.SignatureVerifier;
+import java.net.URI;
+import java.util.Locale;
+
+/** NIP-42: checks a kind 22242 AUTH event against the connection's challenge and this relay's URL. */
+final class Nip42Auth {
+    static final long MAX_CLOCK_SKEW_SECONDS = 600;
+
+    private final NexusConfig config;
+    private final SignatureVerifier verifier;
+    private final String relayUrl;
+
+    Nip42Auth(NexusConfig config, SignatureVerifier verifier) {
+        this.config = config;
+        this.verifier = verifier;
+        this.relayUrl = normalize(config.server().publicUrl());
+    }
+
+    /** Null when the event authenticates its pubkey on this session; otherwise the OK message. */
+    String check(Session s, Event e, long now) {
+        if (e.kind() != Kinds.AUTH) return "invalid: AUTH needs a kind 22242 event";
+        String challenge = e.firstTagValue("challenge");
+        if (challenge == null || !challenge.equals(s.challenge())) return "invalid: challenge does not match this connection's";
+        String relay = e.firstTagValue("relay");
+        if (relay == null || !normalize(relay).equals(relayUrl)) {
+            return "invalid: relay tag does not match this relay (" + config.server().publicUrl() + ")";
+        }
+        if (Math.abs(e.createdAt() - now) > MAX_CLOCK_SKEW_SECONDS) return "invalid: created_at is more than 10 minutes from now";
+        if (!verifier.verify(e)) return "invalid: bad signature";
+        NexusConfig.Auth a = config.auth();
+        if (a.deniedPubkeys().contains(e.pubkey())) return "blocked: this pubkey is not welcome here";
+        if (!a.allowedPubkeys().isEmpty() && !a.allowedPubkeys().contains(e.pubkey())) {
+            return "restricted: this pubkey is not on the relay's allow list";
+        }
+        return null;
+    }
+
+    /** Scheme and host compared case-insensitively, default ports and trailing slashes ignored. */
+    static String normalize(String url) {
+        try {
+            URI u = new URI(url.trim());
+            String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+            String host = u.getHost() == null ? "" : u.getHost().toLowerCase(Locale.ROOT);
+            int port = u.getPort();
+            if ((scheme.equals("ws") && port == 80) || (scheme.equals("wss") && port == 443)) port = -1;
+            String path = u.getRawPath() == null ? "" : u.getRawPath();
+            while (path.endsWith("/")) path = path.substring(0, path.length() - 1);
+            return scheme + "://" + host + (port == -1 ? "" : ":" + port) + path;
+        } catch (Exception e) {
+            return url.trim().toLowerCase(Locale.ROOT);
+        }
+    }
+}

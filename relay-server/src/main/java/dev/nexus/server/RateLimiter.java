@@ -1,0 +1,115 @@
+package dev.nexus.server;
+
+import dev.nexus.config.NexusConfig;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Agent-aware rate limiting: token buckets per client IP and per authenticated pubkey, with
+ * separate budgets for publishing, for NIP-90 job requests and for REQs, plus a cap on
+ * connections per IP. Addresses in {@code exempt_ips} (by default loopback, where a local
+ * reverse proxy would make every client look alike) skip the per-IP limits; the per-pubkey
+ * budgets still apply to their authenticated agents.
+ */
+final class RateLimiter {
+    enum Kind { EVENTS, JOBS, REQS }
+
+    /** A token bucket; a rate of zero means the budget is unlimited. */
+    static final class TokenBucket {
+        private final double perNano;
+        private final double burst;
+        private double tokens;
+        private long last;
+
+        TokenBucket(double perSecond, int burst) {
+            this.perNano = perSecond / 1e9;
+            this.burst = burst;
+            this.tokens = burst;
+            this.last = System.nanoTime();
+        }
+
+        synchronized boolean tryTake() {
+            if (perNano == 0) return true;
+            long now = System.nanoTime();
+            tokens = Math.min(burst, tokens + (now - last) * perNano);
+            last = now;
+            if (tokens < 1) return false;
+            tokens -= 1;
+            return true;
+        }
+
+        synchronized boolean isFull() {
+            long now = System.nanoTime();
+            return perNano == 0 || Math.min(burst, tokens + (now - last) * perNano) >= burst;
+        }
+    }
+
+    /** The three budgets of one IP or one pubkey. */
+    static final class Buckets {
+        final TokenBucket events, jobs, reqs;
+
+        Buckets(NexusConfig.RateLimits c) {
+            events = new TokenBucket(c.eventsPerSecond(), c.eventsBurst());
+            jobs = new TokenBucket(c.jobsPerSecond(), c.jobsBurst());
+            reqs = new TokenBucket(c.reqsPerSecond(), c.reqsBurst());
+        }
+
+        boolean tryTake(Kind kind) {
+            return switch (kind) {
+                case EVENTS -> events.tryTake();
+                case JOBS -> jobs.tryTake();
+                case REQS -> reqs.tryTake();
+            };
+        }
+
+        boolean isIdle() {
+            return events.isFull() && jobs.isFull() && reqs.isFull();
+        }
+    }
+
+    private static final Buckets UNLIMITED = new Buckets(new NexusConfig.RateLimits(0, 1, 0, 1, 0, 1, 0, java.util.List.of()));
+
+    private final NexusConfig.RateLimits config;
+    private final Set<String> exempt;
+    private final Map<String, Buckets> byIp = new ConcurrentHashMap<>();
+    private final Map<String, Buckets> byPubkey = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> connections = new ConcurrentHashMap<>();
+
+    RateLimiter(NexusConfig.RateLimits config) {
+        this.config = config;
+        this.exempt = Set.copyOf(config.exemptIps());
+    }
+
+    Buckets forIp(String ip) {
+        if (exempt.contains(ip)) return UNLIMITED;
+        return byIp.computeIfAbsent(ip, k -> new Buckets(config));
+    }
+
+    Buckets forPubkey(String pubkey) {
+        return byPubkey.computeIfAbsent(pubkey, k -> new Buckets(config));
+    }
+
+    /** Counts a new connection from {@code ip}; false (and nothing counted) when it is over the cap. */
+    boolean tryConnect(String ip) {
+        if (config.maxConnectionsPerIp() == 0 || exempt.contains(ip)) return true;
+        AtomicInteger n = connections.computeIfAbsent(ip, k -> new AtomicInteger());
+        if (n.incrementAndGet() > config.maxConnectionsPerIp()) {
+            n.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    void disconnected(String ip) {
+        if (config.maxConnectionsPerIp() == 0 || exempt.contains(ip)) return;
+        connections.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+    }
+
+    /** Forgets buckets that have refilled completely, so idle clients cost no memory. */
+    void evictIdle() {
+        byIp.values().removeIf(Buckets::isIdle);
+        byPubkey.values().removeIf(Buckets::isIdle);
+    }
+}

@@ -1,0 +1,68 @@
+package dev.nexus.server;
+
+import dev.nexus.config.NexusConfig;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one place the connection pipeline is assembled, in order:
+ * idle detection, HTTP codec, HTTP aggregation, NIP-11/HTTP (removed after the upgrade),
+ * WebSocket protocol, WebSocket message aggregation, keepalive, relay frames (dispatch).
+ * The HTTP aggregator is removed by Netty's handshaker once the connection is a WebSocket.
+ */
+final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
+    static final String IDLE = "idle";
+    static final String HTTP_CODEC = "http-codec";
+    static final String HTTP_AGGREGATOR = "http-aggregator";
+    static final String RELAY_INFO = "relay-info";
+    static final String WEBSOCKET = "websocket";
+    static final String WEBSOCKET_AGGREGATOR = "websocket-aggregator";
+    static final String KEEPALIVE = "keepalive";
+    static final String RELAY_FRAMES = "relay-frames";
+
+    /** HTTP requests before the upgrade are small: headers only. */
+    private static final int MAX_HTTP_REQUEST_BYTES = 16 * 1024;
+
+    private final NexusConfig config;
+    private final RelayInfoHandler relayInfo;
+    private final MessageDispatcher dispatcher;
+    private final WebSocketServerProtocolConfig wsConfig;
+
+    RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher) {
+        this.config = config;
+        this.relayInfo = relayInfo;
+        this.dispatcher = dispatcher;
+        this.wsConfig = WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath("/")
+                .checkStartsWith(true)
+                .handshakeTimeoutMillis(10_000)
+                .decoderConfig(WebSocketDecoderConfig.newBuilder()
+                        .maxFramePayloadLength(config.limits().maxMessageBytes())
+                        .allowExtensions(true)
+                        .build())
+                .build();
+    }
+
+    @Override
+    protected void initChannel(SocketChannel ch) {
+        NexusConfig.Server s = config.server();
+        ChannelPipeline p = ch.pipeline();
+        p.addLast(IDLE, new IdleStateHandler(s.idleTimeoutSeconds(), 0, s.pingIntervalSeconds(), TimeUnit.SECONDS));
+        p.addLast(HTTP_CODEC, new HttpServerCodec());
+        p.addLast(HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
+        p.addLast(RELAY_INFO, relayInfo);
+        p.addLast(WEBSOCKET, new WebSocketServerProtocolHandler(wsConfig));
+        p.addLast(WEBSOCKET_AGGREGATOR, new WebSocketFrameAggregator(config.limits().maxMessageBytes()));
+        p.addLast(KEEPALIVE, new KeepaliveHandler());
+        p.addLast(RELAY_FRAMES, new RelayFrameHandler(dispatcher, config.limits().maxOutboundBytes(), config.limits().maxMessageBytes()));
+    }
+}

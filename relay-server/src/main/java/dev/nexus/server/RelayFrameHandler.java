@@ -1,0 +1,101 @@
+package dev.nexus.server;
+
+import dev.nexus.core.RelayMessages;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns WebSocket frames into calls on the dispatcher. Creates the connection's {@link Session}
+ * when the upgrade completes (and sends the NIP-42 challenge), and tears it down on close.
+ */
+final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame> {
+    private static final Logger log = LoggerFactory.getLogger(RelayFrameHandler.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final MessageDispatcher dispatcher;
+    private final long maxOutboundBytes;
+    private final int maxMessageBytes;
+
+    RelayFrameHandler(MessageDispatcher dispatcher, long maxOutboundBytes, int maxMessageBytes) {
+        this.dispatcher = dispatcher;
+        this.maxOutboundBytes = maxOutboundBytes;
+        this.maxMessageBytes = maxMessageBytes;
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+            ctx.pipeline().remove(RelayChannelInitializer.RELAY_INFO);
+            byte[] challenge = new byte[16];
+            RANDOM.nextBytes(challenge);
+            Session session = new Session(ctx.channel(), RelayInfoHandler.remoteIp(ctx), HexFormat.of().formatHex(challenge), maxOutboundBytes);
+            ctx.channel().attr(Session.KEY).set(session);
+            dispatcher.onOpen(session);
+            return;
+        }
+        super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
+        Session session = ctx.channel().attr(Session.KEY).get();
+        if (session == null) return;
+        if (!(frame instanceof TextWebSocketFrame)) {
+            session.send(RelayMessages.notice("invalid: only text frames carrying JSON are accepted"));
+            return;
+        }
+        ByteBuf content = frame.content();
+        int length = content.readableBytes();
+        if (content.hasArray()) {
+            dispatcher.onText(session, content.array(), content.arrayOffset() + content.readerIndex(), length);
+        } else {
+            dispatcher.onText(session, ByteBufUtil.getBytes(content, content.readerIndex(), length, false), 0, length);
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+        Session session = ctx.channel().attr(Session.KEY).get();
+        if (session != null && ctx.channel().isWritable()) session.drainStored();
+        super.channelWritabilityChanged(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        Session session = ctx.channel().attr(Session.KEY).get();
+        if (session != null) dispatcher.onClose(session);
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException || cause instanceof CorruptedWebSocketFrameException) {
+            // A client mistake, not a relay fault: say why, then close, since the frame stream is no longer in sync.
+            log.info("closing {}: {}", RelayInfoHandler.remoteIp(ctx), cause.getMessage());
+            if (ctx.channel().isActive()) {
+                ctx.write(new TextWebSocketFrame(RelayMessages.notice("invalid: message larger than " + maxMessageBytes + " bytes or malformed frame")));
+                ctx.writeAndFlush(new CloseWebSocketFrame(1009, "message too big")).addListener(ChannelFutureListener.CLOSE);
+            }
+        } else if (cause instanceof IOException) {
+            log.debug("connection error from {}: {}", RelayInfoHandler.remoteIp(ctx), cause.toString());
+            ctx.close();
+        } else {
+            log.warn("unexpected error on connection from {}: {}", RelayInfoHandler.remoteIp(ctx), cause.toString());
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.nexus.server;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import dev.nexus.config.NexusConfig;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/** The NIP-11 relay information document, rendered once from the config at start. */
+final class RelayInfo {
+    /** Only NIPs this relay really implements. */
+    static final List<Integer> SUPPORTED_NIPS = List.of(1, 9, 11, 40, 42, 70, 89, 90);
+
+    private RelayInfo() {}
+
+    static String render(NexusConfig c, String version) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("name", c.server().name());
+            g.writeStringField("description", c.server().description());
+            if (!c.server().pubkey().isEmpty()) g.writeStringField("pubkey", c.server().pubkey());
+            if (!c.server().contact().isEmpty()) g.writeStringField("contact", c.server().contact());
+            g.writeArrayFieldStart("supported_nips");
+            for (int nip : SUPPORTED_NIPS) g.writeNumber(nip);
+            g.writeEndArray();
+            g.writeStringField("software", "nexus");
+            g.writeStringField("version", version);
+
+            NexusConfig.Limits l = c.limits();
+            NexusConfig.RateLimits r = c.rateLimits();
+            g.writeObjectFieldStart("limitation");
+            g.writeNumberField("max_message_length", l.maxMessageBytes());
+            g.writeNumberField("max_subscriptions", l.maxSubscriptions());
+            g.writeNumberField("max_filters", l.maxFilters());
+            g.writeNumberField("max_limit", l.maxLimit());
+            g.writeNumberField("default_limit", l.maxLimit());
+            g.writeNumberField("max_subid_length", l.maxSubidLength());
+            g.writeNumberField("max_event_tags", l.maxEventTags());
+            g.writeNumberField("max_content_length", l.maxContentLength());
+            g.writeNumberField("min_pow_difficulty", 0);
+            g.writeBooleanField("auth_required", c.auth().requiredForReads());
+            g.writeBooleanField("payment_required", false);
+            g.writeBooleanField("restricted_writes", c.auth().requiredForWrites() || !c.auth().allowedPubkeys().isEmpty());
+            if (l.createdAtLowerLimit() > 0) g.writeNumberField("created_at_lower_limit", l.createdAtLowerLimit());
+            if (l.createdAtUpperLimit() > 0) g.writeNumberField("created_at_upper_limit", l.createdAtUpperLimit());
+            // Nexus's own limits, advertised so agents can pace themselves.
+            g.writeNumberField("max_connections_per_ip", r.maxConnectionsPerIp());
+            g.writeNumberField("events_per_second", r.eventsPerSecond());
+            g.writeNumberField("events_burst", r.eventsBurst());
+            g.writeNumberField("job_requests_per_second", r.jobsPerSecond());
+            g.writeNumberField("job_requests_burst", r.jobsBurst());
+            g.writeNumberField("reqs_per_second", r.reqsPerSecond());
+            g.writeNumberField("reqs_burst", r.reqsBurst());
+            g.writeEndObject();
+
+            NexusConfig.Retention ret = c.retention();
+            g.writeArrayFieldStart("retention");
+            retention(g, ret.jobRequestSeconds(), new int[] {5000, 5999});
+            retention(g, ret.jobResultSeconds(), new int[] {6000, 6999});
+            retention(g, ret.jobFeedbackSeconds(), new int[] {7000, 7000});
+            // Ephemeral kinds are never stored.
+            g.writeStartObject();
+            g.writeArrayFieldStart("kinds");
+            g.writeStartArray();
+            g.writeNumber(20000);
+            g.writeNumber(29999);
+            g.writeEndArray();
+            g.writeEndArray();
+            g.writeNumberField("count", 0);
+            g.writeEndObject();
+            g.writeEndArray();
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toString();
+    }
+
+    private static void retention(JsonGenerator g, long seconds, int[] range) throws IOException {
+        g.writeStartObject();
+        g.writeArrayFieldStart("kinds");
+        g.writeStartArray();
+        g.writeNumber(range[0]);
+        g.writeNumber(range[1]);
+        g.writeEndArray();
+        g.writeEndArray();
+        g.writeNumberField("time", seconds);
+        g.writeEndObject();
+    }
+}

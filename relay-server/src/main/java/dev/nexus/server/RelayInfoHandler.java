@@ -1,0 +1,107 @@
+package dev.nexus.server;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Plain HTTP on the relay's port, before the WebSocket upgrade: the NIP-11 document for
+ * {@code Accept: application/nostr+json}, CORS preflight, a short page for browsers, and the
+ * per-IP connection cap for upgrade requests, which it passes on to the WebSocket handler.
+ */
+@ChannelHandler.Sharable
+final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    private final byte[] infoJson;
+    private final byte[] page;
+    private final RateLimiter limiter;
+
+    RelayInfoHandler(String infoJson, String name, String description, RateLimiter limiter) {
+        super(false);
+        this.infoJson = infoJson.getBytes(StandardCharsets.UTF_8);
+        this.page = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(name) + "</title></head><body><h1>"
+                + escape(name) + "</h1><p>" + escape(description) + "</p><p>This is a Nostr relay. Connect with a Nostr client over "
+                + "WebSocket at this address; relay information (NIP-11) is served for <code>Accept: application/nostr+json</code>.</p>"
+                + "</body></html>\n").getBytes(StandardCharsets.UTF_8);
+        this.limiter = limiter;
+    }
+
+    @Override
+    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+        if (!req.decoderResult().isSuccess()) {
+            req.release();
+            respond(ctx, req, HttpResponseStatus.BAD_REQUEST, "text/plain; charset=utf-8", "bad request\n".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        if (req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+            String ip = remoteIp(ctx);
+            if (!limiter.tryConnect(ip)) {
+                req.release();
+                respond(ctx, req, HttpResponseStatus.TOO_MANY_REQUESTS, "text/plain; charset=utf-8",
+                        "rate-limited: too many connections from your address\n".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
+            ctx.channel().closeFuture().addListener(f -> limiter.disconnected(ip));
+            ctx.fireChannelRead(req);
+            return;
+        }
+        try {
+            if (req.method().equals(HttpMethod.OPTIONS)) {
+                respond(ctx, req, HttpResponseStatus.NO_CONTENT, null, new byte[0]);
+            } else if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
+                respond(ctx, req, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "method not allowed\n".getBytes(StandardCharsets.UTF_8));
+            } else if (wantsRelayInfo(req)) {
+                respond(ctx, req, HttpResponseStatus.OK, "application/nostr+json", infoJson);
+            } else {
+                respond(ctx, req, HttpResponseStatus.OK, "text/html; charset=utf-8", page);
+            }
+        } finally {
+            req.release();
+        }
+    }
+
+    private static boolean wantsRelayInfo(FullHttpRequest req) {
+        String accept = req.headers().get(HttpHeaderNames.ACCEPT);
+        return accept != null && accept.toLowerCase().contains("application/nostr+json");
+    }
+
+    private static void respond(ChannelHandlerContext ctx, FullHttpRequest req, HttpResponseStatus status, String type, byte[] body) {
+        boolean head = req.method().equals(HttpMethod.HEAD);
+        FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
+        if (type != null) res.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
+        res.headers().set(HttpHeaderNames.CONTENT_LENGTH, head ? body.length : res.content().readableBytes());
+        res.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
+        res.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, "*");
+        res.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS");
+        boolean keepAlive = HttpUtil.isKeepAlive(req) && status.code() < 400;
+        if (keepAlive) {
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            ctx.writeAndFlush(res);
+        } else {
+            res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    static String remoteIp(ChannelHandlerContext ctx) {
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null) return a.getAddress().getHostAddress();
+        return String.valueOf(ctx.channel().remoteAddress());
+    }
+
+    private static String escape(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}

@@ -1,0 +1,154 @@
+package dev.nexus.server;
+
+import dev.nexus.core.Event;
+import dev.nexus.core.RelayMessages;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.util.AttributeKey;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything Nexus knows about one WebSocket connection, held as a channel attribute.
+ * Subscriptions and the stored-results queue are only touched on the channel's event loop;
+ * the authenticated pubkeys are read from verifier and writer threads too.
+ */
+final class Session {
+    static final AttributeKey<Session> KEY = AttributeKey.valueOf("nexus.session");
+    private static final Logger log = LoggerFactory.getLogger(Session.class);
+    /** Live events held for one subscription while its stored results are still being sent. */
+    private static final int MAX_HELD_LIVE_EVENTS = 10_000;
+
+    private final Channel channel;
+    private final String remoteIp;
+    private final String challenge;
+    private final long maxOutboundBytes;
+    private final Set<String> authenticated = ConcurrentHashMap.newKeySet();
+    private final Map<String, Subscription> subscriptions = new HashMap<>();
+    private final ArrayDeque<StoredResults> storedQueue = new ArrayDeque<>();
+    private final AtomicInteger eventsInFlight = new AtomicInteger();
+    private volatile boolean closing;
+
+    /** Stored events of one REQ still to be written, paced by channel writability. */
+    private record StoredResults(Subscription sub, Iterator<String> events) {}
+
+    Session(Channel channel, String remoteIp, String challenge, long maxOutboundBytes) {
+        this.channel = channel;
+        this.remoteIp = remoteIp;
+        this.challenge = challenge;
+        this.maxOutboundBytes = maxOutboundBytes;
+    }
+
+    Channel channel() { return channel; }
+    String remoteIp() { return remoteIp; }
+    String challenge() { return challenge; }
+    Set<String> authenticated() { return authenticated; }
+    boolean isAuthenticated() { return !authenticated.isEmpty(); }
+    Map<String, Subscription> subscriptions() { return subscriptions; }
+    AtomicInteger eventsInFlight() { return eventsInFlight; }
+
+    /** Sends one text frame; safe from any thread. */
+    void send(String text) {
+        if (channel.isActive()) channel.writeAndFlush(new TextWebSocketFrame(text), channel.voidPromise());
+    }
+
+    /** Delivers a live event; safe from any thread (hops to the event loop). */
+    void deliver(Subscription sub, Event event) {
+        if (channel.eventLoop().inEventLoop()) deliverOnLoop(sub, event);
+        else channel.eventLoop().execute(() -> deliverOnLoop(sub, event));
+    }
+
+    private void deliverOnLoop(Subscription sub, Event event) {
+        if (closing || subscriptions.get(sub.id()) != sub) return;
+        if (!sub.storedSent()) {
+            if (!sub.holdUntilEose(event, MAX_HELD_LIVE_EVENTS)) disconnectSlowConsumer();
+            return;
+        }
+        if (pendingOutboundBytes() > maxOutboundBytes) {
+            disconnectSlowConsumer();
+            return;
+        }
+        channel.writeAndFlush(eventFrame(sub, event), channel.voidPromise());
+    }
+
+    private TextWebSocketFrame eventFrame(Subscription sub, Event event) {
+        byte[] json = event.jsonUtf8();
+        String prefix = sub.eventPrefix();
+        ByteBuf buf = channel.alloc().buffer(prefix.length() * 3 + json.length + 1);
+        buf.writeCharSequence(prefix, StandardCharsets.UTF_8);
+        buf.writeBytes(json);
+        buf.writeByte(']');
+        return new TextWebSocketFrame(buf);
+    }
+
+    private long pendingOutboundBytes() {
+        ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
+        return out == null ? 0 : out.totalPendingWriteBytes();
+    }
+
+    /** Queues a REQ's stored results, then EOSE and the live events held meanwhile; call on the event loop. */
+    void sendStored(Subscription sub, List<String> events, Set<String> ids) {
+        if (closing || subscriptions.get(sub.id()) != sub) return;
+        sub.rememberStoredIds(ids);
+        storedQueue.add(new StoredResults(sub, events.iterator()));
+        drainStored();
+    }
+
+    /** Writes queued stored results while the channel stays writable; resumes on writability. */
+    void drainStored() {
+        boolean wrote = false;
+        while (!storedQueue.isEmpty() && channel.isActive()) {
+            StoredResults r = storedQueue.peek();
+            boolean active = subscriptions.get(r.sub().id()) == r.sub();
+            while (active && r.events().hasNext()) {
+                if (!channel.isWritable()) {
+                    if (wrote) channel.flush();
+                    return;
+                }
+                channel.write(new TextWebSocketFrame(r.sub().eventPrefix() + r.events().next() + "]"), channel.voidPromise());
+                wrote = true;
+            }
+            storedQueue.poll();
+            if (active) {
+                channel.write(new TextWebSocketFrame(RelayMessages.eose(r.sub().id())), channel.voidPromise());
+                for (Event e : r.sub().releaseAfterEose()) channel.write(eventFrame(r.sub(), e), channel.voidPromise());
+                wrote = true;
+            }
+        }
+        if (wrote) channel.flush();
+    }
+
+    /** Adds a subscription, replacing one with the same id; returns the replaced one or null. */
+    Subscription putSubscription(Subscription sub) {
+        return subscriptions.put(sub.id(), sub);
+    }
+
+    Subscription removeSubscription(String id) {
+        return subscriptions.remove(id);
+    }
+
+    private void disconnectSlowConsumer() {
+        if (closing) return;
+        closing = true;
+        log.info("disconnecting slow consumer {} ({} bytes queued)", remoteIp, pendingOutboundBytes());
+        channel.write(new TextWebSocketFrame(RelayMessages.notice("error: too slow reading events; disconnecting")));
+        channel.writeAndFlush(new CloseWebSocketFrame(1008, "slow consumer")).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    boolean isClosing() {
+        return closing;
+    }
+}

@@ -1,0 +1,63 @@
+package dev.nexus.server;
+
+import dev.nexus.core.Event;
+import dev.nexus.core.Filter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One REQ's live side. Events that match before its stored results have been sent wait in
+ * {@link #pending} so that the client sees stored events, EOSE, then live ones, without gaps.
+ * Mutable state is touched only on the session's event loop.
+ */
+final class Subscription {
+    private final Session session;
+    private final String id;
+    private final List<Filter> filters;
+    private final String eventPrefix;
+    private boolean storedSent;
+    private List<Event> pending;
+    private Set<String> storedIds;
+
+    Subscription(Session session, String id, List<Filter> filters) {
+        this.session = session;
+        this.id = id;
+        this.filters = List.copyOf(filters);
+        this.eventPrefix = dev.nexus.core.RelayMessages.eventPrefix(id);
+    }
+
+    Session session() { return session; }
+    String id() { return id; }
+    List<Filter> filters() { return filters; }
+    String eventPrefix() { return eventPrefix; }
+
+    boolean matches(Event e) {
+        for (Filter f : filters) if (f.matches(e)) return true;
+        return false;
+    }
+
+    boolean storedSent() { return storedSent; }
+
+    void rememberStoredIds(Set<String> ids) { this.storedIds = ids; }
+
+    /** Holds a live event until EOSE; returns false when the backlog is over {@code max}. */
+    boolean holdUntilEose(Event e, int max) {
+        if (pending == null) pending = new ArrayList<>();
+        if (pending.size() >= max) return false;
+        pending.add(e);
+        return true;
+    }
+
+    /** Marks EOSE as sent and returns the held live events not already sent as stored ones. */
+    List<Event> releaseAfterEose() {
+        storedSent = true;
+        List<Event> out = new ArrayList<>();
+        if (pending != null) {
+            for (Event e : pending) if (storedIds == null || !storedIds.contains(e.id())) out.add(e);
+        }
+        pending = null;
+        storedIds = null;
+        return out;
+    }
+}
