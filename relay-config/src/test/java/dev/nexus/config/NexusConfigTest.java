@@ -1,0 +1,111 @@
+package dev.nexus.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class NexusConfigTest {
+
+    @Test
+    void anEmptyConfigGivesTheDocumentedDefaults() throws Exception {
+        NexusConfig c = NexusConfig.parse("");
+        assertEquals("127.0.0.1", c.server().host());
+        assertEquals(7777, c.server().port());
+        assertEquals("ws://127.0.0.1:7777", c.server().publicUrl());
+        assertEquals("./data/nexus.db", c.storage().path());
+        assertEquals(NexusConfig.AuthMode.ALWAYS, c.auth().required());
+        assertEquals(524288, c.limits().maxMessageBytes());
+        assertEquals(20, c.limits().maxSubscriptions());
+        assertEquals(10, c.limits().maxFilters());
+        assertEquals(500, c.limits().maxLimit());
+        assertEquals(64, c.limits().maxSubidLength());
+        assertEquals(86400, c.retention().jobRequestSeconds());
+        assertEquals(604800, c.retention().jobResultSeconds());
+        assertEquals(86400, c.retention().jobFeedbackSeconds());
+    }
+
+    @Test
+    void theShippedExampleConfigIsValidAndEqualsTheDefaults() throws Exception {
+        Path example = Path.of("..", "nexus.toml");
+        assertEquals(NexusConfig.defaults(), NexusConfig.load(example));
+    }
+
+    @Test
+    void operatorKeysAreRead() throws Exception {
+        NexusConfig c = NexusConfig.parse("""
+                [server]
+                bind = "0.0.0.0:8080"
+                name = "agents"
+                url = "wss://relay.example.com"
+                pubkey = "%s"
+                [storage]
+                path = "/var/lib/nexus/db.sqlite"
+                [auth]
+                required = "writes"
+                denied_pubkeys = ["%s"]
+                [limits]
+                max_filters = 4
+                """.formatted("a".repeat(64), "b".repeat(64)));
+        assertEquals("0.0.0.0", c.server().host());
+        assertEquals(8080, c.server().port());
+        assertEquals("wss://relay.example.com", c.server().publicUrl());
+        assertEquals(NexusConfig.AuthMode.WRITES, c.auth().required());
+        assertFalse(c.auth().requiredForReads());
+        assertTrue(c.auth().requiredForWrites());
+        assertTrue(c.auth().deniedPubkeys().contains("b".repeat(64)));
+        assertEquals(4, c.limits().maxFilters());
+    }
+
+    @Test
+    void anUnknownKeyIsAnErrorThatNamesIt() {
+        ConfigException e = assertThrows(ConfigException.class, () -> NexusConfig.parse("[limits]\nmax_filtres = 3\n"));
+        assertTrue(e.getMessage().contains("[limits].max_filtres"), e.getMessage());
+        ConfigException s = assertThrows(ConfigException.class, () -> NexusConfig.parse("[limitz]\nx = 1\n"));
+        assertTrue(s.getMessage().contains("limitz"), s.getMessage());
+    }
+
+    @Test
+    void aWrongTypeIsAnErrorThatNamesTheKey() {
+        ConfigException e = assertThrows(ConfigException.class, () -> NexusConfig.parse("[limits]\nmax_limit = \"lots\"\n"));
+        assertTrue(e.getMessage().contains("[limits].max_limit"), e.getMessage());
+        ConfigException b = assertThrows(ConfigException.class, () -> NexusConfig.parse("[auth]\nrequired = \"sometimes\"\n"));
+        assertTrue(b.getMessage().contains("[auth].required"), b.getMessage());
+    }
+
+    @Test
+    void aBadValueIsAnErrorThatNamesTheKey() {
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[server]\nbind = \"localhost\"\n"))
+                .getMessage().contains("[server].bind"));
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[server]\nbind = \"localhost:99999\"\n"))
+                .getMessage().contains("[server].bind"));
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[limits]\nmax_subscriptions = 0\n"))
+                .getMessage().contains("[limits].max_subscriptions"));
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[server]\nurl = \"http://x\"\n"))
+                .getMessage().contains("[server].url"));
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[auth]\nallowed_pubkeys = [\"npub1xyz\"]\n"))
+                .getMessage().contains("[auth].allowed_pubkeys"));
+    }
+
+    @Test
+    void invalidTomlIsReported() {
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[server\nbind=")).getMessage().contains("TOML"));
+    }
+
+    @Test
+    void aMissingFileIsReported(@TempDir Path dir) {
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.load(dir.resolve("nope.toml"))).getMessage().contains("nope.toml"));
+    }
+
+    @Test
+    void aConfigFileIsLoaded(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("n.toml");
+        Files.writeString(f, "[server]\nbind = \"127.0.0.1:0\"\n");
+        assertEquals(0, NexusConfig.load(f).server().port());
+    }
+}

@@ -1,0 +1,81 @@
+package dev.nexus.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nexus.core.testing.NostrKey;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ClientMessageParserTest {
+    private final ClientMessageParser parser = new ClientMessageParser(new ProtocolLimits(5, 100, 2, 8, 3));
+
+    @ParameterizedTest
+    @ValueSource(strings = {"not json", "{}", "[]", "[1]", "[\"HELLO\"]", "[\"CLOSE\"]", "[\"CLOSE\",\"a\",\"b\"]",
+            "[\"REQ\"]", "[\"EVENT\"]", "[\"EVENT\",1]", "[\"CLOSE\",\"a\"] trailing", "[\"REQ\",\"\",{}]",
+            "[\"REQ\",\"waytoolongid\",{}]"})
+    void malformedMessagesAreReportedAsNotices(String frame) {
+        assertThrows(MalformedMessageException.class, () -> parser.parse(frame));
+    }
+
+    @Test
+    void reqWithSeveralFiltersIsParsed() throws Exception {
+        ClientMessage m = parser.parse("[\"REQ\",\"sub\",{\"kinds\":[1]},{\"#e\":[\"x\"],\"limit\":5}]");
+        ClientMessage.Subscribe s = assertInstanceOf(ClientMessage.Subscribe.class, m);
+        assertEquals("sub", s.subscriptionId());
+        assertEquals(2, s.filters().size());
+        assertEquals(5, s.filters().get(1).limit());
+        assertTrue(s.filters().get(1).tags().get("e").contains("x"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"ids\":[\"ABC\"]}", "{\"authors\":[\"" + "A" + "0000000000000000000000000000000000000000000000000000000000000\"]}",
+            "{\"kinds\":[70000]}", "{\"kinds\":[\"1\"]}", "{\"since\":-1}", "{\"limit\":1.5}", "{\"search\":\"x\"}",
+            "{\"#tag\":[\"x\"]}", "{\"#e\":[1]}", "{\"kinds\":[1,2,3,4]}", "5"})
+    void invalidFiltersCloseTheSubscriptionWithAReason(String filter) {
+        InvalidFilterException e = assertThrows(InvalidFilterException.class, () -> parser.parse("[\"REQ\",\"s1\"," + filter + "]"));
+        assertEquals("s1", e.subscriptionId());
+        assertTrue(e.getMessage().startsWith("invalid: "), e.getMessage());
+    }
+
+    @Test
+    void tooManyFiltersIsRefused() {
+        InvalidFilterException e = assertThrows(InvalidFilterException.class, () -> parser.parse("[\"REQ\",\"s1\",{},{},{}]"));
+        assertTrue(e.getMessage().contains("too many filters"));
+    }
+
+    @Test
+    void eventFieldsAreTypeChecked() {
+        String pk = "a".repeat(64);
+        for (String bad : List.of(
+                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":\"1\",\"kind\":1,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
+                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk.toUpperCase() + "\",\"created_at\":1,\"kind\":1,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
+                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":1,\"tags\":[[1]],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
+                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":65536,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
+                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":1,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(127) + "\"}",
+                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":1,\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}")) {
+            InvalidEventException e = assertThrows(InvalidEventException.class, () -> parser.parse("[\"EVENT\"," + bad + "]"), bad);
+            assertEquals("b".repeat(64), e.eventId());
+        }
+    }
+
+    @Test
+    void tooManyTagsAndTooLongContentAreRefused() {
+        NostrKey key = NostrKey.generate();
+        Event manyTags = key.sign(1, List.of(List.of("t", "1"), List.of("t", "2"), List.of("t", "3"), List.of("t", "4"), List.of("t", "5"), List.of("t", "6")), "x");
+        assertTrue(assertThrows(InvalidEventException.class, () -> parser.parse(NostrKey.eventMessage(manyTags))).getMessage().contains("too many tags"));
+        Event longContent = key.sign(1, List.of(), "x".repeat(101));
+        assertTrue(assertThrows(InvalidEventException.class, () -> parser.parse(NostrKey.eventMessage(longContent))).getMessage().contains("content"));
+    }
+
+    @Test
+    void closeAndAuthAreParsed() throws Exception {
+        assertEquals("abc", assertInstanceOf(ClientMessage.Unsubscribe.class, parser.parse("[\"CLOSE\",\"abc\"]")).subscriptionId());
+        Event auth = NostrKey.generate().sign(Kinds.AUTH, List.of(List.of("challenge", "c")), "");
+        assertEquals(auth, assertInstanceOf(ClientMessage.Authenticate.class, parser.parse("[\"AUTH\"," + auth.json() + "]")).event());
+    }
+}

@@ -1,0 +1,231 @@
+package dev.nexus.storage;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nexus.core.ClientMessage;
+import dev.nexus.core.ClientMessageParser;
+import dev.nexus.core.Event;
+import dev.nexus.core.Filter;
+import dev.nexus.core.ProtocolLimits;
+import dev.nexus.core.testing.NostrKey;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteEventStoreTest {
+    private static final long NOW = System.currentTimeMillis() / 1000;
+    private final NostrKey alice = NostrKey.generate();
+    private final NostrKey bob = NostrKey.generate();
+    @TempDir Path dir;
+    private SqliteEventStore store;
+
+    @BeforeEach
+    void open() {
+        store = open(RetentionPolicy.DEFAULT);
+    }
+
+    private SqliteEventStore open(RetentionPolicy retention) {
+        return new SqliteEventStore(dir.resolve("nexus.db"), "normal", 2, 256, retention);
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    private WriteResult write(Event e) {
+        return store.write(e).join();
+    }
+
+    private static Filter filter(String json) throws Exception {
+        return ((ClientMessage.Subscribe) new ClientMessageParser(ProtocolLimits.DEFAULT).parse("[\"REQ\",\"s\"," + json + "]")).filters().get(0);
+    }
+
+    private List<String> ids(String filterJson) throws Exception {
+        return store.query(filter(filterJson), 500, NOW).stream().map(StoredEvent::id).toList();
+    }
+
+    @Test
+    void storedEventsAreReturnedNewestFirstWithTheLowestIdWinningTies() throws Exception {
+        Event old = alice.sign(1, List.of(), "old", NOW - 100);
+        Event a = alice.sign(1, List.of(), "a", NOW - 10);
+        Event b = alice.sign(1, List.of(), "b", NOW - 10);
+        Event newest = alice.sign(1, List.of(), "new", NOW - 1);
+        for (Event e : List.of(old, a, b, newest)) assertTrue(write(e).accepted());
+        String first = a.id().compareTo(b.id()) < 0 ? a.id() : b.id();
+        String second = first.equals(a.id()) ? b.id() : a.id();
+        assertEquals(List.of(newest.id(), first, second, old.id()), ids("{\"authors\":[\"" + alice.pubkey() + "\"]}"));
+        assertEquals(2, store.query(filter("{\"authors\":[\"" + alice.pubkey() + "\"]}"), 2, NOW).size());
+        assertEquals(newest.json(), store.query(filter("{\"ids\":[\"" + newest.id() + "\"]}"), 10, NOW).get(0).json());
+    }
+
+    @Test
+    void everyFilterFieldIsAnsweredByTheQuery() throws Exception {
+        Event job = alice.sign(5050, List.of(List.of("p", bob.pubkey())), "job", NOW - 50);
+        Event note = bob.sign(1, List.of(List.of("t", "nostr")), "note", NOW - 20);
+        Event feedback = bob.sign(7000, List.of(List.of("e", job.id()), List.of("p", alice.pubkey()), List.of("status", "processing")), "", NOW - 10);
+        for (Event e : List.of(job, note, feedback)) assertTrue(write(e).accepted());
+        assertEquals(List.of(job.id()), ids("{\"kinds\":[5050],\"#p\":[\"" + bob.pubkey() + "\"]}"));
+        assertEquals(List.of(feedback.id()), ids("{\"kinds\":[6050,7000],\"#e\":[\"" + job.id() + "\"],\"#p\":[\"" + alice.pubkey() + "\"]}"));
+        assertEquals(List.of(note.id()), ids("{\"#t\":[\"nostr\"]}"));
+        assertEquals(List.of(feedback.id(), note.id()), ids("{\"since\":" + (NOW - 20) + "}"));
+        assertEquals(List.of(job.id()), ids("{\"until\":" + (NOW - 21) + "}"));
+        assertEquals(List.of(), ids("{\"kinds\":[5050],\"authors\":[\"" + bob.pubkey() + "\"]}"));
+    }
+
+    @Test
+    void tagQueriesFindOldMatchesBehindManyNewerNonMatches() throws Exception {
+        Event target = alice.sign(5050, List.of(List.of("p", bob.pubkey())), "wanted", NOW - 1000);
+        write(target);
+        for (int i = 0; i < 300; i++) store.write(alice.sign(5050, List.of(List.of("p", alice.pubkey())), "noise " + i, NOW - i));
+        write(alice.sign(1, List.of(), "flush", NOW));
+        assertEquals(List.of(target.id()), store.query(filter("{\"kinds\":[5050],\"#p\":[\"" + bob.pubkey() + "\"],\"limit\":5}"), 5, NOW)
+                .stream().map(StoredEvent::id).toList());
+    }
+
+    @Test
+    void aDuplicateIsAnsweredWithTheDuplicatePrefix() {
+        Event e = alice.sign(1, "once");
+        assertTrue(write(e).accepted());
+        WriteResult again = write(e);
+        assertFalse(again.accepted());
+        assertTrue(again.message().startsWith("duplicate:"), again.message());
+    }
+
+    @Test
+    void replaceableEventsKeepOnlyTheNewestPerPubkeyAndKind() throws Exception {
+        Event v1 = alice.sign(0, List.of(), "{\"name\":\"v1\"}", NOW - 10);
+        Event v2 = alice.sign(0, List.of(), "{\"name\":\"v2\"}", NOW - 5);
+        Event other = bob.sign(0, List.of(), "{\"name\":\"bob\"}", NOW - 20);
+        assertTrue(write(v1).accepted());
+        assertTrue(write(v2).accepted());
+        assertTrue(write(other).accepted());
+        assertEquals(List.of(v2.id()), ids("{\"kinds\":[0],\"authors\":[\"" + alice.pubkey() + "\"]}"));
+        WriteResult stale = write(alice.sign(0, List.of(), "{\"name\":\"stale\"}", NOW - 7));
+        assertFalse(stale.accepted());
+        assertTrue(stale.message().startsWith("duplicate:"), stale.message());
+        assertEquals(List.of(v2.id()), ids("{\"kinds\":[0],\"authors\":[\"" + alice.pubkey() + "\"]}"));
+    }
+
+    @Test
+    void onEqualCreatedAtTheLowestIdWins() throws Exception {
+        Event x = alice.sign(10002, List.of(), "x", NOW);
+        Event y = alice.sign(10002, List.of(), "y", NOW);
+        Event low = x.id().compareTo(y.id()) < 0 ? x : y;
+        Event high = low == x ? y : x;
+        assertTrue(write(high).accepted());
+        assertTrue(write(low).accepted());
+        assertFalse(write(alice.sign(10002, List.of(), "z", NOW - 1)).accepted());
+        assertEquals(List.of(low.id()), ids("{\"kinds\":[10002]}"));
+        SqliteEventStore s = store;
+        Event fresh = alice.sign(10003, List.of(), "a", NOW);
+        assertTrue(write(fresh).accepted());
+        // the higher id arriving second loses the tie
+        Event rival = alice.sign(10003, List.of(), "b", NOW);
+        WriteResult r = write(rival);
+        assertEquals(rival.id().compareTo(fresh.id()) < 0, r.accepted());
+        assertEquals(1, s.query(filter("{\"kinds\":[10003]}"), 10, NOW).size());
+    }
+
+    @Test
+    void addressableEventsKeepTheNewestPerDTag() throws Exception {
+        Event a1 = alice.sign(31990, List.of(List.of("d", "svc-a"), List.of("k", "5050")), "a1", NOW - 10);
+        Event b1 = alice.sign(31990, List.of(List.of("d", "svc-b"), List.of("k", "5100")), "b1", NOW - 10);
+        Event a2 = alice.sign(31990, List.of(List.of("d", "svc-a"), List.of("k", "5050"), List.of("k", "5100")), "a2", NOW - 5);
+        for (Event e : List.of(a1, b1, a2)) assertTrue(write(e).accepted());
+        assertEquals(List.of(a2.id(), b1.id()).stream().sorted().toList(), ids("{\"kinds\":[31990]}").stream().sorted().toList());
+        assertEquals(List.of(a2.id()), ids("{\"kinds\":[31990],\"#k\":[\"5050\"]}"));
+        assertEquals(List.of(a2.id(), b1.id()), ids("{\"kinds\":[31990],\"#k\":[\"5100\"]}"));
+    }
+
+    @Test
+    void aDeletionRemovesOnlyTheDeletersOwnEventsAndTheyCannotComeBack() throws Exception {
+        Event mine = alice.sign(5050, List.of(), "my job", NOW - 10);
+        Event theirs = bob.sign(1, List.of(), "bob's", NOW - 10);
+        write(mine);
+        write(theirs);
+        Event deletion = alice.sign(5, List.of(List.of("e", mine.id()), List.of("e", theirs.id()), List.of("k", "5050")), "cancel", NOW);
+        assertTrue(write(deletion).accepted());
+        assertEquals(List.of(), ids("{\"ids\":[\"" + mine.id() + "\"]}"));
+        assertEquals(List.of(theirs.id()), ids("{\"ids\":[\"" + theirs.id() + "\"]}"));
+        assertEquals(List.of(deletion.id()), ids("{\"kinds\":[5]}"));
+        store.close();
+        store = open(RetentionPolicy.DEFAULT);
+        WriteResult again = write(mine);
+        assertFalse(again.accepted());
+        assertTrue(again.message().startsWith("blocked:"), again.message());
+    }
+
+    @Test
+    void anATagDeletionRemovesTheAddressUpToTheDeletionsTime() throws Exception {
+        Event handler = alice.sign(31990, List.of(List.of("d", "svc"), List.of("k", "5050")), "h", NOW - 10);
+        write(handler);
+        Event deletion = alice.sign(5, List.of(List.of("a", "31990:" + alice.pubkey() + ":svc")), "", NOW - 5);
+        assertTrue(write(deletion).accepted());
+        assertEquals(List.of(), ids("{\"kinds\":[31990]}"));
+        assertFalse(write(alice.sign(31990, List.of(List.of("d", "svc")), "older", NOW - 6)).accepted());
+        Event newer = alice.sign(31990, List.of(List.of("d", "svc")), "newer", NOW);
+        assertTrue(write(newer).accepted());
+        assertEquals(List.of(newer.id()), ids("{\"kinds\":[31990]}"));
+    }
+
+    @Test
+    void expiredEventsAreNotReturnedAndAreSweptInBatches() throws Exception {
+        store.close();
+        store = open(new RetentionPolicy(60, 120, 60));
+        Event oldJob = alice.sign(5050, List.of(), "old job", NOW - 61);
+        Event freshJob = alice.sign(5050, List.of(), "fresh job", NOW - 10);
+        Event oldResult = alice.sign(6050, List.of(List.of("e", freshJob.id())), "result", NOW - 100);
+        Event tagged = alice.sign(1, List.of(List.of("expiration", String.valueOf(NOW - 1))), "expiring note", NOW - 30);
+        Event keeper = alice.sign(1, List.of(), "kept", NOW - 1000);
+        for (Event e : List.of(oldJob, freshJob, oldResult, tagged, keeper)) assertTrue(write(e).accepted());
+        assertEquals(List.of(freshJob.id(), oldResult.id(), keeper.id()), ids("{}"));
+        assertEquals(1, store.deleteExpired(NOW, 1));
+        assertEquals(1, store.deleteExpired(NOW, 5));
+        assertEquals(0, store.deleteExpired(NOW, 5));
+        assertTrue(store.contains(freshJob.id()));
+        assertFalse(store.contains(oldJob.id()));
+        assertFalse(store.contains(tagged.id()));
+    }
+
+    @Test
+    void anAcknowledgedWriteIsVisibleToAnotherConnectionAndSurvivesReopening() throws Exception {
+        Event e = alice.sign(1, "durable");
+        assertTrue(write(e).accepted());
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db"));
+             ResultSet rs = c.createStatement().executeQuery("SELECT raw FROM event WHERE id = '" + e.id() + "'")) {
+            assertTrue(rs.next());
+            assertEquals(e.json(), rs.getString(1));
+        }
+        store.close();
+        store = open(RetentionPolicy.DEFAULT);
+        assertEquals(List.of(e.id()), ids("{\"ids\":[\"" + e.id() + "\"]}"));
+    }
+
+    @Test
+    void theMarketplaceQueriesAreIndexLookups() throws Exception {
+        write(alice.sign(5050, List.of(List.of("p", bob.pubkey())), "job", NOW));
+        String job = "0".repeat(64);
+        for (String f : List.of(
+                "{\"kinds\":[6050,7000],\"#e\":[\"" + job + "\"],\"#p\":[\"" + bob.pubkey() + "\"]}",
+                "{\"kinds\":[5050],\"since\":" + NOW + "}",
+                "{\"kinds\":[5050],\"#p\":[\"" + bob.pubkey() + "\"]}",
+                "{\"kinds\":[31990],\"#k\":[\"5050\"]}",
+                "{\"authors\":[\"" + alice.pubkey() + "\"]}",
+                "{\"ids\":[\"" + job + "\"]}")) {
+            List<String> plan = store.explain(filter(f), 100, NOW);
+            assertTrue(plan.stream().noneMatch(step -> step.startsWith("SCAN event") || step.startsWith("SCAN tag")), f + " -> " + plan);
+            assertTrue(plan.stream().anyMatch(step -> step.contains("USING")), f + " -> " + plan);
+        }
+        List<String> jobsSince = store.explain(filter("{\"kinds\":[5050],\"since\":" + NOW + "}"), 100, NOW);
+        assertTrue(jobsSince.stream().anyMatch(step -> step.contains("event_marketplace")), jobsSince.toString());
+    }
+}
