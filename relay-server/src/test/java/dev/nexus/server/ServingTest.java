@@ -1,0 +1,166 @@
+package dev.nexus.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nexus.core.Event;
+import dev.nexus.core.testing.NostrKey;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** NIP-11 over HTTP, keepalive, and what the relay does with clients that misbehave at the socket level. */
+class ServingTest {
+    @TempDir Path dir;
+
+    @Test
+    void nip11InfoIsServedOnTheSamePortWithCorsAndConfiguredLimits() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, "[server]\nname = \"agents-relay\"\ncontact = \"mailto:ops@example.com\"\n[limits]\nmax_filters = 7\n")) {
+            HttpResponse<String> res = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.port() + "/"))
+                    .header("Accept", "application/nostr+json").GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, res.statusCode());
+            assertEquals("application/nostr+json", res.headers().firstValue("content-type").orElse(""));
+            assertEquals("*", res.headers().firstValue("access-control-allow-origin").orElse(""));
+            JsonNode info = RelayClient.JSON.readTree(res.body());
+            assertEquals("agents-relay", info.get("name").asText());
+            assertEquals("mailto:ops@example.com", info.get("contact").asText());
+            assertTrue(info.get("supported_nips").toString().contains("11"));
+            assertEquals(7, info.get("limitation").get("max_filters").asInt());
+            assertEquals(524288, info.get("limitation").get("max_message_length").asInt());
+            assertEquals(20, info.get("limitation").get("max_subscriptions").asInt());
+            assertEquals(500, info.get("limitation").get("max_limit").asInt());
+            assertEquals(64, info.get("limitation").get("max_subid_length").asInt());
+            assertTrue(info.get("limitation").get("auth_required").asBoolean());
+
+            HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.port() + "/"))
+                    .header("Accept", "text/html").GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, page.statusCode());
+            assertTrue(page.headers().firstValue("content-type").orElse("").startsWith("text/html"));
+            assertTrue(page.body().contains("agents-relay"));
+
+            HttpResponse<String> preflight = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.port() + "/"))
+                    .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(204, preflight.statusCode());
+            assertEquals("*", preflight.headers().firstValue("access-control-allow-origin").orElse(""));
+        }
+    }
+
+    @Test
+    void idleClientsArePingedAndStayConnected() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, "[server]\nping_interval_seconds = 1\nidle_timeout_seconds = 3\n[auth]\nrequired = false\n");
+             RelayClient client = RelayClient.connect(relay)) {
+            Thread.sleep(4500);
+            assertTrue(client.pings.get() >= 2, "pings received: " + client.pings.get());
+            assertTrue(client.publishAndWait(NostrKey.generate().sign(1, "still connected")).get(2).asBoolean());
+        }
+    }
+
+    @Test
+    void aConnectionThatStopsAnsweringIsReaped() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, "[server]\nping_interval_seconds = 1\nidle_timeout_seconds = 2\n");
+             Socket raw = rawWebSocket(relay.port())) {
+            raw.setSoTimeout(8000);
+            InputStream in = raw.getInputStream();
+            long start = System.currentTimeMillis();
+            byte[] buf = new byte[4096];
+            // This client never answers pings: the relay must close the socket after the idle timeout.
+            while (in.read(buf) >= 0) { }
+            long elapsed = System.currentTimeMillis() - start;
+            assertTrue(elapsed >= 1500 && elapsed < 8000, "closed after " + elapsed + " ms");
+        }
+    }
+
+    @Test
+    void aSlowConsumerIsDisconnectedWhileOtherSubscribersGetEverything() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, "[auth]\nrequired = false\n[limits]\nmax_outbound_bytes = 65536\n");
+             RelayClient healthy = RelayClient.connect(relay);
+             RelayClient publisher = RelayClient.connect(relay);
+             Socket slow = new Socket()) {
+            slow.setReceiveBufferSize(4096);
+            slow.connect(new java.net.InetSocketAddress("127.0.0.1", relay.port()));
+            handshake(slow);
+            sendMaskedText(slow.getOutputStream(), "[\"REQ\",\"firehose\",{\"kinds\":[1]}]");
+            healthy.query("all", "{\"kinds\":[1]}");
+            Thread.sleep(200);
+            NostrKey key = NostrKey.generate();
+            String bulk = "x".repeat(8000);
+            List<Event> sent = new ArrayList<>();
+            for (int i = 0; i < 1500; i++) {
+                Event e = key.sign(1, List.of(), bulk + i);
+                sent.add(e);
+                publisher.publish(e);
+            }
+            for (Event e : sent) assertTrue(publisher.ok(e.id()).get(2).asBoolean());
+            assertEquals(1500, healthy.eventsFor("all", 1500, 30000).size());
+            // The slow socket was cut off: draining it reaches end-of-stream well before 1500 x 8 KB.
+            slow.setSoTimeout(10000);
+            InputStream in = slow.getInputStream();
+            byte[] buf = new byte[65536];
+            long total = 0;
+            int n;
+            while ((n = in.read(buf)) >= 0) total += n;
+            assertTrue(total < 1500L * 8000, "slow consumer received " + total + " bytes before the relay closed it");
+        }
+    }
+
+    @Test
+    void tooManyConnectionsFromOneAddressAreRefused() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, "[auth]\nrequired = false\n[rate_limits]\nmax_connections_per_ip = 2\nexempt_ips = []\n");
+             RelayClient one = RelayClient.connect(relay);
+             RelayClient two = RelayClient.connect(relay)) {
+            try (Socket third = new Socket("127.0.0.1", relay.port())) {
+                String status = handshake(third);
+                assertTrue(status.contains("429"), status);
+            }
+            two.close();
+            Thread.sleep(200);
+            try (RelayClient again = RelayClient.connect(relay)) {
+                assertTrue(again.publishAndWait(NostrKey.generate().sign(1, "room again")).get(2).asBoolean());
+            }
+        }
+    }
+
+    private static Socket rawWebSocket(int port) throws Exception {
+        Socket s = new Socket("127.0.0.1", port);
+        String status = handshake(s);
+        assertTrue(status.contains("101"), status);
+        return s;
+    }
+
+    /** Performs the HTTP upgrade by hand and returns the status line. */
+    private static String handshake(Socket s) throws Exception {
+        OutputStream out = s.getOutputStream();
+        out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = s.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) break;
+            head.append((char) b);
+        }
+        return head.toString().lines().findFirst().orElse("");
+    }
+
+    private static void sendMaskedText(OutputStream out, String text) throws Exception {
+        byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+        byte[] mask = {1, 2, 3, 4};
+        out.write(0x81);
+        out.write(0x80 | payload.length);
+        out.write(mask);
+        for (int i = 0; i < payload.length; i++) out.write(payload[i] ^ mask[i % 4]);
+        out.flush();
+    }
+}
