@@ -61,6 +61,10 @@ final class MessageDispatcher {
         this.auth = new Nip42Auth(config, verifier);
     }
 
+    void useRelayUrl(String url) {
+        auth.useRelayUrl(url);
+    }
+
     void onOpen(Session s) {
         s.send(RelayMessages.auth(s.challenge()));
     }

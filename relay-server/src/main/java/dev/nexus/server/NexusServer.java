@@ -95,13 +95,15 @@ public final class NexusServer implements AutoCloseable {
                 .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher));
         serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        String publicUrl = s.url().isEmpty() ? "ws://" + (s.host().contains(":") ? "[" + s.host() + "]" : s.host()) + ":" + port : s.url();
+        dispatcher.useRelayUrl(publicUrl);
 
         sweeper = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("nexus-sweeper", true));
         sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
 
         log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {})",
-                version, s.host(), port, s.publicUrl(), epoll ? "epoll" : "nio", ioThreads, verifier.name(),
+                version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
                 config.auth().required().name().toLowerCase());
         return this;
     }

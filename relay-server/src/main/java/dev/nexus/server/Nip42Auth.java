@@ -13,12 +13,19 @@ final class Nip42Auth {
 
     private final NexusConfig config;
     private final SignatureVerifier verifier;
-    private final String relayUrl;
+    private volatile String relayUrl;
+    private volatile String displayUrl;
 
     Nip42Auth(NexusConfig config, SignatureVerifier verifier) {
         this.config = config;
         this.verifier = verifier;
-        this.relayUrl = normalize(config.server().publicUrl());
+        useRelayUrl(config.server().publicUrl());
+    }
+
+    /** The URL AUTH events must name; set again once the port is bound when no public URL is configured. */
+    void useRelayUrl(String url) {
+        this.displayUrl = url;
+        this.relayUrl = normalize(url);
     }
 
     /** Null when the event authenticates its pubkey on this session; otherwise the OK message. */
@@ -28,7 +35,7 @@ final class Nip42Auth {
         if (challenge == null || !challenge.equals(s.challenge())) return "invalid: challenge does not match this connection's";
         String relay = e.firstTagValue("relay");
         if (relay == null || !normalize(relay).equals(relayUrl)) {
-            return "invalid: relay tag does not match this relay (" + config.server().publicUrl() + ")";
+            return "invalid: relay tag does not match this relay (" + displayUrl + ")";
         }
         if (Math.abs(e.createdAt() - now) > MAX_CLOCK_SKEW_SECONDS) return "invalid: created_at is more than 10 minutes from now";
         if (!verifier.verify(e)) return "invalid: bad signature";

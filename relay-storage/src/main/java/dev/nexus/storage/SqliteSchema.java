@@ -44,8 +44,9 @@ final class SqliteSchema {
         )""",
         "CREATE INDEX tag_lookup ON tag(name, value, kind, created_at DESC, event_seq)",
         "CREATE INDEX tag_event ON tag(event_seq)",
-        // NIP-09 tombstones: a deleted id (by its author) cannot be published again.
-        "CREATE TABLE deleted_event (id TEXT PRIMARY KEY, pubkey TEXT NOT NULL) WITHOUT ROWID",
+        // NIP-09 tombstones: a deleted id cannot be published again by the pubkey that deleted it
+        // (keyed by both, so someone else's deletion request cannot pre-empt the author's).
+        "CREATE TABLE deleted_event (id TEXT NOT NULL, pubkey TEXT NOT NULL, PRIMARY KEY (id, pubkey)) WITHOUT ROWID",
         // NIP-09 `a` deletions: versions of an address up to `until` stay deleted.
         """
         CREATE TABLE deleted_address (
