@@ -18,8 +18,11 @@ import dev.nexus.storage.WriteResult;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import io.netty.channel.EventLoop;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -183,7 +186,13 @@ final class MessageDispatcher {
 
     /** Fan-out: one index lookup, then the shared event bytes go to every matching subscription. */
     void publishLive(Event e) {
-        index.forEachMatch(e, sub -> sub.session().deliver(sub, e));
+        // One task per event loop rather than one per subscriber: fewer wake-ups, one flush per connection.
+        Map<EventLoop, List<Subscription>> byLoop = new IdentityHashMap<>(4);
+        index.forEachMatch(e, sub -> byLoop.computeIfAbsent(sub.session().channel().eventLoop(), k -> new ArrayList<>()).add(sub));
+        for (Map.Entry<EventLoop, List<Subscription>> entry : byLoop.entrySet()) {
+            List<Subscription> subs = entry.getValue();
+            entry.getKey().execute(() -> Session.deliverAll(subs, e));
+        }
     }
 
     // ------------------------------------------------------------------ REQ / CLOSE
@@ -217,7 +226,7 @@ final class MessageDispatcher {
 
     private void runStoredQuery(Session s, Subscription sub) {
         if (s.isClosing() || !s.channel().isActive()) return;
-        List<String> jsons;
+        List<byte[]> jsons;
         Set<String> ids = new HashSet<>();
         try {
             long now = now();

@@ -43,7 +43,7 @@ final class Session {
     private volatile boolean closing;
 
     /** Stored events of one REQ still to be written, paced by channel writability. */
-    private record StoredResults(Subscription sub, Iterator<String> events) {}
+    private record StoredResults(Subscription sub, Iterator<byte[]> events) {}
 
     Session(Channel channel, String remoteIp, String challenge, long maxOutboundBytes) {
         this.channel = channel;
@@ -65,27 +65,43 @@ final class Session {
         if (channel.isActive()) channel.writeAndFlush(new TextWebSocketFrame(text), channel.voidPromise());
     }
 
-    /** Delivers a live event; safe from any thread (hops to the event loop). */
-    void deliver(Subscription sub, Event event) {
-        if (channel.eventLoop().inEventLoop()) deliverOnLoop(sub, event);
-        else channel.eventLoop().execute(() -> deliverOnLoop(sub, event));
+    /**
+     * Delivers a live event to subscriptions whose sessions all live on the calling event loop,
+     * then flushes each connection once.
+     */
+    static void deliverAll(List<Subscription> subs, Event event) {
+        Session last = null;
+        for (Subscription sub : subs) {
+            Session s = sub.session();
+            if (s.deliverWithoutFlush(sub, event) && s != last) {
+                if (last != null) last.channel.flush();
+                last = s;
+            }
+        }
+        if (last != null) last.channel.flush();
     }
 
-    private void deliverOnLoop(Subscription sub, Event event) {
-        if (closing || subscriptions.get(sub.id()) != sub) return;
+    /** Returns true when a frame was written (and so a flush is owed). */
+    private boolean deliverWithoutFlush(Subscription sub, Event event) {
+        if (closing || subscriptions.get(sub.id()) != sub) return false;
         if (!sub.storedSent()) {
             if (!sub.holdUntilEose(event, MAX_HELD_LIVE_EVENTS)) disconnectSlowConsumer();
-            return;
+            return false;
         }
         if (pendingOutboundBytes() > maxOutboundBytes) {
             disconnectSlowConsumer();
-            return;
+            return false;
         }
-        channel.writeAndFlush(eventFrame(sub, event), channel.voidPromise());
+        channel.write(eventFrame(sub, event), channel.voidPromise());
+        return true;
     }
 
     private TextWebSocketFrame eventFrame(Subscription sub, Event event) {
-        byte[] json = event.jsonUtf8();
+        return eventFrame(sub, event.jsonUtf8());
+    }
+
+    /** {@code ["EVENT",subId,} + the shared event bytes + {@code ]}, without decoding the event. */
+    private TextWebSocketFrame eventFrame(Subscription sub, byte[] json) {
         String prefix = sub.eventPrefix();
         ByteBuf buf = channel.alloc().buffer(prefix.length() * 3 + json.length + 1);
         buf.writeCharSequence(prefix, StandardCharsets.UTF_8);
@@ -100,7 +116,7 @@ final class Session {
     }
 
     /** Queues a REQ's stored results, then EOSE and the live events held meanwhile; call on the event loop. */
-    void sendStored(Subscription sub, List<String> events, Set<String> ids) {
+    void sendStored(Subscription sub, List<byte[]> events, Set<String> ids) {
         if (closing || subscriptions.get(sub.id()) != sub) return;
         sub.rememberStoredIds(ids);
         storedQueue.add(new StoredResults(sub, events.iterator()));
@@ -118,7 +134,7 @@ final class Session {
                     if (wrote) channel.flush();
                     return;
                 }
-                channel.write(new TextWebSocketFrame(r.sub().eventPrefix() + r.events().next() + "]"), channel.voidPromise());
+                channel.write(eventFrame(r.sub(), r.events().next()), channel.voidPromise());
                 wrote = true;
             }
             storedQueue.poll();

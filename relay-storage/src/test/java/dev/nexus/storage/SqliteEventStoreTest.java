@@ -64,7 +64,7 @@ class SqliteEventStoreTest {
         String second = first.equals(a.id()) ? b.id() : a.id();
         assertEquals(List.of(newest.id(), first, second, old.id()), ids("{\"authors\":[\"" + alice.pubkey() + "\"]}"));
         assertEquals(2, store.query(filter("{\"authors\":[\"" + alice.pubkey() + "\"]}"), 2, NOW).size());
-        assertEquals(newest.json(), store.query(filter("{\"ids\":[\"" + newest.id() + "\"]}"), 10, NOW).get(0).json());
+        assertEquals(newest.json(), store.query(filter("{\"ids\":[\"" + newest.id() + "\"]}"), 10, NOW).get(0).jsonText());
     }
 
     @Test
