@@ -11,48 +11,83 @@ import java.util.Set;
  * Translates one NIP-01 filter into one SQL statement that the indexes answer exactly: every
  * field of the filter is a WHERE term, so nothing is filtered in memory after a LIMIT (the
  * mistake that makes `#e`/`#p` queries silently miss results).
+ *
+ * <p>Three plans, chosen by the filter's shape:
+ * <ul>
+ *   <li>ids given: look the ids up; tag conditions are per-row EXISTS probes.</li>
+ *   <li>a tag with one value (the marketplace's {@code #e:[job]}, {@code #p:[me]}, {@code #k:[5050]}):
+ *       walk the tag index newest first and stop at the limit; other tags are EXISTS probes.</li>
+ *   <li>otherwise: the event indexes (authors, kinds, time), tags as IN sub-selects.</li>
+ * </ul>
  */
 record FilterQuery(String sql, List<Object> params) {
+    private static final String COLUMNS = "SELECT e.id, e.created_at, e.raw FROM ";
 
     static FilterQuery of(Filter f, int limit, long now) {
-        StringBuilder sql = new StringBuilder("SELECT id, created_at, raw FROM event WHERE (expires_at IS NULL OR expires_at > ?)");
         List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder(256);
+        String driver = f.ids() == null ? singleValuedTag(f) : null;
+        if (driver != null) {
+            sql.append(COLUMNS).append("tag t CROSS JOIN event e ON e.seq = t.event_seq WHERE t.name = ?");
+            params.add(driver);
+            in(sql, params, "t.value", f.tags().get(driver));
+            if (f.kinds() != null) in(sql, params, "t.kind", f.kinds());
+            time(sql, params, "t.created_at", f);
+        } else {
+            sql.append(COLUMNS).append("event e WHERE 1 = 1");
+        }
+        sql.append(" AND (e.expires_at IS NULL OR e.expires_at > ?)");
         params.add(now);
-        if (f.ids() != null) in(sql, params, "id", f.ids());
-        if (f.authors() != null) in(sql, params, "pubkey", f.authors());
+        if (f.ids() != null) in(sql, params, "e.id", f.ids());
+        if (f.authors() != null) in(sql, params, "e.pubkey", f.authors());
         if (f.kinds() != null) {
-            in(sql, params, "kind", f.kinds());
-            if (allMarketplace(f.kinds())) {
+            in(sql, params, "e.kind", f.kinds());
+            if (driver == null && allMarketplace(f.kinds())) {
                 // A literal copy of the partial index's condition lets SQLite prove it may use it.
-                sql.append(" AND kind >= 5000 AND kind <= 7000");
+                sql.append(" AND e.kind >= 5000 AND e.kind <= 7000");
             }
         }
-        if (f.since() != null) {
-            sql.append(" AND created_at >= ?");
-            params.add(f.since());
-        }
-        if (f.until() != null) {
-            sql.append(" AND created_at <= ?");
-            params.add(f.until());
-        }
+        if (driver == null) time(sql, params, "e.created_at", f);
         for (Map.Entry<String, Set<String>> tag : f.tags().entrySet()) {
-            sql.append(" AND seq IN (SELECT event_seq FROM tag WHERE name = ?");
-            params.add(tag.getKey());
-            in(sql, params, "value", tag.getValue());
-            if (f.kinds() != null) in(sql, params, "kind", f.kinds());
-            if (f.since() != null) {
-                sql.append(" AND created_at >= ?");
-                params.add(f.since());
-            }
-            if (f.until() != null) {
-                sql.append(" AND created_at <= ?");
-                params.add(f.until());
+            if (tag.getKey().equals(driver)) continue;
+            if (driver != null || f.ids() != null) {
+                sql.append(" AND EXISTS (SELECT 1 FROM tag x WHERE x.event_seq = e.seq AND x.name = ?");
+                params.add(tag.getKey());
+                in(sql, params, "x.value", tag.getValue());
+            } else {
+                sql.append(" AND e.seq IN (SELECT event_seq FROM tag WHERE name = ?");
+                params.add(tag.getKey());
+                in(sql, params, "value", tag.getValue());
+                if (f.kinds() != null) in(sql, params, "kind", f.kinds());
+                time(sql, params, "created_at", f);
             }
             sql.append(')');
         }
-        sql.append(" ORDER BY created_at DESC, id ASC LIMIT ?");
+        sql.append(driver != null ? " ORDER BY t.created_at DESC, e.id ASC LIMIT ?" : " ORDER BY e.created_at DESC, e.id ASC LIMIT ?");
         params.add(limit);
         return new FilterQuery(sql.toString(), List.copyOf(params));
+    }
+
+    /** The tag to drive the query from: one with a single value, preferring `e` (event ids are the rarest values). */
+    private static String singleValuedTag(Filter f) {
+        String best = null;
+        for (Map.Entry<String, Set<String>> tag : f.tags().entrySet()) {
+            if (tag.getValue().size() != 1) continue;
+            if (tag.getKey().equals("e")) return "e";
+            if (best == null) best = tag.getKey();
+        }
+        return best;
+    }
+
+    private static void time(StringBuilder sql, List<Object> params, String column, Filter f) {
+        if (f.since() != null) {
+            sql.append(" AND ").append(column).append(" >= ?");
+            params.add(f.since());
+        }
+        if (f.until() != null) {
+            sql.append(" AND ").append(column).append(" <= ?");
+            params.add(f.until());
+        }
     }
 
     private static boolean allMarketplace(Set<Integer> kinds) {

@@ -94,11 +94,16 @@ final class WriterStatements implements AutoCloseable {
         }
     }
 
-    /** Only single-letter tags are queryable (NIP-01 `#x`), so only they are indexed. */
+    /**
+     * Only single-letter tags are queryable (NIP-01 `#x`), so only they are indexed, each
+     * (name, value) once per event so that a query driven by one tag value never sees an event twice.
+     */
     void insertTags(long seq, Event e) throws SQLException {
         boolean any = false;
+        java.util.Set<String> seen = new java.util.HashSet<>();
         for (List<String> tag : e.tags()) {
             if (tag.size() < 2 || tag.get(0).length() != 1) continue;
+            if (!seen.add(tag.get(0) + '\u0000' + tag.get(1))) continue;
             insertTag.setLong(1, seq);
             insertTag.setString(2, tag.get(0));
             insertTag.setString(3, tag.get(1));

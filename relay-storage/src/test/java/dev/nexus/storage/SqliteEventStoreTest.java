@@ -92,6 +92,16 @@ class SqliteEventStoreTest {
     }
 
     @Test
+    void anEventWithARepeatedTagValueIsReturnedOnce() throws Exception {
+        Event twice = alice.sign(5050, List.of(List.of("p", bob.pubkey()), List.of("p", bob.pubkey()), List.of("e", "a".repeat(64))), "x", NOW);
+        write(twice);
+        assertEquals(List.of(twice.id()), ids("{\"#p\":[\"" + bob.pubkey() + "\"]}"));
+        assertEquals(List.of(twice.id()), ids("{\"#p\":[\"" + bob.pubkey() + "\",\"" + alice.pubkey() + "\"]}"));
+        assertEquals(List.of(twice.id()), ids("{\"#e\":[\"" + "a".repeat(64) + "\"],\"#p\":[\"" + bob.pubkey() + "\"]}"));
+        assertEquals(List.of(), ids("{\"#e\":[\"" + "a".repeat(64) + "\"],\"#p\":[\"" + alice.pubkey() + "\"]}"));
+    }
+
+    @Test
     void aDuplicateIsAnsweredWithTheDuplicatePrefix() {
         Event e = alice.sign(1, "once");
         assertTrue(write(e).accepted());
@@ -225,6 +235,8 @@ class SqliteEventStoreTest {
             assertTrue(plan.stream().noneMatch(step -> step.startsWith("SCAN event") || step.startsWith("SCAN tag")), f + " -> " + plan);
             assertTrue(plan.stream().anyMatch(step -> step.contains("USING")), f + " -> " + plan);
         }
+        List<String> outcome = store.explain(filter("{\"kinds\":[6050,7000],\"#e\":[\"" + job + "\"],\"#p\":[\"" + bob.pubkey() + "\"]}"), 100, NOW);
+        assertTrue(outcome.stream().anyMatch(step -> step.contains("tag_lookup")), outcome.toString());
         List<String> jobsSince = store.explain(filter("{\"kinds\":[5050],\"since\":" + NOW + "}"), 100, NOW);
         assertTrue(jobsSince.stream().anyMatch(step -> step.contains("event_marketplace")), jobsSince.toString());
     }
