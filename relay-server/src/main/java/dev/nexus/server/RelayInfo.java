@@ -58,19 +58,10 @@ final class RelayInfo {
 
             NexusConfig.Retention ret = c.retention();
             g.writeArrayFieldStart("retention");
-            retention(g, ret.jobRequestSeconds(), new int[] {5000, 5999});
-            retention(g, ret.jobResultSeconds(), new int[] {6000, 6999});
-            retention(g, ret.jobFeedbackSeconds(), new int[] {7000, 7000});
-            // Ephemeral kinds are never stored.
-            g.writeStartObject();
-            g.writeArrayFieldStart("kinds");
-            g.writeStartArray();
-            g.writeNumber(20000);
-            g.writeNumber(29999);
-            g.writeEndArray();
-            g.writeEndArray();
-            g.writeNumberField("count", 0);
-            g.writeEndObject();
+            retention(g, 5000, 5999, "time", ret.jobRequestSeconds());
+            retention(g, 6000, 6999, "time", ret.jobResultSeconds());
+            retention(g, 7000, 7000, "time", ret.jobFeedbackSeconds());
+            retention(g, 20000, 29999, "count", 0); // ephemeral kinds are never stored
             g.writeEndArray();
             g.writeEndObject();
         } catch (IOException e) {
@@ -79,15 +70,15 @@ final class RelayInfo {
         return out.toString();
     }
 
-    private static void retention(JsonGenerator g, long seconds, int[] range) throws IOException {
+    private static void retention(JsonGenerator g, int fromKind, int toKind, String field, long value) throws IOException {
         g.writeStartObject();
         g.writeArrayFieldStart("kinds");
         g.writeStartArray();
-        g.writeNumber(range[0]);
-        g.writeNumber(range[1]);
+        g.writeNumber(fromKind);
+        g.writeNumber(toKind);
         g.writeEndArray();
         g.writeEndArray();
-        g.writeNumberField("time", seconds);
+        g.writeNumberField(field, value);
         g.writeEndObject();
     }
 }

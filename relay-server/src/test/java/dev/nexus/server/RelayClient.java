@@ -33,6 +33,7 @@ final class RelayClient implements AutoCloseable {
     /** Messages taken from the inbox while waiting for another one; searched first by later waits. */
     private final List<JsonNode> skipped = new ArrayList<>();
     final AtomicInteger pings = new AtomicInteger();
+    final AtomicInteger pongs = new AtomicInteger();
     volatile boolean closed;
     private final String challenge;
 
@@ -63,6 +64,13 @@ final class RelayClient implements AutoCloseable {
             }
 
             @Override
+            public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
+                pongs.incrementAndGet();
+                webSocket.request(1);
+                return null;
+            }
+
+            @Override
             public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
                 closed = true;
                 return null;
@@ -87,6 +95,10 @@ final class RelayClient implements AutoCloseable {
 
     void send(String text) {
         ws.sendText(text, true).join();
+    }
+
+    void ping() {
+        ws.sendPing(ByteBuffer.wrap(new byte[] {1, 2, 3})).join();
     }
 
     void sendBinary(byte[] data) {

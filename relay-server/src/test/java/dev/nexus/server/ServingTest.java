@@ -42,6 +42,9 @@ class ServingTest {
             assertEquals(500, info.get("limitation").get("max_limit").asInt());
             assertEquals(64, info.get("limitation").get("max_subid_length").asInt());
             assertTrue(info.get("limitation").get("auth_required").asBoolean());
+            assertEquals("[[5000,5999]]", info.get("retention").get(0).get("kinds").toString());
+            assertEquals(86400, info.get("retention").get(0).get("time").asInt());
+            assertEquals(604800, info.get("retention").get(1).get("time").asInt());
 
             HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.port() + "/"))
                     .header("Accept", "text/html").GET().build(), HttpResponse.BodyHandlers.ofString());
@@ -60,8 +63,10 @@ class ServingTest {
     void idleClientsArePingedAndStayConnected() throws Exception {
         try (TestRelay relay = TestRelay.start(dir, "[server]\nping_interval_seconds = 1\nidle_timeout_seconds = 3\n[auth]\nrequired = false\n");
              RelayClient client = RelayClient.connect(relay)) {
+            client.ping();
             Thread.sleep(4500);
             assertTrue(client.pings.get() >= 2, "pings received: " + client.pings.get());
+            assertEquals(1, client.pongs.get(), "the relay answers a client's ping with a pong");
             assertTrue(client.publishAndWait(NostrKey.generate().sign(1, "still connected")).get(2).asBoolean());
         }
     }

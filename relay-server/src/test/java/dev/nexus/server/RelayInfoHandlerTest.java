@@ -1,0 +1,72 @@
+package dev.nexus.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nexus.config.NexusConfig;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The NIP-11 handler on Netty's EmbeddedChannel: no socket needed. */
+class RelayInfoHandlerTest {
+    private final NexusConfig config = NexusConfig.defaults();
+    private final RelayInfoHandler handler = new RelayInfoHandler(RelayInfo.render(config, "1.2.3"), "Nexus", "desc",
+            new RateLimiter(config.rateLimits()));
+
+    private static FullHttpRequest get(String accept) {
+        FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
+        if (accept != null) req.headers().set(HttpHeaderNames.ACCEPT, accept);
+        return req;
+    }
+
+    @Test
+    void aNostrJsonRequestGetsTheRelayInformationDocument() {
+        EmbeddedChannel ch = new EmbeddedChannel(handler);
+        ch.writeInbound(get("application/nostr+json"));
+        FullHttpResponse res = ch.readOutbound();
+        assertEquals(200, res.status().code());
+        assertEquals("application/nostr+json", res.headers().get(HttpHeaderNames.CONTENT_TYPE));
+        String body = res.content().toString(StandardCharsets.UTF_8);
+        assertTrue(body.contains("\"version\":\"1.2.3\""), body);
+        assertTrue(body.contains("\"supported_nips\":[1,9,11,40,42,70,89,90]"), body);
+        res.release();
+    }
+
+    @Test
+    void aBrowserGetsAnHtmlPage() {
+        EmbeddedChannel ch = new EmbeddedChannel(handler);
+        ch.writeInbound(get("text/html"));
+        FullHttpResponse res = ch.readOutbound();
+        assertTrue(res.headers().get(HttpHeaderNames.CONTENT_TYPE).startsWith("text/html"));
+        res.release();
+    }
+
+    @Test
+    void anUpgradeRequestIsPassedOnToTheWebSocketHandler() {
+        EmbeddedChannel ch = new EmbeddedChannel(handler);
+        FullHttpRequest req = get(null);
+        req.headers().set(HttpHeaderNames.UPGRADE, "websocket").set(HttpHeaderNames.CONNECTION, "Upgrade");
+        ch.writeInbound(req);
+        assertSame(req, ch.readInbound());
+        assertNull(ch.readOutbound());
+        req.release();
+    }
+
+    @Test
+    void otherMethodsAreRefused() {
+        EmbeddedChannel ch = new EmbeddedChannel(handler);
+        ch.writeInbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/"));
+        FullHttpResponse res = ch.readOutbound();
+        assertEquals(405, res.status().code());
+        res.release();
+    }
+}
