@@ -89,6 +89,10 @@ final class RelayClient implements AutoCloseable {
         return new RelayClient(relay.url());
     }
 
+    static RelayClient connect(String url) throws Exception {
+        return new RelayClient(url);
+    }
+
     String challenge() {
         return challenge;
     }
