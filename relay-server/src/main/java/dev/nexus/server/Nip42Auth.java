@@ -34,7 +34,7 @@ final class Nip42Auth {
         String challenge = e.firstTagValue("challenge");
         if (challenge == null || !challenge.equals(s.challenge())) return "invalid: challenge does not match this connection's";
         String relay = e.firstTagValue("relay");
-        if (relay == null || !normalize(relay).equals(relayUrl)) {
+        if (relay == null || !namesThisRelay(normalize(relay), s.hostHeader())) {
             return "invalid: relay tag does not match this relay (" + displayUrl + ")";
         }
         if (Math.abs(e.createdAt() - now) > MAX_CLOCK_SKEW_SECONDS) return "invalid: created_at is more than 10 minutes from now";
@@ -45,6 +45,17 @@ final class Nip42Auth {
             return "restricted: this pubkey is not on the relay's allow list";
         }
         return null;
+    }
+
+    /**
+     * The configured public URL always counts. Without one, the relay cannot know the address
+     * clients use (it may sit behind a proxy or bind 0.0.0.0), so the Host the client connected
+     * to counts too; the per-connection challenge is what stops replays either way.
+     */
+    private boolean namesThisRelay(String relay, String hostHeader) {
+        if (relay.equals(relayUrl)) return true;
+        if (!config.server().url().isEmpty() || hostHeader == null || hostHeader.isBlank()) return false;
+        return relay.equals(normalize("ws://" + hostHeader)) || relay.equals(normalize("wss://" + hostHeader));
     }
 
     /** Scheme and host compared case-insensitively, default ports and trailing slashes ignored. */

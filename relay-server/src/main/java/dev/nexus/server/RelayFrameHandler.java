@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -38,11 +39,12 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete) {
+        if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete handshake) {
             ctx.pipeline().remove(RelayChannelInitializer.RELAY_INFO);
             byte[] challenge = new byte[16];
             RANDOM.nextBytes(challenge);
-            Session session = new Session(ctx.channel(), RelayInfoHandler.remoteIp(ctx), HexFormat.of().formatHex(challenge), maxOutboundBytes);
+            Session session = new Session(ctx.channel(), RelayInfoHandler.remoteIp(ctx), HexFormat.of().formatHex(challenge),
+                    handshake.requestHeaders().get(HttpHeaderNames.HOST), maxOutboundBytes);
             ctx.channel().attr(Session.KEY).set(session);
             dispatcher.onOpen(session);
             return;

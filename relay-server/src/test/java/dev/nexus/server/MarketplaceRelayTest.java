@@ -70,6 +70,24 @@ class MarketplaceRelayTest {
     }
 
     @Test
+    void withNoPublicUrlConfiguredTheHostTheClientConnectedToIsAccepted() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, ""); RelayClient c = RelayClient.connect("ws://localhost:" + relay.port())) {
+            Event auth = buyer.sign(Kinds.AUTH, List.of(List.of("relay", "wss://localhost:" + relay.port()), List.of("challenge", c.challenge())), "");
+            c.send("[\"AUTH\"," + auth.json() + "]");
+            assertTrue(c.ok(auth.id()).get(2).asBoolean());
+        }
+        try (TestRelay relay = TestRelay.start(dir, "[server]\nurl = \"wss://relay.example.com\"\n");
+             RelayClient c = RelayClient.connect("ws://localhost:" + relay.port())) {
+            Event auth = buyer.sign(Kinds.AUTH, List.of(List.of("relay", "ws://localhost:" + relay.port()), List.of("challenge", c.challenge())), "");
+            c.send("[\"AUTH\"," + auth.json() + "]");
+            assertTrue(okMessage(c.ok(auth.id())).startsWith("invalid:"), "a configured URL is the only one accepted");
+            Event good = buyer.sign(Kinds.AUTH, List.of(List.of("relay", "wss://RELAY.example.com/"), List.of("challenge", c.challenge())), "");
+            c.send("[\"AUTH\"," + good.json() + "]");
+            assertTrue(c.ok(good.id()).get(2).asBoolean());
+        }
+    }
+
+    @Test
     void oneConnectionMayAuthenticateSeveralPubkeys() throws Exception {
         try (TestRelay relay = TestRelay.start(dir, ""); RelayClient c = RelayClient.connect(relay)) {
             c.authenticate(buyer, relay);
