@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The protocol: what Nexus does with each client message. Runs the cheap checks on the I/O
- * thread, hands signature checks to the verifier pool and stored queries to the query workers,
+ * thread, hands signature checks to the verifier pool (job traffic and AUTH in its priority lane) and stored queries to the query workers,
  * and never blocks an event loop. A new NIP's message handling or admission rule goes here.
  */
 final class MessageDispatcher {
@@ -42,14 +42,14 @@ final class MessageDispatcher {
     private final ClientMessageParser parser;
     private final EventStore store;
     private final SignatureVerifier verifier;
-    private final Executor verifiers;
+    private final TwoLaneExecutor verifiers;
     private final Executor queryWorkers;
     private final SubscriptionIndex index;
     private final RateLimiter limiter;
     private final RecentIds recentIds = new RecentIds(100_000);
     private final Nip42Auth auth;
 
-    MessageDispatcher(NexusConfig config, EventStore store, SignatureVerifier verifier, Executor verifiers,
+    MessageDispatcher(NexusConfig config, EventStore store, SignatureVerifier verifier, TwoLaneExecutor verifiers,
                       Executor queryWorkers, SubscriptionIndex index, RateLimiter limiter) {
         this.config = config;
         NexusConfig.Limits l = config.limits();
@@ -111,7 +111,7 @@ final class MessageDispatcher {
             return;
         }
         if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) s.channel().config().setAutoRead(false);
-        verifiers.execute(() -> verifyAndStore(s, e));
+        verifiers.execute(() -> verifyAndStore(s, e), Kinds.isJobTraffic(e.kind()));
     }
 
     /** Every cheap reason to refuse an event, checked before the signature; null when admitted. */
@@ -272,7 +272,7 @@ final class MessageDispatcher {
             s.authenticated().add(e.pubkey());
             log.debug("{} authenticated as {}", s.remoteIp(), e.pubkey());
             s.send(RelayMessages.ok(e.id(), true, ""));
-        });
+        }, true);
     }
 
     private static String firstOrNull(Set<String> set) {

@@ -45,7 +45,7 @@ public final class NexusServer implements AutoCloseable {
     private EventStore store;
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
-    private ExecutorService verifiers;
+    private TwoLaneExecutor verifiers;
     private ExecutorService queryWorkers;
     private ScheduledExecutorService sweeper;
     private Channel serverChannel;
@@ -70,7 +70,7 @@ public final class NexusServer implements AutoCloseable {
         store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(),
                 new RetentionPolicy(ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()));
         SignatureVerifier verifier = SignatureVerifiers.best();
-        verifiers = Executors.newFixedThreadPool(s.verifierThreads() > 0 ? s.verifierThreads() : cores, new DefaultThreadFactory("nexus-verify", true));
+        verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
         RateLimiter limiter = new RateLimiter(config.rateLimits());
         SubscriptionIndex index = new SubscriptionIndex();
@@ -123,7 +123,7 @@ public final class NexusServer implements AutoCloseable {
         if (bossGroup != null) bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         if (ioGroup != null) ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         if (sweeper != null) sweeper.shutdownNow();
-        shutdown(verifiers);
+        if (verifiers != null) verifiers.shutdown(10, TimeUnit.SECONDS);
         shutdown(queryWorkers);
         if (store != null) store.close();
         log.info("Nexus stopped");

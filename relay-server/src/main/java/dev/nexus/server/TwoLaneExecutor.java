@@ -1,0 +1,84 @@
+package dev.nexus.server;
+
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A fixed pool of named daemon threads with two queues: a free worker always takes the oldest
+ * priority task before any normal one. The verifiers run on it so that NIP-90 job traffic and
+ * AUTH are checked ahead of a backlog of ordinary events (the same rule as the writer's lanes).
+ */
+final class TwoLaneExecutor implements Executor {
+    private static final Logger log = LoggerFactory.getLogger(TwoLaneExecutor.class);
+
+    private final Queue<Runnable> priorityLane = new ConcurrentLinkedQueue<>();
+    private final Queue<Runnable> normalLane = new ConcurrentLinkedQueue<>();
+    private final Semaphore queued = new Semaphore(0);
+    private final Thread[] workers;
+    private volatile boolean running = true;
+
+    TwoLaneExecutor(String threadNamePrefix, int threads) {
+        workers = new Thread[threads];
+        for (int i = 0; i < threads; i++) {
+            workers[i] = new Thread(this::work, threadNamePrefix + "-" + (i + 1));
+            workers[i].setDaemon(true);
+            workers[i].start();
+        }
+    }
+
+    /** Queues a task in the normal lane. */
+    @Override
+    public void execute(Runnable task) {
+        enqueue(normalLane, task);
+    }
+
+    /** Queues a task in the priority lane when {@code priority}, else in the normal lane. */
+    void execute(Runnable task, boolean priority) {
+        enqueue(priority ? priorityLane : normalLane, task);
+    }
+
+    private void enqueue(Queue<Runnable> lane, Runnable task) {
+        if (!running) throw new RejectedExecutionException("executor is shut down");
+        lane.add(task);
+        queued.release();
+    }
+
+    private void work() {
+        while (running || queued.availablePermits() > 0) {
+            try {
+                if (!queued.tryAcquire(200, TimeUnit.MILLISECONDS)) continue;
+            } catch (InterruptedException e) {
+                continue;
+            }
+            Runnable task = priorityLane.poll();
+            if (task == null) task = normalLane.poll();
+            try {
+                task.run();
+            } catch (RuntimeException | Error e) {
+                log.error("task on {} failed: {}", Thread.currentThread().getName(), e.toString());
+            }
+        }
+    }
+
+    /** Refuses new tasks, runs what is queued and waits up to the timeout for the workers to end. */
+    void shutdown(long timeout, TimeUnit unit) {
+        running = false;
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        for (Thread worker : workers) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) return;
+            try {
+                worker.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}
