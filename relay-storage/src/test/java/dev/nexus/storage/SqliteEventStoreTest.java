@@ -14,7 +14,11 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -99,6 +103,30 @@ class SqliteEventStoreTest {
         assertEquals(List.of(twice.id()), ids("{\"#p\":[\"" + bob.pubkey() + "\",\"" + alice.pubkey() + "\"]}"));
         assertEquals(List.of(twice.id()), ids("{\"#e\":[\"" + "a".repeat(64) + "\"],\"#p\":[\"" + bob.pubkey() + "\"]}"));
         assertEquals(List.of(), ids("{\"#e\":[\"" + "a".repeat(64) + "\"],\"#p\":[\"" + alice.pubkey() + "\"]}"));
+    }
+
+    @Test
+    void jobTrafficQueuedBehindOrdinaryEventsIsCommittedFirst() throws Exception {
+        store.close();
+        store = new SqliteEventStore(dir.resolve("lanes.db"), "normal", 2, 1, RetentionPolicy.DEFAULT);
+        List<String> committed = new CopyOnWriteArrayList<>();
+        try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("lanes.db"));
+             Statement lock = other.createStatement()) {
+            // Another writer holds the database, so the relay's writer stalls and its queue fills up.
+            lock.execute("BEGIN IMMEDIATE");
+            List<CompletableFuture<WriteResult>> pending = new ArrayList<>();
+            for (String name : List.of("note-0", "note-1", "note-2", "job", "note-3")) {
+                Event e = name.equals("job") ? alice.sign(5050, List.of(List.of("p", bob.pubkey())), "{}")
+                        : alice.sign(1, name);
+                pending.add(store.write(e).whenComplete((r, err) -> committed.add(name)));
+            }
+            lock.execute("ROLLBACK");
+            pending.forEach(CompletableFuture::join);
+        }
+        // The writer may already have taken note-0 when the lock stopped it; the job overtakes the rest.
+        List<String> afterFirst = committed.get(0).equals("note-0") ? committed.subList(1, 5) : committed;
+        assertEquals("job", afterFirst.get(0), committed.toString());
+        assertEquals(List.of("note-1", "note-2", "note-3"), committed.stream().filter(n -> !n.equals("job") && !n.equals("note-0")).toList());
     }
 
     @Test
