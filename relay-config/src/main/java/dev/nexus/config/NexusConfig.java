@@ -20,10 +20,16 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
 
     /** {@code [server]}: where to listen and what NIP-11 says about this relay. */
     public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
-                         int ioThreads, int verifierThreads, int queryThreads, int pingIntervalSeconds, int idleTimeoutSeconds) {
-        /** The configured public URL, or the ws:// URL of the bind address when none was given. */
+                         int ioThreads, int verifierThreads, int queryThreads, int pingIntervalSeconds, int idleTimeoutSeconds,
+                         String realIpHeader, String tlsCert, String tlsKey) {
+        /** The configured public URL, or the ws:// (wss:// with TLS) URL of the bind address when none was given. */
         public String publicUrl() {
-            return url.isEmpty() ? "ws://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port : url;
+            return url.isEmpty() ? (tls() ? "wss://" : "ws://") + (host.contains(":") ? "[" + host + "]" : host) + ":" + port : url;
+        }
+
+        /** Whether the relay terminates TLS itself (wss:// and https:// on its port). */
+        public boolean tls() {
+            return !tlsCert.isEmpty();
         }
     }
 
@@ -114,6 +120,19 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         String pubkey = s.string("pubkey", "");
         if (!pubkey.isEmpty() && !isHex64(pubkey)) throw new ConfigException(s.key("pubkey") + " must be 64 lowercase hex characters");
         int ping = s.integer("ping_interval_seconds", 30, 1, 3600);
+        String realIpHeader = s.string("real_ip_header", "").trim();
+        if (!realIpHeader.isEmpty() && !realIpHeader.matches("[A-Za-z0-9-]+")) {
+            throw new ConfigException(s.key("real_ip_header") + " must be an HTTP header name, e.g. \"X-Forwarded-For\"");
+        }
+        String tlsCert = s.string("tls_cert", "");
+        String tlsKey = s.string("tls_key", "");
+        if (tlsCert.isEmpty() != tlsKey.isEmpty()) {
+            throw new ConfigException(s.key(tlsCert.isEmpty() ? "tls_cert" : "tls_key") + " must be set too: TLS needs both a certificate and its key");
+        }
+        for (String key : List.of("tls_cert", "tls_key")) {
+            String file = key.equals("tls_cert") ? tlsCert : tlsKey;
+            if (!file.isEmpty() && !Files.isReadable(Path.of(file))) throw new ConfigException(s.key(key) + ": cannot read " + file);
+        }
         Server server = new Server(host, port,
                 s.string("name", "Nexus"),
                 url,
@@ -124,7 +143,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                 s.integer("verifier_threads", 0, 0, 256),
                 s.integer("query_threads", 0, 0, 256),
                 ping,
-                s.integer("idle_timeout_seconds", 3 * ping, 2, 36000));
+                s.integer("idle_timeout_seconds", 3 * ping, 2, 36000),
+                realIpHeader, tlsCert, tlsKey);
         if (server.idleTimeoutSeconds() <= ping) {
             throw new ConfigException(s.key("idle_timeout_seconds") + " must be longer than ping_interval_seconds");
         }

@@ -88,6 +88,13 @@ class NexusConfigTest {
                 .getMessage().contains("[limits].max_subscriptions"));
         assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[server]\nurl = \"http://x\"\n"))
                 .getMessage().contains("[server].url"));
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[server]\nreal_ip_header = \"X-Forwarded-For:\"\n"))
+                .getMessage().contains("[server].real_ip_header"));
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[server]\ntls_cert = \"/etc/hosts\"\n"))
+                .getMessage().contains("[server].tls_key"), "a certificate without its key");
+        assertTrue(assertThrows(ConfigException.class,
+                () -> NexusConfig.parse("[server]\ntls_cert = \"/nonexistent/cert.pem\"\ntls_key = \"/nonexistent/key.pem\"\n"))
+                .getMessage().contains("[server].tls_cert"));
         assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[auth]\nallowed_pubkeys = [\"npub1xyz\"]\n"))
                 .getMessage().contains("[auth].allowed_pubkeys"));
     }

@@ -21,7 +21,11 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import java.io.File;
 import java.util.concurrent.ExecutorService;
+import javax.net.ssl.SSLException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +70,7 @@ public final class NexusServer implements AutoCloseable {
         NexusConfig.Server s = config.server();
         NexusConfig.Storage st = config.storage();
         NexusConfig.Retention ret = config.retention();
+        SslContext tls = s.tls() ? tlsContext(s) : null;
 
         store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(),
                 new RetentionPolicy(ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()));
@@ -75,7 +80,7 @@ public final class NexusServer implements AutoCloseable {
         RateLimiter limiter = new RateLimiter(config.rateLimits());
         SubscriptionIndex index = new SubscriptionIndex();
         MessageDispatcher dispatcher = new MessageDispatcher(config, store, verifier, verifiers, queryWorkers, index, limiter);
-        RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter);
+        RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter, s.realIpHeader());
 
         boolean epoll = Epoll.isAvailable();
         int ioThreads = s.ioThreads() > 0 ? s.ioThreads() : cores;
@@ -92,10 +97,10 @@ public final class NexusServer implements AutoCloseable {
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 // Query results are paced by writability; live fan-out past max_outbound_bytes cuts the client off.
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher));
+                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls));
         serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        String publicUrl = s.url().isEmpty() ? "ws://" + (s.host().contains(":") ? "[" + s.host() + "]" : s.host()) + ":" + port : s.url();
+        String publicUrl = s.url().isEmpty() ? (tls != null ? "wss://" : "ws://") + (s.host().contains(":") ? "[" + s.host() + "]" : s.host()) + ":" + port : s.url();
         dispatcher.useRelayUrl(publicUrl);
 
         sweeper = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("nexus-sweeper", true));
@@ -106,6 +111,15 @@ public final class NexusServer implements AutoCloseable {
                 version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
                 config.auth().required().name().toLowerCase());
         return this;
+    }
+
+    private static SslContext tlsContext(NexusConfig.Server s) {
+        try {
+            return SslContextBuilder.forServer(new File(s.tlsCert()), new File(s.tlsKey())).build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new IllegalStateException("[server].tls_cert / tls_key: cannot use " + s.tlsCert() + " and " + s.tlsKey()
+                    + " (PEM certificate chain and PKCS#8 PEM key expected): " + e.getMessage(), e);
+        }
     }
 
     public int port() {

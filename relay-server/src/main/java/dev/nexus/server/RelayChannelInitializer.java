@@ -10,16 +10,18 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The one place the connection pipeline is assembled, in order:
- * idle detection, HTTP codec, HTTP aggregation, NIP-11/HTTP (removed after the upgrade),
+ * TLS (when the relay terminates it), idle detection, HTTP codec, HTTP aggregation, NIP-11/HTTP (removed after the upgrade),
  * WebSocket protocol, WebSocket message aggregation, keepalive, relay frames (dispatch).
  * The HTTP aggregator is removed by Netty's handshaker once the connection is a WebSocket.
  */
 final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
+    static final String TLS = "tls";
     static final String IDLE = "idle";
     static final String HTTP_CODEC = "http-codec";
     static final String HTTP_AGGREGATOR = "http-aggregator";
@@ -35,10 +37,13 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final NexusConfig config;
     private final RelayInfoHandler relayInfo;
     private final MessageDispatcher dispatcher;
+    private final SslContext tls;
     private final WebSocketServerProtocolConfig wsConfig;
 
-    RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher) {
+    /** {@code tls} is null when connections arrive in plain text (directly or from a TLS proxy). */
+    RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher, SslContext tls) {
         this.config = config;
+        this.tls = tls;
         this.relayInfo = relayInfo;
         this.dispatcher = dispatcher;
         this.wsConfig = WebSocketServerProtocolConfig.newBuilder()
@@ -56,6 +61,7 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         NexusConfig.Server s = config.server();
         ChannelPipeline p = ch.pipeline();
+        if (tls != null) p.addLast(TLS, tls.newHandler(ch.alloc()));
         p.addLast(IDLE, new IdleStateHandler(s.idleTimeoutSeconds(), 0, s.pingIntervalSeconds(), TimeUnit.SECONDS));
         p.addLast(HTTP_CODEC, new HttpServerCodec());
         p.addLast(HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));

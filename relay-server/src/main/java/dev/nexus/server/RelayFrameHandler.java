@@ -43,7 +43,7 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
             ctx.pipeline().remove(RelayChannelInitializer.RELAY_INFO);
             byte[] challenge = new byte[16];
             RANDOM.nextBytes(challenge);
-            Session session = new Session(ctx.channel(), RelayInfoHandler.remoteIp(ctx), HexFormat.of().formatHex(challenge),
+            Session session = new Session(ctx.channel(), RelayInfoHandler.clientIp(ctx), HexFormat.of().formatHex(challenge),
                     handshake.requestHeaders().get(HttpHeaderNames.HOST), maxOutboundBytes);
             ctx.channel().attr(Session.KEY).set(session);
             dispatcher.onOpen(session);
@@ -87,16 +87,16 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException || cause instanceof CorruptedWebSocketFrameException) {
             // A client mistake, not a relay fault: say why, then close, since the frame stream is no longer in sync.
-            log.info("closing {}: {}", RelayInfoHandler.remoteIp(ctx), cause.getMessage());
+            log.info("closing {}: {}", RelayInfoHandler.clientIp(ctx), cause.getMessage());
             if (ctx.channel().isActive()) {
                 ctx.write(new TextWebSocketFrame(RelayMessages.notice("invalid: message larger than " + maxMessageBytes + " bytes or malformed frame")));
                 ctx.writeAndFlush(new CloseWebSocketFrame(1009, "message too big")).addListener(ChannelFutureListener.CLOSE);
             }
         } else if (cause instanceof IOException) {
-            log.debug("connection error from {}: {}", RelayInfoHandler.remoteIp(ctx), cause.toString());
+            log.debug("connection error from {}: {}", RelayInfoHandler.clientIp(ctx), cause.toString());
             ctx.close();
         } else {
-            log.warn("unexpected error on connection from {}: {}", RelayInfoHandler.remoteIp(ctx), cause.toString());
+            log.warn("unexpected error on connection from {}: {}", RelayInfoHandler.clientIp(ctx), cause.toString());
             ctx.close();
         }
     }

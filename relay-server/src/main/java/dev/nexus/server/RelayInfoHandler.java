@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
@@ -21,14 +22,21 @@ import java.nio.charset.StandardCharsets;
  * Plain HTTP on the relay's port, before the WebSocket upgrade: the NIP-11 document for
  * {@code Accept: application/nostr+json}, CORS preflight, a short page for browsers, and the
  * per-IP connection cap for upgrade requests, which it passes on to the WebSocket handler.
+ * Behind a reverse proxy the client's address comes from the configured real-IP header.
  */
 @ChannelHandler.Sharable
 final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+    /** The address per-IP limits count this connection under, set when the upgrade request arrives. */
+    static final AttributeKey<String> CLIENT_IP = AttributeKey.valueOf("nexus.clientIp");
+    private static final int MAX_IP_LENGTH = 64;
+
     private final byte[] infoJson;
     private final byte[] page;
     private final RateLimiter limiter;
+    private final String realIpHeader;
 
-    RelayInfoHandler(String infoJson, String name, String description, RateLimiter limiter) {
+    /** {@code realIpHeader} is empty when clients connect directly. */
+    RelayInfoHandler(String infoJson, String name, String description, RateLimiter limiter, String realIpHeader) {
         super(false);
         this.infoJson = infoJson.getBytes(StandardCharsets.UTF_8);
         this.page = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(name) + "</title></head><body><h1>"
@@ -36,6 +44,7 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
                 + "WebSocket at this address; relay information (NIP-11) is served for <code>Accept: application/nostr+json</code>.</p>"
                 + "</body></html>\n").getBytes(StandardCharsets.UTF_8);
         this.limiter = limiter;
+        this.realIpHeader = realIpHeader;
     }
 
     @Override
@@ -46,7 +55,9 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
             return;
         }
         if (req.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
-            String ip = remoteIp(ctx);
+            String forwarded = forwardedIp(req);
+            String ip = forwarded != null ? forwarded : socketIp(ctx);
+            ctx.channel().attr(CLIENT_IP).set(ip);
             if (!limiter.tryConnect(ip)) {
                 req.release();
                 respond(ctx, req, HttpResponseStatus.TOO_MANY_REQUESTS, "text/plain; charset=utf-8",
@@ -96,7 +107,31 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
         }
     }
 
-    static String remoteIp(ChannelHandlerContext ctx) {
+    /**
+     * The client address the proxy put in the real-IP header: the last entry, which the nearest
+     * proxy appended (earlier ones are whatever the client sent). Null when absent or not an address.
+     */
+    private String forwardedIp(FullHttpRequest req) {
+        if (realIpHeader.isEmpty()) return null;
+        String value = req.headers().get(realIpHeader);
+        if (value == null) return null;
+        String last = value.substring(value.lastIndexOf(',') + 1).trim();
+        if (last.isEmpty() || last.length() > MAX_IP_LENGTH) return null;
+        for (int i = 0; i < last.length(); i++) {
+            char c = last.charAt(i);
+            boolean ipChar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':';
+            if (!ipChar) return null;
+        }
+        return last;
+    }
+
+    /** The address this connection is counted under: the real-IP header's, else the socket's. */
+    static String clientIp(ChannelHandlerContext ctx) {
+        String ip = ctx.channel().attr(CLIENT_IP).get();
+        return ip != null ? ip : socketIp(ctx);
+    }
+
+    private static String socketIp(ChannelHandlerContext ctx) {
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null) return a.getAddress().getHostAddress();
         return String.valueOf(ctx.channel().remoteAddress());
     }

@@ -37,8 +37,8 @@ final class RelayClient implements AutoCloseable {
     volatile boolean closed;
     private final String challenge;
 
-    private RelayClient(String url) throws Exception {
-        ws = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5)).buildAsync(URI.create(url), new WebSocket.Listener() {
+    private RelayClient(String url, HttpClient http) throws Exception {
+        ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5)).buildAsync(URI.create(url), new WebSocket.Listener() {
             private final StringBuilder partial = new StringBuilder();
 
             @Override
@@ -86,11 +86,16 @@ final class RelayClient implements AutoCloseable {
     }
 
     static RelayClient connect(TestRelay relay) throws Exception {
-        return new RelayClient(relay.url());
+        return new RelayClient(relay.url(), HTTP);
     }
 
     static RelayClient connect(String url) throws Exception {
-        return new RelayClient(url);
+        return new RelayClient(url, HTTP);
+    }
+
+    /** Connects with the given client, e.g. one that trusts a test certificate for wss://. */
+    static RelayClient connect(String url, HttpClient http) throws Exception {
+        return new RelayClient(url, http);
     }
 
     String challenge() {

@@ -20,7 +20,26 @@ import org.junit.jupiter.api.Test;
 class RelayInfoHandlerTest {
     private final NexusConfig config = NexusConfig.defaults();
     private final RelayInfoHandler handler = new RelayInfoHandler(RelayInfo.render(config, "1.2.3"), "Nexus", "desc",
-            new RateLimiter(config.rateLimits()));
+            new RateLimiter(config.rateLimits()), "");
+
+    private static FullHttpRequest upgrade(String forwardedFor) {
+        FullHttpRequest req = get(null);
+        req.headers().set(HttpHeaderNames.UPGRADE, "websocket").set(HttpHeaderNames.CONNECTION, "Upgrade");
+        if (forwardedFor != null) req.headers().set("X-Forwarded-For", forwardedFor);
+        return req;
+    }
+
+    /** The address the handler files an upgrade request under, given its X-Forwarded-For header. */
+    private String clientIpBehindProxy(String forwardedFor) {
+        RelayInfoHandler behindProxy = new RelayInfoHandler(RelayInfo.render(config, "1.2.3"), "Nexus", "desc",
+                new RateLimiter(config.rateLimits()), "X-Forwarded-For");
+        EmbeddedChannel ch = new EmbeddedChannel(behindProxy);
+        FullHttpRequest req = upgrade(forwardedFor);
+        ch.writeInbound(req);
+        assertSame(req, ch.readInbound());
+        req.release();
+        return ch.attr(RelayInfoHandler.CLIENT_IP).get();
+    }
 
     private static FullHttpRequest get(String accept) {
         FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
@@ -53,12 +72,20 @@ class RelayInfoHandlerTest {
     @Test
     void anUpgradeRequestIsPassedOnToTheWebSocketHandler() {
         EmbeddedChannel ch = new EmbeddedChannel(handler);
-        FullHttpRequest req = get(null);
-        req.headers().set(HttpHeaderNames.UPGRADE, "websocket").set(HttpHeaderNames.CONNECTION, "Upgrade");
+        FullHttpRequest req = upgrade("203.0.113.7");
         ch.writeInbound(req);
         assertSame(req, ch.readInbound());
         assertNull(ch.readOutbound());
         req.release();
+        assertEquals("embedded", ch.attr(RelayInfoHandler.CLIENT_IP).get(), "without real_ip_header the socket's address counts");
+    }
+
+    @Test
+    void behindAProxyTheLastForwardedAddressIsTheClients() {
+        assertEquals("203.0.113.7", clientIpBehindProxy("10.0.0.1, 203.0.113.7"));
+        assertEquals("2001:db8::1", clientIpBehindProxy("2001:db8::1"));
+        assertEquals("embedded", clientIpBehindProxy(null), "no header: the socket's address");
+        assertEquals("embedded", clientIpBehindProxy("unknown"), "not an address: the socket's address");
     }
 
     @Test

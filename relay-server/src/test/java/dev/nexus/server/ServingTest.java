@@ -136,6 +136,23 @@ class ServingTest {
         }
     }
 
+    @Test
+    void behindAProxyPerIpLimitsCountTheAddressInTheRealIpHeader() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, "[server]\nreal_ip_header = \"X-Forwarded-For\"\n"
+                + "[auth]\nrequired = false\n[rate_limits]\nmax_connections_per_ip = 1\nexempt_ips = []\n");
+             Socket alice = new Socket("127.0.0.1", relay.port());
+             Socket bob = new Socket("127.0.0.1", relay.port());
+             Socket aliceAgain = new Socket("127.0.0.1", relay.port())) {
+            // All three come from the proxy's address (loopback); the header tells them apart.
+            String first = handshake(alice, "X-Forwarded-For: 198.51.100.9, 203.0.113.1\r\n");
+            assertTrue(first.contains("101"), first);
+            String second = handshake(bob, "X-Forwarded-For: 203.0.113.2\r\n");
+            assertTrue(second.contains("101"), "another client behind the same proxy gets in: " + second);
+            String third = handshake(aliceAgain, "X-Forwarded-For: 203.0.113.1\r\n");
+            assertTrue(third.contains("429"), "the same client again is over its limit: " + third);
+        }
+    }
+
     private static Socket rawWebSocket(int port) throws Exception {
         Socket s = new Socket("127.0.0.1", port);
         String status = handshake(s);
@@ -145,8 +162,12 @@ class ServingTest {
 
     /** Performs the HTTP upgrade by hand and returns the status line. */
     private static String handshake(Socket s) throws Exception {
+        return handshake(s, "");
+    }
+
+    private static String handshake(Socket s, String extraHeaders) throws Exception {
         OutputStream out = s.getOutputStream();
-        out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        out.write(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" + extraHeaders
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         out.flush();
         InputStream in = s.getInputStream();
