@@ -73,7 +73,10 @@ final class MessageDispatcher {
     }
 
     void onClose(Session s) {
-        for (Subscription sub : s.subscriptions().values()) index.remove(sub);
+        for (Subscription sub : s.subscriptions().values()) {
+            sub.cancel();
+            index.remove(sub);
+        }
         s.subscriptions().clear();
     }
 
@@ -219,13 +222,17 @@ final class MessageDispatcher {
         }
         Subscription sub = new Subscription(s, subId, req.filters());
         Subscription replaced = s.putSubscription(sub);
-        if (replaced != null) index.remove(replaced);
+        if (replaced != null) {
+            replaced.cancel();
+            index.remove(replaced);
+        }
         index.add(sub);
         queryWorkers.execute(() -> runStoredQuery(s, sub));
     }
 
     private void runStoredQuery(Session s, Subscription sub) {
-        if (s.isClosing() || !s.channel().isActive()) return;
+        // A client that re-sends REQ under the same id faster than queries run would otherwise queue dead work.
+        if (sub.cancelled() || s.isClosing() || !s.channel().isActive()) return;
         List<byte[]> jsons;
         Set<String> ids = new HashSet<>();
         try {
@@ -233,6 +240,7 @@ final class MessageDispatcher {
             int maxLimit = config.limits().maxLimit();
             List<StoredEvent> found = new ArrayList<>();
             for (Filter f : sub.filters()) {
+                if (sub.cancelled()) return;
                 int limit = f.limit() == null ? maxLimit : Math.min(f.limit(), maxLimit);
                 for (StoredEvent ev : store.query(f, limit, now)) if (ids.add(ev.id())) found.add(ev);
             }
@@ -257,7 +265,10 @@ final class MessageDispatcher {
 
     private void onCloseSubscription(Session s, String subId) {
         Subscription sub = s.removeSubscription(subId);
-        if (sub != null) index.remove(sub);
+        if (sub != null) {
+            sub.cancel();
+            index.remove(sub);
+        }
     }
 
     // ------------------------------------------------------------------ AUTH

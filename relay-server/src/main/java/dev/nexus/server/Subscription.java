@@ -19,6 +19,8 @@ final class Subscription {
     private boolean storedSent;
     private List<Event> pending;
     private Set<String> storedIds;
+    /** Set on CLOSE, replacement or disconnect; read by query workers so they skip dead REQs. */
+    private volatile boolean cancelled;
 
     Subscription(Session session, String id, List<Filter> filters) {
         this.session = session;
@@ -38,6 +40,9 @@ final class Subscription {
     }
 
     boolean storedSent() { return storedSent; }
+
+    void cancel() { cancelled = true; }
+    boolean cancelled() { return cancelled; }
 
     void rememberStoredIds(Set<String> ids) { this.storedIds = ids; }
 
