@@ -2,13 +2,16 @@ package dev.nexus.core;
 
 import java.util.List;
 
-/** What a client may send over the WebSocket (NIP-01 EVENT/REQ/CLOSE, NIP-42 AUTH). */
+/** What a client may send over the WebSocket (NIP-01 EVENT/REQ/CLOSE, NIP-42 AUTH, NIP-45 COUNT). */
 public sealed interface ClientMessage {
     /** {@code ["EVENT", event]}: the event is parsed and id-checked but its signature is not yet verified. */
     record Publish(Event event) implements ClientMessage {}
 
     /** {@code ["REQ", subscriptionId, filter...]} */
     record Subscribe(String subscriptionId, List<Filter> filters) implements ClientMessage {}
+
+    /** {@code ["COUNT", subscriptionId, filter...]}: how many stored events match (NIP-45). */
+    record Count(String subscriptionId, List<Filter> filters) implements ClientMessage {}
 
     /** {@code ["CLOSE", subscriptionId]} */
     record Unsubscribe(String subscriptionId) implements ClientMessage {}

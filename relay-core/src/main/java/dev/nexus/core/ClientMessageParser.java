@@ -54,7 +54,14 @@ public final class ClientMessageParser {
         ClientMessage message = switch (verb) {
             case "EVENT" -> new ClientMessage.Publish(singleEvent(p, "EVENT"));
             case "AUTH" -> new ClientMessage.Authenticate(singleEvent(p, "AUTH"));
-            case "REQ" -> subscribe(p);
+            case "REQ" -> {
+                String subId = subscriptionId(p, verb);
+                yield new ClientMessage.Subscribe(subId, filters(p, verb, subId));
+            }
+            case "COUNT" -> {
+                String subId = subscriptionId(p, verb);
+                yield new ClientMessage.Count(subId, filters(p, verb, subId));
+            }
             case "CLOSE" -> unsubscribe(p);
             default -> throw new MalformedMessageException("invalid: unknown message type " + truncate(verb));
         };
@@ -73,20 +80,21 @@ public final class ClientMessageParser {
         return event;
     }
 
-    private ClientMessage subscribe(JsonParser p) throws IOException, MalformedMessageException, InvalidFilterException {
-        String subId = subscriptionId(p, "REQ");
+    /** The filters after a REQ's or COUNT's subscription id, through the closing bracket. */
+    private List<Filter> filters(JsonParser p, String verb, String subId)
+            throws IOException, MalformedMessageException, InvalidFilterException {
         List<Filter> filters = new ArrayList<>();
         JsonToken t;
         while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-            if (t == null) throw new MalformedMessageException("invalid: unterminated REQ");
+            if (t == null) throw new MalformedMessageException("invalid: unterminated " + verb);
             if (t != JsonToken.START_OBJECT) throw new InvalidFilterException(subId, "invalid: each filter must be a JSON object");
             if (filters.size() >= limits.maxFilters()) {
                 throw new InvalidFilterException(subId, "invalid: too many filters (max " + limits.maxFilters() + ")");
             }
             filters.add(filter(p, subId));
         }
-        if (filters.isEmpty()) throw new InvalidFilterException(subId, "invalid: REQ needs at least one filter");
-        return new ClientMessage.Subscribe(subId, filters);
+        if (filters.isEmpty()) throw new InvalidFilterException(subId, "invalid: " + verb + " needs at least one filter");
+        return filters;
     }
 
     private ClientMessage unsubscribe(JsonParser p) throws IOException, MalformedMessageException {

@@ -21,6 +21,11 @@ public final class RelayMessages {
         return sb.append(']').toString();
     }
 
+    /** NIP-45: {@code ["COUNT",subId,{"count":n}]}. */
+    public static String count(String subscriptionId, long count) {
+        return open("COUNT", subscriptionId, 32).append(",{\"count\":").append(count).append("}]").toString();
+    }
+
     public static String notice(String message) {
         return open("NOTICE", message, 0).append(']').toString();
     }

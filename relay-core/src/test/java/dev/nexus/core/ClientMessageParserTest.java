@@ -32,6 +32,16 @@ class ClientMessageParserTest {
         assertTrue(s.filters().get(1).tags().get("e").contains("x"));
     }
 
+    @Test
+    void countTakesTheSameFiltersAsReq() throws Exception {
+        ClientMessage.Count c = assertInstanceOf(ClientMessage.Count.class, parser.parse("[\"COUNT\",\"n\",{\"kinds\":[5050]},{\"#p\":[\"x\"]}]"));
+        assertEquals("n", c.subscriptionId());
+        assertEquals(2, c.filters().size());
+        assertTrue(c.filters().get(0).kinds().contains(5050));
+        InvalidFilterException e = assertThrows(InvalidFilterException.class, () -> parser.parse("[\"COUNT\",\"n\"]"));
+        assertEquals("invalid: COUNT needs at least one filter", e.getMessage());
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"{\"ids\":[\"ABC\"]}", "{\"authors\":[\"" + "A" + "0000000000000000000000000000000000000000000000000000000000000\"]}",
             "{\"kinds\":[70000]}", "{\"kinds\":[\"1\"]}", "{\"since\":-1}", "{\"limit\":1.5}", "{\"search\":\"x\"}",

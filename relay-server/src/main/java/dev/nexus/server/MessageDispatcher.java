@@ -98,6 +98,7 @@ final class MessageDispatcher {
         if (message instanceof ClientMessage.Publish p) onEvent(s, p.event());
         else if (message instanceof ClientMessage.Subscribe r) onReq(s, r);
         else if (message instanceof ClientMessage.Unsubscribe c) onCloseSubscription(s, c.subscriptionId());
+        else if (message instanceof ClientMessage.Count c) onCount(s, c);
         else if (message instanceof ClientMessage.Authenticate a) onAuth(s, a.event());
     }
 
@@ -200,19 +201,24 @@ final class MessageDispatcher {
 
     // ------------------------------------------------------------------ REQ / CLOSE
 
-    private void onReq(Session s, ClientMessage.Subscribe req) {
-        String subId = req.subscriptionId();
+    /** Why a REQ or COUNT may not read now (the CLOSED message), or null. */
+    private String readRefusal(Session s, String verb) {
         if (config.auth().requiredForReads() && !s.isAuthenticated()) {
-            s.send(RelayMessages.closed(subId, "auth-required: this relay requires NIP-42 authentication to subscribe"));
-            return;
+            return "auth-required: this relay requires NIP-42 authentication to read";
         }
-        if (!limiter.forIp(s.remoteIp()).tryTake(RateLimiter.Kind.REQS)) {
-            s.send(RelayMessages.closed(subId, "rate-limited: slow down, too many REQs from your address"));
-            return;
-        }
+        if (!limiter.forIp(s.remoteIp()).tryTake(RateLimiter.Kind.REQS)) return "rate-limited: slow down, too many " + verb + "s from your address";
         String agent = firstOrNull(s.authenticated());
         if (agent != null && !limiter.forPubkey(agent).tryTake(RateLimiter.Kind.REQS)) {
-            s.send(RelayMessages.closed(subId, "rate-limited: slow down, too many REQs from your pubkey"));
+            return "rate-limited: slow down, too many " + verb + "s from your pubkey";
+        }
+        return null;
+    }
+
+    private void onReq(Session s, ClientMessage.Subscribe req) {
+        String subId = req.subscriptionId();
+        String refusal = readRefusal(s, "REQ");
+        if (refusal != null) {
+            s.send(RelayMessages.closed(subId, refusal));
             return;
         }
         int max = config.limits().maxSubscriptions();
@@ -261,6 +267,25 @@ final class MessageDispatcher {
             return;
         }
         s.channel().eventLoop().execute(() -> s.sendStored(sub, jsons, ids));
+    }
+
+    /** NIP-45: one number from the query workers, under the same auth and REQ budget as a REQ. */
+    private void onCount(Session s, ClientMessage.Count count) {
+        String subId = count.subscriptionId();
+        String refusal = readRefusal(s, "COUNT");
+        if (refusal != null) {
+            s.send(RelayMessages.closed(subId, refusal));
+            return;
+        }
+        queryWorkers.execute(() -> {
+            if (!s.channel().isActive()) return;
+            try {
+                s.send(RelayMessages.count(subId, store.count(count.filters(), now())));
+            } catch (RuntimeException ex) {
+                log.error("count for subscription {} failed: {}", subId, ex.toString());
+                s.send(RelayMessages.closed(subId, "error: could not run this count"));
+            }
+        });
     }
 
     private void onCloseSubscription(Session s, String subId) {

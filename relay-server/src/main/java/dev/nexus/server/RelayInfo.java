@@ -11,7 +11,7 @@ import java.util.List;
 /** The NIP-11 relay information document, rendered once from the config at start. */
 final class RelayInfo {
     /** Only NIPs this relay really implements. */
-    static final List<Integer> SUPPORTED_NIPS = List.of(1, 9, 11, 40, 42, 70, 89, 90);
+    static final List<Integer> SUPPORTED_NIPS = List.of(1, 9, 11, 40, 42, 45, 70, 89, 90);
 
     private RelayInfo() {}
 

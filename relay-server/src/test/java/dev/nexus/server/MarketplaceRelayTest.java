@@ -34,6 +34,10 @@ class MarketplaceRelayTest {
             c.req("early", "{}");
             JsonNode closed = c.expect("CLOSED", 5000);
             assertTrue(closed.get(2).asText().startsWith("auth-required:"), closed.toString());
+            c.send("[\"COUNT\",\"early-count\",{}]");
+            JsonNode countClosed = c.expect("CLOSED", 5000);
+            assertEquals("early-count", countClosed.get(1).asText());
+            assertTrue(countClosed.get(2).asText().startsWith("auth-required:"), countClosed.toString());
             c.authenticate(buyer, relay);
             assertEquals(List.of(), c.queryIds("after", "{\"ids\":[\"" + e.id() + "\"]}"));
             assertTrue(c.publishAndWait(buyer.sign(1, "after auth")).get(2).asBoolean());

@@ -153,6 +153,21 @@ class Nip01RelayTest {
     }
 
     @Test
+    void countAnswersHowManyStoredEventsMatchAnyFilterUncappedByLimitNip45() throws Exception {
+        for (int i = 0; i < 7; i++) client.publishAndWait(alice.sign(1, List.of(), "c" + i, NOW - i));
+        client.publishAndWait(bob.sign(7, "r"));
+        client.send("[\"COUNT\",\"notes\",{\"kinds\":[1],\"limit\":2}]");
+        JsonNode notes = client.next(m -> m.get(0).asText().equals("COUNT") && m.get(1).asText().equals("notes"), 5000);
+        assertEquals(7, notes.get(2).get("count").asLong(), "neither the filter's limit nor max_limit (5) caps a count");
+        client.send("[\"COUNT\",\"both\",{\"authors\":[\"" + alice.pubkey() + "\"]},{\"kinds\":[1,7]}]");
+        JsonNode both = client.next(m -> m.get(0).asText().equals("COUNT") && m.get(1).asText().equals("both"), 5000);
+        assertEquals(8, both.get(2).get("count").asLong(), "filters are OR'd and an event is counted once");
+        client.send("[\"COUNT\",\"bad\",{\"kinds\":[\"one\"]}]");
+        JsonNode closed = client.next(m -> m.get(0).asText().equals("CLOSED") && m.get(1).asText().equals("bad"), 5000);
+        assertTrue(closed.get(2).asText().startsWith("invalid:"), closed.toString());
+    }
+
+    @Test
     void ephemeralEventsAreFannedOutButNeverStored() throws Exception {
         client.query("eph", "{\"kinds\":[20001]}");
         try (RelayClient publisher = RelayClient.connect(relay)) {

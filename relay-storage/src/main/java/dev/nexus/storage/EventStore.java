@@ -21,6 +21,9 @@ public interface EventStore extends AutoCloseable {
     /** Stored events matching {@code filter}, newest first (created_at desc, id asc), at most {@code limit}, as wire JSON. */
     List<StoredEvent> query(Filter filter, int limit, long nowSeconds);
 
+    /** How many distinct stored, unexpired events match any of {@code filters}; limits are ignored (NIP-45). */
+    long count(List<Filter> filters, long nowSeconds);
+
     /** Whether an event with this id is stored (expired or not). */
     boolean contains(String id);
 

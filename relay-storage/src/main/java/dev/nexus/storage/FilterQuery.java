@@ -25,16 +25,32 @@ record FilterQuery(String sql, List<Object> params) {
 
     static FilterQuery of(Filter f, int limit, long now) {
         List<Object> params = new ArrayList<>();
-        StringBuilder sql = new StringBuilder(256);
+        StringBuilder sql = new StringBuilder(256).append(COLUMNS);
+        String driver = fromWhere(sql, params, f, now);
+        sql.append(driver != null ? " ORDER BY t.created_at DESC, e.id ASC LIMIT ?" : " ORDER BY e.created_at DESC, e.id ASC LIMIT ?");
+        params.add(limit);
+        return new FilterQuery(sql.toString(), List.copyOf(params));
+    }
+
+    /** The ids of every stored event that matches, in no order and without a limit (NIP-45 COUNT). */
+    static FilterQuery idsOf(Filter f, long now) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder(256).append("SELECT e.id FROM ");
+        fromWhere(sql, params, f, now);
+        return new FilterQuery(sql.toString(), List.copyOf(params));
+    }
+
+    /** Appends the FROM and WHERE clauses for {@code f}; returns the tag driving the plan, or null. */
+    private static String fromWhere(StringBuilder sql, List<Object> params, Filter f, long now) {
         String driver = f.ids() == null ? singleValuedTag(f) : null;
         if (driver != null) {
-            sql.append(COLUMNS).append("tag t CROSS JOIN event e ON e.seq = t.event_seq WHERE t.name = ?");
+            sql.append("tag t CROSS JOIN event e ON e.seq = t.event_seq WHERE t.name = ?");
             params.add(driver);
             in(sql, params, "t.value", f.tags().get(driver));
             if (f.kinds() != null) in(sql, params, "t.kind", f.kinds());
             time(sql, params, "t.created_at", f);
         } else {
-            sql.append(COLUMNS).append("event e WHERE 1 = 1");
+            sql.append("event e WHERE 1 = 1");
         }
         sql.append(" AND (e.expires_at IS NULL OR e.expires_at > ?)");
         params.add(now);
@@ -63,9 +79,7 @@ record FilterQuery(String sql, List<Object> params) {
             }
             sql.append(')');
         }
-        sql.append(driver != null ? " ORDER BY t.created_at DESC, e.id ASC LIMIT ?" : " ORDER BY e.created_at DESC, e.id ASC LIMIT ?");
-        params.add(limit);
-        return new FilterQuery(sql.toString(), List.copyOf(params));
+        return driver;
     }
 
     /** The tag to drive the query from: one with a single value, preferring `e` (event ids are the rarest values). */

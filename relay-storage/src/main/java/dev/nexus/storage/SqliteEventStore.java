@@ -144,6 +144,29 @@ public final class SqliteEventStore implements EventStore {
         }
     }
 
+    @Override
+    public long count(List<Filter> filters, long nowSeconds) {
+        List<String> selects = new ArrayList<>();
+        List<Object> params = new ArrayList<>();
+        for (Filter f : filters) {
+            if (f.matchesNothing()) continue;
+            FilterQuery q = FilterQuery.idsOf(f, nowSeconds);
+            selects.add(q.sql());
+            params.addAll(q.params());
+        }
+        if (selects.isEmpty()) return 0;
+        // UNION (not UNION ALL): an event matched by two filters counts once.
+        String sql = "SELECT COUNT(*) FROM (" + String.join(" UNION ", selects) + ")";
+        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, params);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("count failed: " + e.getMessage(), e);
+        }
+    }
+
     /** EXPLAIN QUERY PLAN for the statement {@link #query} would run; for tests and operators. */
     public List<String> explain(Filter filter, int limit, long nowSeconds) {
         FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);

@@ -130,6 +130,21 @@ class SqliteEventStoreTest {
     }
 
     @Test
+    void countTellsHowManyDistinctUnexpiredEventsMatchAnyFilter() throws Exception {
+        for (int i = 0; i < 3; i++) write(alice.sign(1, List.of(), "a" + i, NOW - i));
+        write(bob.sign(1, List.of(), "b", NOW));
+        write(alice.sign(5050, List.of(List.of("p", bob.pubkey())), "{}", NOW));
+        write(alice.sign(1, List.of(List.of("expiration", String.valueOf(NOW + 10))), "soon gone", NOW));
+        assertEquals(5, store.count(List.of(filter("{\"kinds\":[1]}")), NOW));
+        assertEquals(4, store.count(List.of(filter("{\"kinds\":[1]}")), NOW + 11), "expired events are not counted");
+        assertEquals(6, store.count(List.of(filter("{\"authors\":[\"" + alice.pubkey() + "\"]}"), filter("{\"kinds\":[1]}")), NOW),
+                "an event matched by two filters is counted once");
+        assertEquals(1, store.count(List.of(filter("{\"kinds\":[5050],\"#p\":[\"" + bob.pubkey() + "\"]}")), NOW));
+        assertEquals(5, store.count(List.of(filter("{\"kinds\":[1],\"limit\":1}")), NOW), "limit does not cap a count");
+        assertEquals(0, store.count(List.of(filter("{\"kinds\":[]}")), NOW));
+    }
+
+    @Test
     void aDuplicateIsAnsweredWithTheDuplicatePrefix() {
         Event e = alice.sign(1, "once");
         assertTrue(write(e).accepted());
