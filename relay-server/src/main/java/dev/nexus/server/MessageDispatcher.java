@@ -73,11 +73,7 @@ final class MessageDispatcher {
     }
 
     void onClose(Session s) {
-        for (Subscription sub : s.subscriptions().values()) {
-            sub.cancel();
-            index.remove(sub);
-        }
-        s.subscriptions().clear();
+        for (Subscription sub : s.removeAllSubscriptions()) index.remove(sub);
     }
 
     /** Called on the session's event loop with one complete text message. */
@@ -228,10 +224,7 @@ final class MessageDispatcher {
         }
         Subscription sub = new Subscription(s, subId, req.filters());
         Subscription replaced = s.putSubscription(sub);
-        if (replaced != null) {
-            replaced.cancel();
-            index.remove(replaced);
-        }
+        if (replaced != null) index.remove(replaced);
         index.add(sub);
         queryWorkers.execute(() -> runStoredQuery(s, sub));
     }
@@ -258,7 +251,7 @@ final class MessageDispatcher {
         } catch (RuntimeException ex) {
             log.error("query for subscription {} failed: {}", sub.id(), ex.toString());
             s.channel().eventLoop().execute(() -> {
-                if (s.subscriptions().get(sub.id()) == sub) {
+                if (!sub.cancelled()) {
                     s.removeSubscription(sub.id());
                     index.remove(sub);
                     s.send(RelayMessages.closed(sub.id(), "error: could not run this query"));
@@ -290,10 +283,7 @@ final class MessageDispatcher {
 
     private void onCloseSubscription(Session s, String subId) {
         Subscription sub = s.removeSubscription(subId);
-        if (sub != null) {
-            sub.cancel();
-            index.remove(sub);
-        }
+        if (sub != null) index.remove(sub);
     }
 
     // ------------------------------------------------------------------ AUTH

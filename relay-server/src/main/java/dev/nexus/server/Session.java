@@ -87,7 +87,7 @@ final class Session {
 
     /** Returns true when a frame was written (and so a flush is owed). */
     private boolean deliverWithoutFlush(Subscription sub, Event event) {
-        if (closing || subscriptions.get(sub.id()) != sub) return false;
+        if (closing || sub.cancelled()) return false;
         if (!sub.storedSent()) {
             if (!sub.holdUntilEose(event, MAX_HELD_LIVE_EVENTS)) disconnectSlowConsumer();
             return false;
@@ -121,7 +121,7 @@ final class Session {
 
     /** Queues a REQ's stored results, then EOSE and the live events held meanwhile; call on the event loop. */
     void sendStored(Subscription sub, List<byte[]> events, Set<String> ids) {
-        if (closing || subscriptions.get(sub.id()) != sub) return;
+        if (closing || sub.cancelled()) return;
         sub.rememberStoredIds(ids);
         storedQueue.add(new StoredResults(sub, events.iterator()));
         drainStored();
@@ -132,7 +132,7 @@ final class Session {
         boolean wrote = false;
         while (!storedQueue.isEmpty() && channel.isActive()) {
             StoredResults r = storedQueue.peek();
-            boolean active = subscriptions.get(r.sub().id()) == r.sub();
+            boolean active = !r.sub().cancelled();
             while (active && r.events().hasNext()) {
                 if (!channel.isWritable()) {
                     if (wrote) channel.flush();
@@ -151,13 +151,26 @@ final class Session {
         if (wrote) channel.flush();
     }
 
-    /** Adds a subscription, replacing one with the same id; returns the replaced one or null. */
+    /** Adds a subscription, replacing (and cancelling) one with the same id; returns the replaced one or null. */
     Subscription putSubscription(Subscription sub) {
-        return subscriptions.put(sub.id(), sub);
+        Subscription replaced = subscriptions.put(sub.id(), sub);
+        if (replaced != null) replaced.cancel();
+        return replaced;
     }
 
+    /** Removes and cancels the subscription with this id; returns it, or null. */
     Subscription removeSubscription(String id) {
-        return subscriptions.remove(id);
+        Subscription removed = subscriptions.remove(id);
+        if (removed != null) removed.cancel();
+        return removed;
+    }
+
+    /** Removes and cancels every subscription (the connection is gone); returns them. */
+    List<Subscription> removeAllSubscriptions() {
+        List<Subscription> all = List.copyOf(subscriptions.values());
+        subscriptions.clear();
+        for (Subscription sub : all) sub.cancel();
+        return all;
     }
 
     private void disconnectSlowConsumer() {

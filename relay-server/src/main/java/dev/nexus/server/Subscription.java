@@ -19,7 +19,7 @@ final class Subscription {
     private boolean storedSent;
     private List<Event> pending;
     private Set<String> storedIds;
-    /** Set on CLOSE, replacement or disconnect; read by query workers so they skip dead REQs. */
+    /** Set by the session when the subscription leaves it (CLOSE, replacement, disconnect); read by query workers too. */
     private volatile boolean cancelled;
 
     Subscription(Session session, String id, List<Filter> filters) {
