@@ -24,7 +24,12 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                          String realIpHeader, String tlsCert, String tlsKey) {
         /** The configured public URL, or the ws:// (wss:// with TLS) URL of the bind address when none was given. */
         public String publicUrl() {
-            return url.isEmpty() ? (tls() ? "wss://" : "ws://") + (host.contains(":") ? "[" + host + "]" : host) + ":" + port : url;
+            return publicUrl(port);
+        }
+
+        /** As {@link #publicUrl()}, with the port actually bound (differs when {@code bind} asks for port 0). */
+        public String publicUrl(int boundPort) {
+            return url.isEmpty() ? (tls() ? "wss://" : "ws://") + (host.contains(":") ? "[" + host + "]" : host) + ":" + boundPort : url;
         }
 
         /** Whether the relay terminates TLS itself (wss:// and https:// on its port). */

@@ -100,7 +100,7 @@ public final class NexusServer implements AutoCloseable {
                 .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls));
         serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
-        String publicUrl = s.url().isEmpty() ? (tls != null ? "wss://" : "ws://") + (s.host().contains(":") ? "[" + s.host() + "]" : s.host()) + ":" + port : s.url();
+        String publicUrl = s.publicUrl(port);
         dispatcher.useRelayUrl(publicUrl);
 
         sweeper = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("nexus-sweeper", true));
