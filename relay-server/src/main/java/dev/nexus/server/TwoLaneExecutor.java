@@ -1,10 +1,8 @@
 package dev.nexus.server;
 
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import dev.nexus.core.TwoLaneQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,9 +15,7 @@ import org.slf4j.LoggerFactory;
 final class TwoLaneExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(TwoLaneExecutor.class);
 
-    private final Queue<Runnable> priorityLane = new ConcurrentLinkedQueue<>();
-    private final Queue<Runnable> normalLane = new ConcurrentLinkedQueue<>();
-    private final Semaphore queued = new Semaphore(0);
+    private final TwoLaneQueue<Runnable> tasks = new TwoLaneQueue<>();
     private final Thread[] workers;
     private volatile boolean running = true;
 
@@ -35,29 +31,19 @@ final class TwoLaneExecutor implements Executor {
     /** Queues a task in the normal lane. */
     @Override
     public void execute(Runnable task) {
-        enqueue(normalLane, task);
+        execute(task, false);
     }
 
     /** Queues a task in the priority lane when {@code priority}, else in the normal lane. */
     void execute(Runnable task, boolean priority) {
-        enqueue(priority ? priorityLane : normalLane, task);
-    }
-
-    private void enqueue(Queue<Runnable> lane, Runnable task) {
         if (!running) throw new RejectedExecutionException("executor is shut down");
-        lane.add(task);
-        queued.release();
+        tasks.add(task, priority);
     }
 
     private void work() {
-        while (running || queued.availablePermits() > 0) {
-            try {
-                if (!queued.tryAcquire(200, TimeUnit.MILLISECONDS)) continue;
-            } catch (InterruptedException e) {
-                continue;
-            }
-            Runnable task = priorityLane.poll();
-            if (task == null) task = normalLane.poll();
+        while (running || !tasks.isEmpty()) {
+            Runnable task = tasks.poll(200, TimeUnit.MILLISECONDS);
+            if (task == null) continue;
             try {
                 task.run();
             } catch (RuntimeException | Error e) {

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.nexus.core.Event;
 import dev.nexus.core.Filter;
 import dev.nexus.core.Kinds;
+import dev.nexus.core.TwoLaneQueue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -17,8 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,9 +44,7 @@ public final class SqliteEventStore implements EventStore {
     private final Connection checkpointConnection;
     private final java.util.concurrent.ScheduledExecutorService checkpointer;
     private final HikariDataSource readers;
-    private final LinkedBlockingQueue<WriteTask> jobLane = new LinkedBlockingQueue<>();
-    private final LinkedBlockingQueue<WriteTask> normalLane = new LinkedBlockingQueue<>();
-    private final Semaphore queued = new Semaphore(0);
+    private final TwoLaneQueue<WriteTask> tasks = new TwoLaneQueue<>();
     private final Thread writer;
     private volatile boolean running = true;
     private final WriterStatements st;
@@ -114,8 +111,7 @@ public final class SqliteEventStore implements EventStore {
             done.complete(WriteResult.error("relay is shutting down"));
             return done;
         }
-        (Kinds.isJobTraffic(event.kind()) ? jobLane : normalLane).add(new StoreEvent(event, done));
-        queued.release();
+        tasks.add(new StoreEvent(event, done), Kinds.isJobTraffic(event.kind()));
         return done;
     }
 
@@ -123,8 +119,7 @@ public final class SqliteEventStore implements EventStore {
     public int deleteExpired(long nowSeconds, int batch) {
         if (!running) return 0;
         CompletableFuture<Integer> done = new CompletableFuture<>();
-        normalLane.add(new Sweep(nowSeconds, batch, done));
-        queued.release();
+        tasks.add(new Sweep(nowSeconds, batch, done), false);
         return done.join();
     }
 
@@ -207,34 +202,29 @@ public final class SqliteEventStore implements EventStore {
 
     private void writeLoop() {
         List<WriteTask> batch = new ArrayList<>(batchMax);
-        while (running || queued.availablePermits() > 0) {
-            try {
-                if (!queued.tryAcquire(200, TimeUnit.MILLISECONDS)) continue;
-            } catch (InterruptedException e) {
-                continue;
+        while (running || !tasks.isEmpty()) {
+            WriteTask next = tasks.poll(200, TimeUnit.MILLISECONDS);
+            while (next != null) {
+                batch.add(next);
+                next = batch.size() < batchMax ? tasks.pollNow() : null;
             }
-            batch.add(nextTask());
-            while (batch.size() < batchMax && queued.tryAcquire()) batch.add(nextTask());
+            if (batch.isEmpty()) continue;
             runBatch(batch);
             batch.clear();
         }
     }
 
-    private WriteTask nextTask() {
-        WriteTask t = jobLane.poll();
-        return t != null ? t : normalLane.poll();
-    }
-
     private void runBatch(List<WriteTask> batch) {
-        List<WriteResult> results = new ArrayList<>(batch.size());
-        List<Integer> sweepCounts = new ArrayList<>();
+        // Futures complete only after the commit, so each task leaves its completion here meanwhile.
+        List<Runnable> afterCommit = new ArrayList<>(batch.size());
         try {
             for (WriteTask task : batch) {
                 if (task instanceof StoreEvent se) {
-                    results.add(storeOne(se.event()));
+                    WriteResult result = storeOne(se.event());
+                    afterCommit.add(() -> se.done().complete(result));
                 } else if (task instanceof Sweep sw) {
-                    results.add(null);
-                    sweepCounts.add(sweep(sw.now(), sw.batch()));
+                    int removed = st.deleteExpired(sw.now(), sw.batch());
+                    afterCommit.add(() -> sw.done().complete(removed));
                 }
             }
             writeConnection.commit();
@@ -251,12 +241,7 @@ public final class SqliteEventStore implements EventStore {
             }
             return;
         }
-        int sweepIndex = 0;
-        for (int i = 0; i < batch.size(); i++) {
-            WriteTask task = batch.get(i);
-            if (task instanceof StoreEvent se) se.done().complete(results.get(i));
-            else if (task instanceof Sweep sw) sw.done().complete(sweepCounts.get(sweepIndex++));
-        }
+        afterCommit.forEach(Runnable::run);
     }
 
     private WriteResult storeOne(Event e) throws SQLException {
@@ -305,10 +290,6 @@ public final class SqliteEventStore implements EventStore {
                 st.deleteAddress(kind, deletion.pubkey(), dTag, deletion.createdAt());
             }
         }
-    }
-
-    private int sweep(long now, int batch) throws SQLException {
-        return st.deleteExpired(now, batch);
     }
 
     /** Copies committed WAL frames into the database file without blocking the writer (PASSIVE). */
