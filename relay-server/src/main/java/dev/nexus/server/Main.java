@@ -2,6 +2,7 @@ package dev.nexus.server;
 
 import dev.nexus.config.ConfigException;
 import dev.nexus.config.NexusConfig;
+import dev.nexus.server.cli.AdminCli;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -12,6 +13,7 @@ import org.slf4j.LoggerFactory;
 public final class Main {
     private static final String USAGE = """
             Usage: java -jar nexus.jar [--config FILE] [--help] [--version]
+                   java -jar nexus.jar export|import|delete|compact|stats --help   (admin commands)
 
             Nexus, a Nostr relay for the agent compute marketplace.
 
@@ -31,6 +33,7 @@ public final class Main {
 
     /** Returns an exit code, or -1 once the relay is running (it then runs until the JVM stops). */
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        if (args.length > 0 && AdminCli.isCommand(args[0])) return AdminCli.run(args, out, err);
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {

@@ -4,10 +4,10 @@ import java.io.InputStream;
 import java.util.Properties;
 
 /** The relay's version, stamped into the jar by Maven resource filtering. */
-final class Version {
+public final class Version {
     private Version() {}
 
-    static String current() {
+    public static String current() {
         try (InputStream in = Version.class.getResourceAsStream("/nexus-version.properties")) {
             if (in == null) return "dev";
             Properties p = new Properties();

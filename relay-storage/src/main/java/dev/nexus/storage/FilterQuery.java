@@ -40,6 +40,15 @@ record FilterQuery(String sql, List<Object> params) {
         return new FilterQuery(sql.toString(), List.copyOf(params));
     }
 
+    /** Every stored, unexpired match's wire JSON, oldest first and without a limit (the admin export). */
+    static FilterQuery rawOf(Filter f, long now) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder(256).append("SELECT e.raw FROM ");
+        fromWhere(sql, params, f, now);
+        sql.append(" ORDER BY e.created_at ASC, e.id ASC");
+        return new FilterQuery(sql.toString(), List.copyOf(params));
+    }
+
     /** Appends the FROM and WHERE clauses for {@code f}; returns the tag driving the plan, or null. */
     private static String fromWhere(StringBuilder sql, List<Object> params, Filter f, long now) {
         String driver = f.ids() == null ? singleValuedTag(f) : null;

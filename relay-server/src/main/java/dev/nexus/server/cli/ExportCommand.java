@@ -1,0 +1,75 @@
+package dev.nexus.server.cli;
+
+import dev.nexus.core.Filter;
+import dev.nexus.storage.SqliteMaintenance;
+import java.io.BufferedOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.GZIPOutputStream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "export", mixinStandardHelpOptions = true, versionProvider = AdminCli.VersionProvider.class, sortOptions = false,
+        description = {"Write stored, unexpired events as JSON lines (JSONL), oldest first, streaming from a database cursor "
+                + "(constant memory). Safe while the relay runs (a read-only connection; WAL lets it read beside the writer).",
+                "Exit codes: 0 done, 1 failed, 2 usage or configuration error."})
+final class ExportCommand implements Callable<Integer>, AdminCli.Streams {
+    @Spec CommandSpec spec;
+    @Mixin StoreOptions store;
+    @Mixin FilterOptions filterOptions;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "write to FILE instead of stdout; a name ending in .gz is gzip-compressed")
+    Path outFile;
+
+    private PrintStream out, err;
+
+    @Override
+    public void use(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Filter filter = filterOptions.filter(spec);
+        Path db = store.databasePath(spec);
+        long now = System.currentTimeMillis() / 1000;
+        AtomicLong written = new AtomicLong();
+        long start = System.nanoTime();
+        try (SqliteMaintenance m = SqliteMaintenance.open(db, true);
+             OutputStream target = open();
+             Progress progress = new Progress(err, Progress.stderrIsTerminal(err),
+                     () -> "export: " + String.format("%,d", written.get()) + " events, " + Progress.rate(written.get(), System.nanoTime() - start))) {
+            SqliteMaintenance.EventSink lines = SqliteMaintenance.jsonLines(target);
+            m.export(filter, now, json -> {
+                lines.accept(json);
+                written.incrementAndGet();
+            });
+        }
+        long nanos = System.nanoTime() - start;
+        err.println("export: " + String.format("%,d", written.get()) + " events in " + Progress.seconds(nanos) + " ("
+                + Progress.rate(written.get(), nanos) + ")" + (outFile != null ? " to " + outFile : ""));
+        return AdminCli.OK;
+    }
+
+    private OutputStream open() throws Exception {
+        if (outFile == null) {
+            // stdout stays open after the command (it is the caller's); only flush it.
+            return new BufferedOutputStream(out, 1 << 16) {
+                @Override
+                public void close() throws java.io.IOException {
+                    flush();
+                }
+            };
+        }
+        OutputStream file = new BufferedOutputStream(Files.newOutputStream(outFile), 1 << 16);
+        return outFile.toString().endsWith(".gz") ? new GZIPOutputStream(file, 1 << 16) : file;
+    }
+}
