@@ -257,6 +257,21 @@ class AdminCliTest {
     }
 
     @Test
+    void exportAndStatsReadBesideARunningStoreAndSeeWhatItCommitted() throws Exception {
+        Path source = config("source");
+        try (SqliteEventStore live = open(dir.resolve("source.db"))) {
+            Event first = alice.sign(1, "while running");
+            assertTrue(write(live, first).accepted());
+            assertEquals(Set.of(EventJson.write(first)), lines(cli("export", "-c", source.toString()).out()));
+            Event second = alice.sign(1, "still running");
+            assertTrue(write(live, second).accepted(), "the store keeps writing while the CLI reads");
+            Run stats = cli("stats", "-c", source.toString());
+            assertEquals(0, stats.code(), stats.err());
+            assertTrue(stats.out().contains("events: 2"), stats.out());
+        }
+    }
+
+    @Test
     void badArgumentsExitTwo() throws Exception {
         Path source = config("source");
         populate(dir.resolve("source.db"));
