@@ -39,7 +39,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     }
 
     /** {@code [storage]}: the SQLite file and how it is written. */
-    public record Storage(String path, String synchronous, int readerPoolSize, int writeBatchMax) {}
+    public record Storage(String path, String synchronous, int readerPoolSize, int writeBatchMax, long walMaxBytes) {}
 
     /** When NIP-42 authentication is demanded. */
     public enum AuthMode { ALWAYS, WRITES, NEVER }
@@ -162,7 +162,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         if (!sync.equals("normal") && !sync.equals("full")) throw new ConfigException(s.key("synchronous") + " must be \"normal\" or \"full\"");
         String path = s.string("path", "./data/nexus.db");
         if (path.isBlank()) throw new ConfigException(s.key("path") + " must not be empty");
-        Storage storage = new Storage(path, sync, s.integer("reader_pool_size", 4, 1, 64), s.integer("write_batch_max", 1024, 1, 100000));
+        Storage storage = new Storage(path, sync, s.integer("reader_pool_size", 4, 1, 64), s.integer("write_batch_max", 1024, 1, 100000),
+                s.integer("wal_max_bytes", 64L * 1024 * 1024, 256L * 1024, Long.MAX_VALUE));
         s.rejectUnknownKeys();
         return storage;
     }
