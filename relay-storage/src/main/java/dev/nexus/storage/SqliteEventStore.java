@@ -28,8 +28,8 @@ import org.sqlite.SQLiteDataSource;
 /**
  * SQLite in WAL mode. All writes go through one writer thread ("nexus-writer") that drains its
  * queues into one transaction per batch (group commit: one fsync amortised over the batch) and
- * completes each write's future only after that commit. Job traffic (NIP-90) has a lane of its
- * own that the writer drains first. Reads use a small HikariCP pool of read-only connections,
+ * completes each write's future only after that commit. Job traffic (as the retention policy's
+ * {@code MarketplaceKinds} define it) has a lane of its own that the writer drains first. Reads use a small HikariCP pool of read-only connections,
  * which WAL lets run beside the writer without waiting for it.
  */
 public final class SqliteEventStore implements EventStore {
@@ -136,7 +136,7 @@ public final class SqliteEventStore implements EventStore {
             done.complete(WriteResult.error("relay is shutting down"));
             return done;
         }
-        tasks.add(new StoreEvent(event, done), Kinds.isJobTraffic(event.kind()));
+        tasks.add(new StoreEvent(event, done), retention.kinds().isJobTraffic(event.kind()));
         return done;
     }
 
@@ -272,7 +272,7 @@ public final class SqliteEventStore implements EventStore {
     }
 
     private WriteResult storeOne(Event e) throws SQLException {
-        if (st.exists(e.id())) return WriteResult.duplicate("already have this event");
+        if (st.exists(e.id())) return WriteResult.ALREADY_STORED;
         if (st.isTombstoned(e.id(), e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
         int kind = e.kind();
         String dTag = null;
