@@ -74,7 +74,8 @@ public final class NexusServer implements AutoCloseable {
         SslContext tls = s.tls() ? tlsContext(s) : null;
 
         store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(),
-                new RetentionPolicy(ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()));
+                new RetentionPolicy(config.marketplace().kinds(), ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()),
+                st.walMaxBytes());
         SignatureVerifier verifier = SignatureVerifiers.best();
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
@@ -109,9 +110,11 @@ public final class NexusServer implements AutoCloseable {
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
         sweeper.scheduleAtFixedRate(closes::logRecent, 60, 60, TimeUnit.SECONDS);
 
-        log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {})",
+        log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {}{}; marketplace: {})",
                 version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
-                config.auth().required().name().toLowerCase());
+                config.auth().required().name().toLowerCase(),
+                config.auth().openKinds().isEmpty() ? "" : " except open kinds " + config.auth().openKinds(),
+                config.marketplace().kinds());
         return this;
     }
 

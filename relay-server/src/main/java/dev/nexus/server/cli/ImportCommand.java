@@ -63,13 +63,13 @@ final class ImportCommand implements Callable<Integer>, AdminCli.Streams {
         NexusConfig.Limits l = config.limits();
         ProtocolLimits limits = new ProtocolLimits(l.maxEventTags(), l.maxContentLength(), l.maxFilters(), l.maxSubidLength(), l.maxFilterValues());
         NexusConfig.Retention r = config.retention();
-        RetentionPolicy retention = new RetentionPolicy(r.jobRequestSeconds(), r.jobResultSeconds(), r.jobFeedbackSeconds());
+        RetentionPolicy retention = new RetentionPolicy(config.marketplace().kinds(), r.jobRequestSeconds(), r.jobResultSeconds(), r.jobFeedbackSeconds());
         NexusConfig.Storage s = config.storage();
         long start = System.nanoTime();
         Map<Importer.Outcome, Long> counts;
         Importer importer;
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(gunzipIfNeeded(raw), StandardCharsets.UTF_8), 1 << 16);
-             SqliteEventStore target = new SqliteEventStore(Path.of(s.path()), s.synchronous(), 1, s.writeBatchMax(), retention)) {
+             SqliteEventStore target = new SqliteEventStore(Path.of(s.path()), s.synchronous(), 1, s.writeBatchMax(), retention, s.walMaxBytes())) {
             importer = new Importer(target, noVerify ? null : SignatureVerifiers.best(), limits, retention,
                     Runtime.getRuntime().availableProcessors());
             final Importer running = importer;
