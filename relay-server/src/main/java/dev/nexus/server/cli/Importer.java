@@ -179,9 +179,10 @@ final class Importer {
 
     /** The store phrases its refusals as NIP-01 OK messages; their prefix is the outcome. */
     static Outcome outcomeOf(WriteResult result) {
-        if (result.accepted()) return Outcome.STORED;
         String m = result.message();
+        // Checked before accepted(): an event the store already holds is OK true (NIP-01) but nothing new.
         if (m.startsWith("duplicate:")) return Outcome.DUPLICATE;
+        if (result.accepted()) return Outcome.STORED;
         if (m.startsWith("blocked:")) return Outcome.BLOCKED;
         return Outcome.ERROR;
     }
