@@ -21,7 +21,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     /** {@code [server]}: where to listen and what NIP-11 says about this relay. */
     public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
                          int ioThreads, int verifierThreads, int queryThreads, int pingIntervalSeconds, int idleTimeoutSeconds,
-                         String realIpHeader, String tlsCert, String tlsKey) {
+                         String realIpHeader, String tlsCert, String tlsKey, List<String> relayNames) {
         /** The configured public URL, or the ws:// (wss:// with TLS) URL of the bind address when none was given. */
         public String publicUrl() {
             return publicUrl(port);
@@ -36,6 +36,11 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         public boolean tls() {
             return !tlsCert.isEmpty();
         }
+
+        /** Whether the relay listens on a loopback address only (so nobody outside this machine reaches it directly). */
+        public boolean loopbackBind() {
+            return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("0:0:0:0:0:0:0:1");
+        }
     }
 
     /** {@code [storage]}: the SQLite file and how it is written. */
@@ -45,7 +50,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     public enum AuthMode { ALWAYS, WRITES, NEVER }
 
     /** {@code [auth]}: NIP-42 and access lists. */
-    public record Auth(AuthMode required, Set<String> allowedPubkeys, Set<String> deniedPubkeys) {
+    public record Auth(AuthMode required, Set<String> allowedPubkeys, Set<String> deniedPubkeys, boolean allowListCoversAuthors) {
         public boolean requiredForReads() { return required == AuthMode.ALWAYS; }
         public boolean requiredForWrites() { return required != AuthMode.NEVER; }
     }
@@ -138,6 +143,12 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
             String file = key.equals("tls_cert") ? tlsCert : tlsKey;
             if (!file.isEmpty() && !Files.isReadable(Path.of(file))) throw new ConfigException(s.key(key) + ": cannot read " + file);
         }
+        List<String> relayNames = s.strings("relay_names", List.of());
+        for (String name : relayNames) {
+            if (name.isBlank() || !name.matches("(wss?://)?[A-Za-z0-9.:\\[\\]_-]+/?")) {
+                throw new ConfigException(s.key("relay_names") + " entries must be host names, host:port or ws(s):// URLs, got \"" + name + "\"");
+            }
+        }
         Server server = new Server(host, port,
                 s.string("name", "Nexus"),
                 url,
@@ -149,7 +160,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                 s.integer("query_threads", 0, 0, 256),
                 ping,
                 s.integer("idle_timeout_seconds", 3 * ping, 2, 36000),
-                realIpHeader, tlsCert, tlsKey);
+                realIpHeader, tlsCert, tlsKey, relayNames);
         if (server.idleTimeoutSeconds() <= ping) {
             throw new ConfigException(s.key("idle_timeout_seconds") + " must be longer than ping_interval_seconds");
         }
@@ -176,8 +187,9 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         else throw new ConfigException(s.key("required") + " must be true, false or \"writes\"");
         Set<String> allowed = hexSet(s, "allowed_pubkeys");
         Set<String> denied = hexSet(s, "denied_pubkeys");
+        boolean coversAuthors = s.bool("allow_list_covers_authors", true);
         s.rejectUnknownKeys();
-        return new Auth(mode, allowed, denied);
+        return new Auth(mode, allowed, denied, coversAuthors);
     }
 
     private static Set<String> hexSet(Section s, String key) throws ConfigException {

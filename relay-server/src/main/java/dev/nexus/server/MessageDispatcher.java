@@ -64,8 +64,8 @@ final class MessageDispatcher {
         this.auth = new Nip42Auth(config, verifier);
     }
 
-    void useRelayUrl(String url) {
-        auth.useRelayUrl(url);
+    void useBoundPort(int port) {
+        auth.useBoundPort(port);
     }
 
     void onOpen(Session s) {
@@ -121,8 +121,10 @@ final class MessageDispatcher {
         NexusConfig.Auth a = config.auth();
         if (a.requiredForWrites() && !s.isAuthenticated()) return "auth-required: this relay requires NIP-42 authentication to publish";
         if (a.deniedPubkeys().contains(e.pubkey())) return "blocked: this pubkey may not publish here";
-        if (!a.allowedPubkeys().isEmpty() && !a.requiredForWrites() && !a.allowedPubkeys().contains(e.pubkey())) {
-            return "restricted: this pubkey is not on the relay's allow list";
+        // With auth required, an allowed agent could otherwise publish events signed by keys that are not allowed.
+        boolean authorsChecked = !a.requiredForWrites() || a.allowListCoversAuthors();
+        if (!a.allowedPubkeys().isEmpty() && authorsChecked && !a.allowedPubkeys().contains(e.pubkey())) {
+            return "restricted: this event's author is not on the relay's allow list";
         }
         if (e.hasTag("-") && !s.authenticated().contains(e.pubkey())) {
             // NIP-70 protected event: only its author, authenticated, may publish it.
@@ -249,7 +251,7 @@ final class MessageDispatcher {
             jsons = new ArrayList<>(found.size());
             for (StoredEvent ev : found) jsons.add(ev.json());
         } catch (RuntimeException ex) {
-            log.error("query for subscription {} failed: {}", sub.id(), ex.toString());
+            log.error("query for subscription {} failed: {}", LogSafe.quote(sub.id()), ex.toString());
             s.channel().eventLoop().execute(() -> {
                 if (!sub.cancelled()) {
                     s.removeSubscription(sub.id());
@@ -275,7 +277,7 @@ final class MessageDispatcher {
             try {
                 s.send(RelayMessages.count(subId, store.count(count.filters(), now())));
             } catch (RuntimeException ex) {
-                log.error("count for subscription {} failed: {}", subId, ex.toString());
+                log.error("count for subscription {} failed: {}", LogSafe.quote(subId), ex.toString());
                 s.send(RelayMessages.closed(subId, "error: could not run this count"));
             }
         });

@@ -101,7 +101,11 @@ public final class NexusServer implements AutoCloseable {
         serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         String publicUrl = s.publicUrl(port);
-        dispatcher.useRelayUrl(publicUrl);
+        dispatcher.useBoundPort(port);
+        if (authUrlWarningDue(config)) {
+            log.warn("[auth] is required but [server] url is empty and the relay listens on {}: clients can only authenticate "
+                    + "with relay tags naming {} or [server] relay_names {}; set [server] url to the address clients use", s.host(), publicUrl, s.relayNames());
+        }
 
         sweeper = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("nexus-sweeper", true));
         sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
@@ -111,6 +115,12 @@ public final class NexusServer implements AutoCloseable {
                 version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
                 config.auth().required().name().toLowerCase());
         return this;
+    }
+
+    /** Clients reaching a public bind cannot know which name AUTH events must give unless the operator says. */
+    static boolean authUrlWarningDue(NexusConfig config) {
+        NexusConfig.Server s = config.server();
+        return config.auth().requiredForWrites() && s.url().isEmpty() && !s.loopbackBind();
     }
 
     private static SslContext tlsContext(NexusConfig.Server s) {

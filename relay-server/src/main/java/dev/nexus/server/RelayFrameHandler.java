@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -44,7 +43,7 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
             byte[] challenge = new byte[16];
             RANDOM.nextBytes(challenge);
             Session session = new Session(ctx.channel(), RelayInfoHandler.clientIp(ctx), HexFormat.of().formatHex(challenge),
-                    handshake.requestHeaders().get(HttpHeaderNames.HOST), maxOutboundBytes);
+                    maxOutboundBytes);
             ctx.channel().attr(Session.KEY).set(session);
             dispatcher.onOpen(session);
             return;

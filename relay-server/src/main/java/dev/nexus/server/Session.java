@@ -35,7 +35,6 @@ final class Session {
     private final Channel channel;
     private final String remoteIp;
     private final String challenge;
-    private final String hostHeader;
     private final long maxOutboundBytes;
     private final Set<String> authenticated = ConcurrentHashMap.newKeySet();
     private final Map<String, Subscription> subscriptions = new HashMap<>();
@@ -46,9 +45,8 @@ final class Session {
     /** Stored events of one REQ still to be written, paced by channel writability. */
     private record StoredResults(Subscription sub, Iterator<byte[]> events) {}
 
-    Session(Channel channel, String remoteIp, String challenge, String hostHeader, long maxOutboundBytes) {
+    Session(Channel channel, String remoteIp, String challenge, long maxOutboundBytes) {
         this.channel = channel;
-        this.hostHeader = hostHeader;
         this.remoteIp = remoteIp;
         this.challenge = challenge;
         this.maxOutboundBytes = maxOutboundBytes;
@@ -57,8 +55,6 @@ final class Session {
     Channel channel() { return channel; }
     String remoteIp() { return remoteIp; }
     String challenge() { return challenge; }
-    /** The Host header of the upgrade request, or null. */
-    String hostHeader() { return hostHeader; }
     Set<String> authenticated() { return authenticated; }
     boolean isAuthenticated() { return !authenticated.isEmpty(); }
     Map<String, Subscription> subscriptions() { return subscriptions; }

@@ -74,7 +74,7 @@ class MarketplaceRelayTest {
     }
 
     @Test
-    void withNoPublicUrlConfiguredTheHostTheClientConnectedToIsAccepted() throws Exception {
+    void withNoPublicUrlConfiguredTheBindAddressesLoopbackNamesAreAccepted() throws Exception {
         try (TestRelay relay = TestRelay.start(dir, ""); RelayClient c = RelayClient.connect("ws://localhost:" + relay.port())) {
             Event auth = buyer.sign(Kinds.AUTH, List.of(List.of("relay", "wss://localhost:" + relay.port()), List.of("challenge", c.challenge())), "");
             c.send("[\"AUTH\"," + auth.json() + "]");
