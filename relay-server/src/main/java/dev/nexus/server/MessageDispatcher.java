@@ -110,7 +110,7 @@ final class MessageDispatcher {
             s.send(RelayMessages.ok(e.id(), false, "duplicate: already have this event"));
             return;
         }
-        if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) s.channel().config().setAutoRead(false);
+        if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) ReadGate.of(s.channel()).pause(ReadGate.EVENTS_IN_FLIGHT);
         verifiers.execute(() -> verifyAndStore(s, e), Kinds.isJobTraffic(e.kind()));
     }
 
@@ -183,7 +183,7 @@ final class MessageDispatcher {
 
     private void finish(Session s, Event e, WriteResult result) {
         s.send(RelayMessages.ok(e.id(), result.accepted(), result.message()));
-        if (s.eventsInFlight().decrementAndGet() == RESUME_READING_AT) s.channel().config().setAutoRead(true);
+        if (s.eventsInFlight().decrementAndGet() == RESUME_READING_AT) ReadGate.of(s.channel()).resume(ReadGate.EVENTS_IN_FLIGHT);
     }
 
     /** Fan-out: one index lookup, then the shared event bytes go to every matching subscription. */

@@ -95,8 +95,9 @@ public final class NexusServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                // Query results are paced by writability; live fan-out past max_outbound_bytes cuts the client off.
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
+                // Past the high-water mark the relay stops reading from a client and paces its query results;
+                // past max_outbound_bytes (live fan-out can still add) it drops the client (OutboundBudget).
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark(config.limits().maxOutboundBytes()))
                 .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls));
         serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
@@ -115,6 +116,11 @@ public final class NexusServer implements AutoCloseable {
                 version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
                 config.auth().required().name().toLowerCase());
         return this;
+    }
+
+    static WriteBufferWaterMark waterMark(long maxOutboundBytes) {
+        int high = (int) Math.min(1024 * 1024, maxOutboundBytes / 2);
+        return new WriteBufferWaterMark(high / 4, high);
     }
 
     /** Clients reaching a public bind cannot know which name AUTH events must give unless the operator says. */

@@ -16,11 +16,12 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The one place the connection pipeline is assembled, in order:
- * TLS (when the relay terminates it), idle detection, HTTP codec, HTTP aggregation, NIP-11/HTTP (removed after the upgrade),
+ * the outbound budget (next to the socket, so it sees every byte written), TLS (when the relay terminates it), idle detection, HTTP codec, HTTP aggregation, NIP-11/HTTP (removed after the upgrade),
  * WebSocket protocol, WebSocket message aggregation, keepalive, relay frames (dispatch).
  * The HTTP aggregator is removed by Netty's handshaker once the connection is a WebSocket.
  */
 final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
+    static final String OUTBOUND_BUDGET = "outbound-budget";
     static final String TLS = "tls";
     static final String IDLE = "idle";
     static final String HTTP_CODEC = "http-codec";
@@ -61,6 +62,7 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     protected void initChannel(SocketChannel ch) {
         NexusConfig.Server s = config.server();
         ChannelPipeline p = ch.pipeline();
+        p.addLast(OUTBOUND_BUDGET, new OutboundBudget(config.limits().maxOutboundBytes()));
         if (tls != null) p.addLast(TLS, tls.newHandler(ch.alloc()));
         p.addLast(IDLE, new IdleStateHandler(s.idleTimeoutSeconds(), 0, s.pingIntervalSeconds(), TimeUnit.SECONDS));
         p.addLast(HTTP_CODEC, new HttpServerCodec());

@@ -150,14 +150,14 @@ final class Session {
     /** Adds a subscription, replacing (and cancelling) one with the same id; returns the replaced one or null. */
     Subscription putSubscription(Subscription sub) {
         Subscription replaced = subscriptions.put(sub.id(), sub);
-        if (replaced != null) replaced.cancel();
+        if (replaced != null) cancel(replaced);
         return replaced;
     }
 
     /** Removes and cancels the subscription with this id; returns it, or null. */
     Subscription removeSubscription(String id) {
         Subscription removed = subscriptions.remove(id);
-        if (removed != null) removed.cancel();
+        if (removed != null) cancel(removed);
         return removed;
     }
 
@@ -166,7 +166,14 @@ final class Session {
         List<Subscription> all = List.copyOf(subscriptions.values());
         subscriptions.clear();
         for (Subscription sub : all) sub.cancel();
+        storedQueue.clear();
         return all;
+    }
+
+    /** A cancelled subscription's stored results still waiting to be written are dropped at once, not when their turn comes. */
+    private void cancel(Subscription sub) {
+        sub.cancel();
+        storedQueue.removeIf(r -> r.sub() == sub);
     }
 
     private void disconnectSlowConsumer() {
