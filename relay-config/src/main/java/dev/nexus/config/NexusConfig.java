@@ -50,7 +50,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     public enum AuthMode { ALWAYS, WRITES, NEVER }
 
     /** {@code [auth]}: NIP-42 and access lists. */
-    public record Auth(AuthMode required, Set<String> allowedPubkeys, Set<String> deniedPubkeys, boolean allowListCoversAuthors) {
+    public record Auth(AuthMode required, Set<String> allowedPubkeys, Set<String> deniedPubkeys, boolean allowListCoversAuthors,
+                       int maxAuthsInFlight, int maxAuthsPerConnection, int maxFailedAuths) {
         public boolean requiredForReads() { return required == AuthMode.ALWAYS; }
         public boolean requiredForWrites() { return required != AuthMode.NEVER; }
     }
@@ -188,8 +189,11 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         Set<String> allowed = hexSet(s, "allowed_pubkeys");
         Set<String> denied = hexSet(s, "denied_pubkeys");
         boolean coversAuthors = s.bool("allow_list_covers_authors", true);
+        int inFlight = s.integer("max_auths_in_flight", 2, 1, 100);
+        int perConnection = s.integer("max_auths_per_connection", 20, 1, 10000);
+        int failed = s.integer("max_failed_auths", 3, 1, 10000);
         s.rejectUnknownKeys();
-        return new Auth(mode, allowed, denied, coversAuthors);
+        return new Auth(mode, allowed, denied, coversAuthors, inFlight, perConnection, failed);
     }
 
     private static Set<String> hexSet(Section s, String key) throws ConfigException {

@@ -48,6 +48,7 @@ final class MessageDispatcher {
     private final RateLimiter limiter;
     private final RecentIds recentIds = new RecentIds(100_000);
     private final Nip42Auth auth;
+    private final AuthBudget authBudget;
 
     MessageDispatcher(NexusConfig config, EventStore store, SignatureVerifier verifier, TwoLaneExecutor verifiers,
                       Executor queryWorkers, SubscriptionIndex index, RateLimiter limiter) {
@@ -62,6 +63,8 @@ final class MessageDispatcher {
         this.index = index;
         this.limiter = limiter;
         this.auth = new Nip42Auth(config, verifier);
+        NexusConfig.Auth a = config.auth();
+        this.authBudget = new AuthBudget(a.maxAuthsInFlight(), a.maxAuthsPerConnection(), a.maxFailedAuths());
     }
 
     void useBoundPort(int port) {
@@ -291,16 +294,30 @@ final class MessageDispatcher {
     // ------------------------------------------------------------------ AUTH
 
     private void onAuth(Session s, Event e) {
+        AuthBudget.Account account = s.authAccount();
+        String overBudget = authBudget.admit(account);
+        if (overBudget != null) {
+            s.send(RelayMessages.ok(e.id(), false, overBudget));
+            return;
+        }
         verifiers.execute(() -> {
-            String refusal = auth.check(s, e, now());
-            if (refusal != null) {
-                s.send(RelayMessages.ok(e.id(), false, refusal));
-                return;
+            String refusal = null;
+            try {
+                refusal = auth.check(s, e, now());
+                if (refusal != null) {
+                    s.send(RelayMessages.ok(e.id(), false, refusal));
+                    return;
+                }
+                s.authenticated().add(e.pubkey());
+                log.debug("{} authenticated as {}", s.remoteIp(), e.pubkey());
+                s.send(RelayMessages.ok(e.id(), true, ""));
+            } finally {
+                if (authBudget.done(account, refusal != null)) {
+                    log.info("closing {}: too many failed AUTH attempts", s.remoteIp());
+                    s.closeWith(1008, "too many failed AUTH attempts");
+                }
             }
-            s.authenticated().add(e.pubkey());
-            log.debug("{} authenticated as {}", s.remoteIp(), e.pubkey());
-            s.send(RelayMessages.ok(e.id(), true, ""));
-        }, true);
+        }, authBudget.priority(account));
     }
 
     private static String firstOrNull(Set<String> set) {

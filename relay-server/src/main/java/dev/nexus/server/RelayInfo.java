@@ -54,6 +54,9 @@ final class RelayInfo {
             g.writeNumberField("job_requests_burst", r.jobsBurst());
             g.writeNumberField("reqs_per_second", r.reqsPerSecond());
             g.writeNumberField("reqs_burst", r.reqsBurst());
+            g.writeNumberField("max_outbound_bytes", l.maxOutboundBytes());
+            g.writeNumberField("max_auths_per_connection", c.auth().maxAuthsPerConnection());
+            g.writeNumberField("max_failed_auths", c.auth().maxFailedAuths());
             g.writeEndObject();
 
             NexusConfig.Retention ret = c.retention();

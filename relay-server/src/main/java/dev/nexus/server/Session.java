@@ -40,6 +40,7 @@ final class Session {
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     private final ArrayDeque<StoredResults> storedQueue = new ArrayDeque<>();
     private final AtomicInteger eventsInFlight = new AtomicInteger();
+    private final AuthBudget.Account authAccount = new AuthBudget.Account();
     private volatile boolean closing;
 
     /** Stored events of one REQ still to be written, paced by channel writability. */
@@ -59,6 +60,14 @@ final class Session {
     boolean isAuthenticated() { return !authenticated.isEmpty(); }
     Map<String, Subscription> subscriptions() { return subscriptions; }
     AtomicInteger eventsInFlight() { return eventsInFlight; }
+    AuthBudget.Account authAccount() { return authAccount; }
+
+    /** Closes the connection with a reason, after what was already queued for it. */
+    void closeWith(int code, String reason) {
+        if (closing) return;
+        closing = true;
+        channel.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
+    }
 
     /** Sends one text frame; safe from any thread. */
     void send(String text) {

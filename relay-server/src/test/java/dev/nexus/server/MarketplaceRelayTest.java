@@ -46,7 +46,7 @@ class MarketplaceRelayTest {
 
     @Test
     void authEventsAreCheckedForChallengeRelayTimeAndSignature() throws Exception {
-        try (TestRelay relay = TestRelay.start(dir, ""); RelayClient c = RelayClient.connect(relay)) {
+        try (TestRelay relay = TestRelay.start(dir, "[auth]\nmax_failed_auths = 10\n"); RelayClient c = RelayClient.connect(relay)) {
             String url = relay.url();
             List<Event> bad = List.of(
                     buyer.sign(Kinds.AUTH, List.of(List.of("relay", url), List.of("challenge", "not-the-challenge")), ""),
