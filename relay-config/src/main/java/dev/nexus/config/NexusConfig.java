@@ -21,7 +21,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     /** {@code [server]}: where to listen and what NIP-11 says about this relay. */
     public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
                          int ioThreads, int verifierThreads, int queryThreads, int pingIntervalSeconds, int idleTimeoutSeconds,
-                         String realIpHeader, String tlsCert, String tlsKey, List<String> relayNames) {
+                         String realIpHeader, String tlsCert, String tlsKey, List<String> relayNames,
+                         int maxConnections, int maxPreUpgradeConnections, int httpRequestTimeoutSeconds) {
         /** The configured public URL, or the ws:// (wss:// with TLS) URL of the bind address when none was given. */
         public String publicUrl() {
             return publicUrl(port);
@@ -59,7 +60,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     /** {@code [limits]}: per-message and per-connection bounds, advertised in NIP-11. */
     public record Limits(int maxMessageBytes, int maxSubscriptions, int maxFilters, int maxLimit, int maxSubidLength,
                          int maxEventTags, int maxContentLength, int maxFilterValues, long createdAtLowerLimit,
-                         long createdAtUpperLimit, int maxOutboundBytes) {}
+                         long createdAtUpperLimit, int maxOutboundBytes, int maxTotalSubscriptions, long maxTotalFilterValues,
+                         int maxEventsInFlight, int maxQueuedQueries) {}
 
     /** {@code [retention]}: how long marketplace kinds live (seconds after created_at) and the sweep. */
     public record Retention(long jobRequestSeconds, long jobResultSeconds, long jobFeedbackSeconds,
@@ -161,7 +163,10 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                 s.integer("query_threads", 0, 0, 256),
                 ping,
                 s.integer("idle_timeout_seconds", 3 * ping, 2, 36000),
-                realIpHeader, tlsCert, tlsKey, relayNames);
+                realIpHeader, tlsCert, tlsKey, relayNames,
+                s.integer("max_connections", 10000, 1, 10_000_000),
+                s.integer("max_pre_upgrade_connections", 1000, 1, 10_000_000),
+                s.integer("http_request_timeout_seconds", 10, 1, 3600));
         if (server.idleTimeoutSeconds() <= ping) {
             throw new ConfigException(s.key("idle_timeout_seconds") + " must be longer than ping_interval_seconds");
         }
@@ -214,7 +219,11 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                 s.integer("max_filter_values", 1000, 1, 100000),
                 s.integer("created_at_lower_limit", 0L, 0L, Long.MAX_VALUE),
                 s.integer("created_at_upper_limit", 900L, 0L, Long.MAX_VALUE),
-                s.integer("max_outbound_bytes", 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024));
+                s.integer("max_outbound_bytes", 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+                s.integer("max_total_subscriptions", 100_000, 1, 100_000_000),
+                s.integer("max_total_filter_values", 2_000_000L, 1L, Long.MAX_VALUE),
+                s.integer("max_events_in_flight", 20_000, 1, 10_000_000),
+                s.integer("max_queued_queries", 2_000, 1, 10_000_000));
         s.rejectUnknownKeys();
         return limits;
     }

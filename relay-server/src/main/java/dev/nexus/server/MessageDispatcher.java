@@ -49,6 +49,8 @@ final class MessageDispatcher {
     private final RecentIds recentIds = new RecentIds(100_000);
     private final Nip42Auth auth;
     private final AuthBudget authBudget;
+    private final QueueBound eventsBound;
+    private final QueueBound queriesBound;
 
     MessageDispatcher(NexusConfig config, EventStore store, SignatureVerifier verifier, TwoLaneExecutor verifiers,
                       Executor queryWorkers, SubscriptionIndex index, RateLimiter limiter) {
@@ -64,6 +66,8 @@ final class MessageDispatcher {
         this.limiter = limiter;
         this.auth = new Nip42Auth(config, verifier);
         NexusConfig.Auth a = config.auth();
+        this.eventsBound = new QueueBound(l.maxEventsInFlight());
+        this.queriesBound = new QueueBound(l.maxQueuedQueries());
         this.authBudget = new AuthBudget(a.maxAuthsInFlight(), a.maxAuthsPerConnection(), a.maxFailedAuths());
     }
 
@@ -114,6 +118,7 @@ final class MessageDispatcher {
             return;
         }
         if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) ReadGate.of(s.channel()).pause(ReadGate.EVENTS_IN_FLIGHT);
+        eventsBound.enter(s.channel());
         verifiers.execute(() -> verifyAndStore(s, e), Kinds.isJobTraffic(e.kind()));
     }
 
@@ -186,6 +191,7 @@ final class MessageDispatcher {
 
     private void finish(Session s, Event e, WriteResult result) {
         s.send(RelayMessages.ok(e.id(), result.accepted(), result.message()));
+        eventsBound.exit();
         if (s.eventsInFlight().decrementAndGet() == RESUME_READING_AT) ReadGate.of(s.channel()).resume(ReadGate.EVENTS_IN_FLIGHT);
     }
 
@@ -230,8 +236,19 @@ final class MessageDispatcher {
         Subscription sub = new Subscription(s, subId, req.filters());
         Subscription replaced = s.putSubscription(sub);
         if (replaced != null) index.remove(replaced);
-        index.add(sub);
-        queryWorkers.execute(() -> runStoredQuery(s, sub));
+        if (!index.tryAdd(sub)) {
+            s.removeSubscription(subId);
+            s.send(RelayMessages.closed(subId, "rate-limited: the relay holds as many subscriptions as it can; try again later"));
+            return;
+        }
+        queriesBound.enter(s.channel());
+        queryWorkers.execute(() -> {
+            try {
+                runStoredQuery(s, sub);
+            } finally {
+                queriesBound.exit();
+            }
+        });
     }
 
     private void runStoredQuery(Session s, Subscription sub) {
@@ -275,15 +292,24 @@ final class MessageDispatcher {
             s.send(RelayMessages.closed(subId, refusal));
             return;
         }
+        queriesBound.enter(s.channel());
         queryWorkers.execute(() -> {
-            if (!s.channel().isActive()) return;
             try {
-                s.send(RelayMessages.count(subId, store.count(count.filters(), now())));
-            } catch (RuntimeException ex) {
-                log.error("count for subscription {} failed: {}", LogSafe.quote(subId), ex.toString());
-                s.send(RelayMessages.closed(subId, "error: could not run this count"));
+                runCount(s, subId, count);
+            } finally {
+                queriesBound.exit();
             }
         });
+    }
+
+    private void runCount(Session s, String subId, ClientMessage.Count count) {
+        if (!s.channel().isActive()) return;
+        try {
+            s.send(RelayMessages.count(subId, store.count(count.filters(), now())));
+        } catch (RuntimeException ex) {
+            log.error("count for subscription {} failed: {}", LogSafe.quote(subId), ex.toString());
+            s.send(RelayMessages.closed(subId, "error: could not run this count"));
+        }
     }
 
     private void onCloseSubscription(Session s, String subId) {

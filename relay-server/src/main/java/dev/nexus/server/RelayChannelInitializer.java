@@ -39,6 +39,7 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final RelayInfoHandler relayInfo;
     private final MessageDispatcher dispatcher;
     private final SslContext tls;
+    private final ConnectionGate gate;
     private final WebSocketServerProtocolConfig wsConfig;
 
     /** {@code tls} is null when connections arrive in plain text (directly or from a TLS proxy). */
@@ -47,6 +48,8 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
         this.tls = tls;
         this.relayInfo = relayInfo;
         this.dispatcher = dispatcher;
+        NexusConfig.Server s = config.server();
+        this.gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds());
         this.wsConfig = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath("/")
                 .checkStartsWith(true)
@@ -61,6 +64,7 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
         NexusConfig.Server s = config.server();
+        if (!gate.admit(ch)) return;
         ChannelPipeline p = ch.pipeline();
         p.addLast(OUTBOUND_BUDGET, new OutboundBudget(config.limits().maxOutboundBytes()));
         if (tls != null) p.addLast(TLS, tls.newHandler(ch.alloc()));
@@ -71,6 +75,6 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast(WEBSOCKET, new WebSocketServerProtocolHandler(wsConfig));
         p.addLast(WEBSOCKET_AGGREGATOR, new WebSocketFrameAggregator(config.limits().maxMessageBytes()));
         p.addLast(KEEPALIVE, new KeepaliveHandler());
-        p.addLast(RELAY_FRAMES, new RelayFrameHandler(dispatcher, config.limits().maxOutboundBytes(), config.limits().maxMessageBytes()));
+        p.addLast(RELAY_FRAMES, new RelayFrameHandler(dispatcher, gate, config.limits().maxOutboundBytes(), config.limits().maxMessageBytes()));
     }
 }

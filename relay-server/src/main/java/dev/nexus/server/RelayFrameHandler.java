@@ -27,11 +27,13 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final MessageDispatcher dispatcher;
+    private final ConnectionGate gate;
     private final long maxOutboundBytes;
     private final int maxMessageBytes;
 
-    RelayFrameHandler(MessageDispatcher dispatcher, long maxOutboundBytes, int maxMessageBytes) {
+    RelayFrameHandler(MessageDispatcher dispatcher, ConnectionGate gate, long maxOutboundBytes, int maxMessageBytes) {
         this.dispatcher = dispatcher;
+        this.gate = gate;
         this.maxOutboundBytes = maxOutboundBytes;
         this.maxMessageBytes = maxMessageBytes;
     }
@@ -40,6 +42,7 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete handshake) {
             ctx.pipeline().remove(RelayChannelInitializer.RELAY_INFO);
+            gate.upgraded(ctx.channel());
             byte[] challenge = new byte[16];
             RANDOM.nextBytes(challenge);
             Session session = new Session(ctx.channel(), RelayInfoHandler.clientIp(ctx), HexFormat.of().formatHex(challenge),
