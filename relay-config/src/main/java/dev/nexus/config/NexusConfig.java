@@ -52,7 +52,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
 
     /** {@code [auth]}: NIP-42 and access lists. */
     public record Auth(AuthMode required, Set<String> allowedPubkeys, Set<String> deniedPubkeys, boolean allowListCoversAuthors,
-                       int maxAuthsInFlight, int maxAuthsPerConnection, int maxFailedAuths) {
+                       int maxAuthsInFlight, int maxAuthsPerConnection, int maxFailedAuths,
+                       Set<Integer> restrictedKinds, boolean restrictEncryptedJobs) {
         public boolean requiredForReads() { return required == AuthMode.ALWAYS; }
         public boolean requiredForWrites() { return required != AuthMode.NEVER; }
     }
@@ -197,8 +198,10 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         int inFlight = s.integer("max_auths_in_flight", 2, 1, 100);
         int perConnection = s.integer("max_auths_per_connection", 20, 1, 10000);
         int failed = s.integer("max_failed_auths", 3, 1, 10000);
+        Set<Integer> restricted = Set.copyOf(s.integers("restricted_kinds", List.of(4, 1059), 0, 65535));
+        boolean encryptedJobs = s.bool("restrict_encrypted_jobs", true);
         s.rejectUnknownKeys();
-        return new Auth(mode, allowed, denied, coversAuthors, inFlight, perConnection, failed);
+        return new Auth(mode, allowed, denied, coversAuthors, inFlight, perConnection, failed, restricted, encryptedJobs);
     }
 
     private static Set<String> hexSet(Section s, String key) throws ConfigException {

@@ -76,6 +76,20 @@ final class Section {
         return List.copyOf(out);
     }
 
+    List<Integer> integers(String key, List<Integer> def, int min, int max) throws ConfigException {
+        JsonNode v = take(key);
+        if (v == null) return def;
+        if (!v.isArray()) throw new ConfigException(key(key) + " must be an array of integers");
+        List<Integer> out = new ArrayList<>();
+        for (JsonNode item : v) {
+            if (!item.isIntegralNumber() || item.asLong() < min || item.asLong() > max) {
+                throw new ConfigException(key(key) + " must be an array of integers between " + min + " and " + max);
+            }
+            out.add(item.asInt());
+        }
+        return List.copyOf(out);
+    }
+
     /** The raw value, for keys that accept more than one type. */
     JsonNode raw(String key) {
         return take(key);

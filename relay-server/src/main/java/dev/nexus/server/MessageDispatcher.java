@@ -50,6 +50,7 @@ final class MessageDispatcher {
     private final Nip42Auth auth;
     private final AuthBudget authBudget;
     private final QueueBound eventsBound;
+    private final RestrictedKinds restricted;
     private final QueueBound queriesBound;
 
     MessageDispatcher(NexusConfig config, EventStore store, SignatureVerifier verifier, TwoLaneExecutor verifiers,
@@ -67,6 +68,7 @@ final class MessageDispatcher {
         this.auth = new Nip42Auth(config, verifier);
         NexusConfig.Auth a = config.auth();
         this.eventsBound = new QueueBound(l.maxEventsInFlight());
+        this.restricted = new RestrictedKinds(config.auth().restrictedKinds(), config.auth().restrictEncryptedJobs());
         this.queriesBound = new QueueBound(l.maxQueuedQueries());
         this.authBudget = new AuthBudget(a.maxAuthsInFlight(), a.maxAuthsPerConnection(), a.maxFailedAuths());
     }
@@ -199,7 +201,10 @@ final class MessageDispatcher {
     void publishLive(Event e) {
         // One task per event loop rather than one per subscriber: fewer wake-ups, one flush per connection.
         Map<EventLoop, List<Subscription>> byLoop = new IdentityHashMap<>(4);
-        index.forEachMatch(e, sub -> byLoop.computeIfAbsent(sub.session().channel().eventLoop(), k -> new ArrayList<>()).add(sub));
+        boolean isRestricted = restricted.isRestricted(e);
+        index.forEachMatch(e, sub -> {
+            if (!isRestricted || restricted.visibleTo(sub.session().authenticated(), e)) byLoop.computeIfAbsent(sub.session().channel().eventLoop(), k -> new ArrayList<>()).add(sub);
+        });
         for (Map.Entry<EventLoop, List<Subscription>> entry : byLoop.entrySet()) {
             List<Subscription> subs = entry.getValue();
             entry.getKey().execute(() -> Session.deliverAll(subs, e));
@@ -227,6 +232,14 @@ final class MessageDispatcher {
         if (refusal != null) {
             s.send(RelayMessages.closed(subId, refusal));
             return;
+        }
+        if (!s.isAuthenticated() && req.filters().stream().anyMatch(restricted::mayMatchRestricted)) {
+            // NIP-42 on demand: private events reach this REQ only once the client authenticates as an involved key.
+            s.send(RelayMessages.auth(s.challenge()));
+            if (req.filters().stream().allMatch(restricted::onlyRestricted)) {
+                s.send(RelayMessages.closed(subId, "auth-required: these kinds are served only to their authenticated author or recipients"));
+                return;
+            }
         }
         int max = config.limits().maxSubscriptions();
         if (!s.subscriptions().containsKey(subId) && s.subscriptions().size() >= max) {
@@ -264,6 +277,9 @@ final class MessageDispatcher {
                 if (sub.cancelled()) return;
                 int limit = f.limit() == null ? maxLimit : Math.min(f.limit(), maxLimit);
                 for (StoredEvent ev : store.query(f, limit, now)) if (ids.add(ev.id())) found.add(ev);
+            }
+            if (sub.filters().stream().anyMatch(restricted::mayMatchRestricted)) {
+                found.removeIf(ev -> !restricted.visibleTo(s.authenticated(), ev.json()));
             }
             if (sub.filters().size() > 1) {
                 found.sort(Comparator.comparingLong(StoredEvent::createdAt).reversed().thenComparing(StoredEvent::id));
@@ -305,7 +321,8 @@ final class MessageDispatcher {
     private void runCount(Session s, String subId, ClientMessage.Count count) {
         if (!s.channel().isActive()) return;
         try {
-            s.send(RelayMessages.count(subId, store.count(count.filters(), now())));
+            long now = now();
+            s.send(RelayMessages.count(subId, restricted.visibleCount(count.filters(), s.authenticated(), fs -> store.count(fs, now))));
         } catch (RuntimeException ex) {
             log.error("count for subscription {} failed: {}", LogSafe.quote(subId), ex.toString());
             s.send(RelayMessages.closed(subId, "error: could not run this count"));

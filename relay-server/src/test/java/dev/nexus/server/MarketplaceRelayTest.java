@@ -194,6 +194,7 @@ class MarketplaceRelayTest {
         try (TestRelay relay = TestRelay.start(dir, "[auth]\nrequired = false\n"); RelayClient c = RelayClient.connect(relay)) {
             Event job = buyer.sign(5050, List.of(List.of("p", provider.pubkey()), List.of("encrypted")), "AgEAb3BhcXVlIGNpcGhlcnRleHQ=");
             assertTrue(c.publishAndWait(job).get(2).asBoolean());
+            c.authenticate(provider, relay); // encrypted job traffic is served to its author and p-tagged recipients only
             List<JsonNode> found = c.query("enc", "{\"kinds\":[5050],\"#p\":[\"" + provider.pubkey() + "\"]}");
             assertEquals(1, found.size());
             assertEquals(RelayClient.JSON.readTree(job.json()), found.get(0));
