@@ -13,6 +13,7 @@ import dev.nexus.core.ProtocolLimits;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.core.SignatureVerifier;
 import dev.nexus.storage.EventStore;
+import dev.nexus.storage.StoreException;
 import dev.nexus.storage.StoredEvent;
 import dev.nexus.storage.WriteResult;
 import java.util.ArrayList;
@@ -287,12 +288,12 @@ final class MessageDispatcher {
             jsons = new ArrayList<>(found.size());
             for (StoredEvent ev : found) jsons.add(ev.json());
         } catch (RuntimeException ex) {
-            log.error("query for subscription {} failed: {}", LogSafe.quote(sub.id()), ex.toString());
+            String answer = queryFailure(ex, "query", sub.id());
             s.channel().eventLoop().execute(() -> {
                 if (!sub.cancelled()) {
                     s.removeSubscription(sub.id());
                     index.remove(sub);
-                    s.send(RelayMessages.closed(sub.id(), "error: could not run this query"));
+                    s.send(RelayMessages.closed(sub.id(), answer));
                 }
             });
             return;
@@ -324,9 +325,21 @@ final class MessageDispatcher {
             long now = now();
             s.send(RelayMessages.count(subId, restricted.visibleCount(count.filters(), s.authenticated(), fs -> store.count(fs, now))));
         } catch (RuntimeException ex) {
-            log.error("count for subscription {} failed: {}", LogSafe.quote(subId), ex.toString());
-            s.send(RelayMessages.closed(subId, "error: could not run this count"));
+            s.send(RelayMessages.closed(subId, queryFailure(ex, "count", subId)));
         }
+    }
+
+    /** The CLOSED message for a query that could not be answered; only real faults are logged as errors. */
+    private static String queryFailure(RuntimeException ex, String what, String subId) {
+        if (ex instanceof StoreException se && se.reason() == StoreException.Reason.TIMEOUT) {
+            log.debug("{} for subscription {} ran out of time", what, LogSafe.quote(subId));
+            return "error: this " + what + " took too long; narrow its filters (since/until, authors, kinds, limit)";
+        }
+        if (ex instanceof StoreException se && se.reason() == StoreException.Reason.TOO_MANY_VALUES) {
+            return "invalid: " + se.getMessage();
+        }
+        log.error("{} for subscription {} failed: {}", what, LogSafe.quote(subId), ex.toString());
+        return "error: could not run this " + what;
     }
 
     private void onCloseSubscription(Session s, String subId) {

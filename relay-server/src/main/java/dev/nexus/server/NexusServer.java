@@ -73,7 +73,8 @@ public final class NexusServer implements AutoCloseable {
         SslContext tls = s.tls() ? tlsContext(s) : null;
 
         store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(),
-                new RetentionPolicy(ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()));
+                new RetentionPolicy(ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()),
+                config.limits().maxQueryMillis());
         SignatureVerifier verifier = SignatureVerifiers.best();
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));

@@ -64,6 +64,7 @@ final class RelayInfo {
             g.writeNumberField("max_total_filter_values", l.maxTotalFilterValues());
             g.writeNumberField("max_events_in_flight", l.maxEventsInFlight());
             g.writeNumberField("max_queued_queries", l.maxQueuedQueries());
+            g.writeNumberField("max_query_millis", l.maxQueryMillis());
             g.writeEndObject();
 
             NexusConfig.Retention ret = c.retention();

@@ -44,12 +44,23 @@ public final class SqliteEventStore implements EventStore {
     private final Connection checkpointConnection;
     private final java.util.concurrent.ScheduledExecutorService checkpointer;
     private final HikariDataSource readers;
+    private final long queryBudgetMillis;
+    /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER: bound values one statement can take. */
+    public static final int MAX_BOUND_VALUES = 32766;
+    /** VM steps between two looks at the clock while a query runs. */
+    private static final int BUDGET_CHECK_STEPS = 1000;
     private final TwoLaneQueue<WriteTask> tasks = new TwoLaneQueue<>();
     private final Thread writer;
     private volatile boolean running = true;
     private final WriterStatements st;
 
     public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention) {
+        this(file, synchronous, readerPoolSize, batchMax, retention, 0);
+    }
+
+    /** {@code queryBudgetMillis}: each query and count is interrupted after this long (0: no budget). */
+    public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention, long queryBudgetMillis) {
+        this.queryBudgetMillis = queryBudgetMillis;
         this.retention = retention;
         this.batchMax = batchMax;
         try {
@@ -127,15 +138,19 @@ public final class SqliteEventStore implements EventStore {
     public List<StoredEvent> query(Filter filter, int limit, long nowSeconds) {
         if (filter.matchesNothing() || limit <= 0) return List.of();
         FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);
+        checkBoundValues(q.params().size());
         try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(q.sql())) {
             bind(ps, q.params());
             List<StoredEvent> out = new ArrayList<>(Math.min(limit, 64));
+            startBudget(c);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(new StoredEvent(rs.getString(1), rs.getLong(2), rs.getBytes(3)));
+            } finally {
+                endBudget(c);
             }
             return out;
         } catch (SQLException e) {
-            throw new StoreException("query failed: " + e.getMessage(), e);
+            throw failure("query", e);
         }
     }
 
@@ -152,14 +167,49 @@ public final class SqliteEventStore implements EventStore {
         if (selects.isEmpty()) return 0;
         // UNION (not UNION ALL): an event matched by two filters counts once.
         String sql = "SELECT COUNT(*) FROM (" + String.join(" UNION ", selects) + ")";
+        checkBoundValues(params.size());
         try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, params);
+            startBudget(c);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
+            } finally {
+                endBudget(c);
             }
         } catch (SQLException e) {
-            throw new StoreException("count failed: " + e.getMessage(), e);
+            throw failure("count", e);
         }
+    }
+
+    private static void checkBoundValues(int n) {
+        if (n > MAX_BOUND_VALUES) {
+            throw new StoreException(StoreException.Reason.TOO_MANY_VALUES,
+                    "the filters bind " + n + " values; the store takes at most " + MAX_BOUND_VALUES + " in one query", null);
+        }
+    }
+
+    /** Interrupts the statement on this connection once the budget is spent (checked every few VM steps). */
+    private void startBudget(Connection c) throws SQLException {
+        if (queryBudgetMillis <= 0) return;
+        long deadline = System.nanoTime() + queryBudgetMillis * 1_000_000L;
+        org.sqlite.ProgressHandler.setHandler(c.unwrap(org.sqlite.SQLiteConnection.class), BUDGET_CHECK_STEPS, new org.sqlite.ProgressHandler() {
+            @Override
+            protected int progress() {
+                return System.nanoTime() > deadline ? 1 : 0;
+            }
+        });
+    }
+
+    private void endBudget(Connection c) throws SQLException {
+        if (queryBudgetMillis > 0) org.sqlite.ProgressHandler.clearHandler(c.unwrap(org.sqlite.SQLiteConnection.class));
+    }
+
+    private StoreException failure(String what, SQLException e) {
+        String m = String.valueOf(e.getMessage());
+        if (queryBudgetMillis > 0 && (m.contains("interrupt") || m.contains("SQLITE_INTERRUPT"))) {
+            return new StoreException(StoreException.Reason.TIMEOUT, what + " ran past its budget of " + queryBudgetMillis + " ms", e);
+        }
+        return new StoreException(what + " failed: " + m, e);
     }
 
     /** EXPLAIN QUERY PLAN for the statement {@link #query} would run; for tests and operators. */
