@@ -45,6 +45,10 @@ public final class SqliteEventStore implements EventStore {
     private final java.util.concurrent.ScheduledExecutorService checkpointer;
     private final HikariDataSource readers;
     private final long queryBudgetMillis;
+    /** Fault injection for tests: runs inside the writer's transaction before each event is stored. */
+    volatile java.util.function.Consumer<Event> beforeStore;
+    /** Set while batches fail (e.g. disk full), so the log gets one line when writes stop and one when they resume. */
+    private boolean writesFailing;
     /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER: bound values one statement can take. */
     public static final int MAX_BOUND_VALUES = 32766;
     /** VM steps between two looks at the clock while a query runs. */
@@ -259,7 +263,12 @@ public final class SqliteEventStore implements EventStore {
                 next = batch.size() < batchMax ? tasks.pollNow() : null;
             }
             if (batch.isEmpty()) continue;
-            runBatch(batch);
+            try {
+                runBatch(batch);
+            } catch (Throwable t) {
+                // Never reached while runBatch keeps its promise; the writer must not die silently either way.
+                log.error("writer: unexpected failure outside a batch: {}", t.toString());
+            }
             batch.clear();
         }
     }
@@ -278,23 +287,39 @@ public final class SqliteEventStore implements EventStore {
                 }
             }
             writeConnection.commit();
-        } catch (SQLException e) {
-            log.error("write batch of {} failed, rolling back: {}", batch.size(), e.getMessage());
+        } catch (Throwable e) {
+            // Any exception or error (SQLite full, a bug, an Error) fails this batch only; the writer goes on.
+            if (!writesFailing) {
+                writesFailing = true;
+                log.error("writes are failing, events are refused with OK false until storage recovers: {}", e.toString());
+            }
             try {
                 writeConnection.rollback();
-            } catch (SQLException ignored) {
+            } catch (Throwable ignored) {
                 // the connection is already unusable; the next batch will report it
             }
+            String why = isDiskFull(e) ? "the relay's storage is full; try again later" : "could not store the event";
             for (WriteTask task : batch) {
-                if (task instanceof StoreEvent se) se.done().complete(WriteResult.error("could not store the event"));
+                if (task instanceof StoreEvent se) se.done().complete(WriteResult.error(why));
                 else if (task instanceof Sweep sw) sw.done().complete(0);
             }
             return;
         }
+        if (writesFailing) {
+            writesFailing = false;
+            log.info("writes succeed again");
+        }
         afterCommit.forEach(Runnable::run);
     }
 
+    private static boolean isDiskFull(Throwable e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("SQLITE_FULL") || m.contains("database or disk is full");
+    }
+
     private WriteResult storeOne(Event e) throws SQLException {
+        java.util.function.Consumer<Event> hook = beforeStore;
+        if (hook != null) hook.accept(e);
         if (st.exists(e.id())) return WriteResult.duplicate("already have this event");
         if (st.isTombstoned(e.id(), e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
         int kind = e.kind();
