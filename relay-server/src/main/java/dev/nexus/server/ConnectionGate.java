@@ -24,6 +24,8 @@ final class ConnectionGate {
     private final long requestTimeoutSeconds;
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger preUpgrade = new AtomicInteger();
+    private final io.netty.channel.group.ChannelGroup open =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private volatile long lastRefusalLog;
 
     ConnectionGate(int maxConnections, int maxPreUpgrade, long requestTimeoutSeconds) {
@@ -49,11 +51,17 @@ final class ConnectionGate {
             if (ch.attr(PRE_UPGRADE).get() != null) ch.close();
         }, requestTimeoutSeconds, TimeUnit.SECONDS);
         ch.attr(PRE_UPGRADE).set(deadline);
+        open.add(ch);
         ch.closeFuture().addListener(f -> {
             connections.decrementAndGet();
             leavePreUpgrade(ch);
         });
         return true;
+    }
+
+    /** Every open socket (for shutdown). */
+    io.netty.channel.group.ChannelGroup open() {
+        return open;
     }
 
     /** The socket completed the WebSocket upgrade: it no longer counts as pre-upgrade nor has a deadline. */

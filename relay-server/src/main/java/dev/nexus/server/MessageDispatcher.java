@@ -78,6 +78,23 @@ final class MessageDispatcher {
         auth.useBoundPort(port);
     }
 
+    private volatile boolean shuttingDown;
+
+    /** From now on EVENTs are answered at once, not stored: the relay is stopping (decoders may still read a little). */
+    void refuseNewEvents() {
+        shuttingDown = true;
+    }
+
+    /** Waits until every EVENT read so far has been answered (its OK sent after commit); false on timeout. */
+    boolean awaitEventsAnswered(long timeoutMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (eventsBound.queued() > 0) {
+            if (System.currentTimeMillis() > deadline) return false;
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
     void onOpen(Session s) {
         s.send(RelayMessages.auth(s.challenge()));
     }
@@ -111,6 +128,10 @@ final class MessageDispatcher {
     // ------------------------------------------------------------------ EVENT
 
     private void onEvent(Session s, Event e) {
+        if (shuttingDown) {
+            s.send(RelayMessages.ok(e.id(), false, "error: the relay is shutting down; publish again once it is back"));
+            return;
+        }
         String refusal = admission(s, e);
         if (refusal != null) {
             s.send(RelayMessages.ok(e.id(), false, refusal));

@@ -17,6 +17,8 @@ final class ReadGate {
     static final int QUEUES = 4;
     /** Too many of its AUTH frames are being verified. */
     static final int AUTH_IN_FLIGHT = 8;
+    /** The relay is shutting down: what was read is answered, nothing more is read. */
+    static final int SHUTDOWN = 16;
 
     private static final AttributeKey<ReadGate> KEY = AttributeKey.valueOf("nexus.readGate");
 

@@ -43,13 +43,12 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final WebSocketServerProtocolConfig wsConfig;
 
     /** {@code tls} is null when connections arrive in plain text (directly or from a TLS proxy). */
-    RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher, SslContext tls) {
+    RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher, SslContext tls, ConnectionGate gate) {
         this.config = config;
         this.tls = tls;
         this.relayInfo = relayInfo;
         this.dispatcher = dispatcher;
-        NexusConfig.Server s = config.server();
-        this.gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds());
+        this.gate = gate;
         this.wsConfig = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath("/")
                 .checkStartsWith(true)
