@@ -295,8 +295,14 @@ public final class SqliteEventStore implements EventStore {
             }
             try {
                 writeConnection.rollback();
-            } catch (Throwable ignored) {
-                // the connection is already unusable; the next batch will report it
+            } catch (Throwable alreadyRolledBack) {
+                // SQLite rolls back by itself on some errors (SQLITE_FULL): the driver's rollback then fails and
+                // does not open the next transaction, so open it here or every later commit fails.
+                try (java.sql.Statement begin = writeConnection.createStatement()) {
+                    begin.execute("BEGIN");
+                } catch (Throwable stillBroken) {
+                    // the next batch will report it
+                }
             }
             String why = isDiskFull(e) ? "the relay's storage is full; try again later" : "could not store the event";
             for (WriteTask task : batch) {
