@@ -57,6 +57,7 @@ public final class NexusServer implements AutoCloseable {
     private ConnectionGate gate;
     private boolean closed;
     private MessageDispatcher dispatcher;
+    private final ConnectionCloses closes = new ConnectionCloses();
     private int port;
 
     public NexusServer(NexusConfig config) {
@@ -77,8 +78,8 @@ public final class NexusServer implements AutoCloseable {
         SslContext tls = s.tls() ? tlsContext(s) : null;
 
         store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(),
-                new RetentionPolicy(ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()),
-                config.limits().maxQueryMillis());
+                new RetentionPolicy(config.marketplace().kinds(), ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()),
+                st.walMaxBytes(), config.limits().maxQueryMillis());
         SignatureVerifier verifier = SignatureVerifiers.best();
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
@@ -104,7 +105,7 @@ public final class NexusServer implements AutoCloseable {
                 // Past the high-water mark the relay stops reading from a client and paces its query results;
                 // past max_outbound_bytes (live fan-out can still add) it drops the client (OutboundBudget).
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark(config.limits().maxOutboundBytes()))
-                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls, gate));
+                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls, closes, gate));
         serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         String publicUrl = s.publicUrl(port);
@@ -117,10 +118,13 @@ public final class NexusServer implements AutoCloseable {
         sweeper = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("nexus-sweeper", true));
         sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
+        sweeper.scheduleAtFixedRate(closes::logRecent, 60, 60, TimeUnit.SECONDS);
 
-        log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {})",
+        log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {}{}; marketplace: {})",
                 version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
-                config.auth().required().name().toLowerCase());
+                config.auth().required().name().toLowerCase(),
+                config.auth().openKinds().isEmpty() ? "" : " except open kinds " + config.auth().openKinds(),
+                config.marketplace().kinds());
         return this;
     }
 
@@ -146,6 +150,11 @@ public final class NexusServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** Why connections ended so far, by reason. */
+    long connectionsClosed(ConnectionCloses.Reason reason) {
+        return closes.count(reason);
     }
 
     public NexusConfig config() {

@@ -16,8 +16,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The one place the connection pipeline is assembled, in order:
- * the outbound budget (next to the socket, so it sees every byte written), TLS (when the relay terminates it), idle detection, HTTP codec, HTTP aggregation, NIP-11/HTTP (removed after the upgrade),
- * WebSocket protocol, WebSocket message aggregation, keepalive, relay frames (dispatch).
+ * the outbound budget (next to the socket, so it sees every byte written), TLS (when the relay terminates it),
+ * reader-idle detection, keepalive (pings, reaping, close accounting), HTTP codec,
+ * HTTP aggregation, NIP-11/HTTP (removed after the upgrade), WebSocket protocol, WebSocket message aggregation,
+ * relay frames (dispatch).
  * The HTTP aggregator is removed by Netty's handshaker once the connection is a WebSocket.
  */
 final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
@@ -39,12 +41,15 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final RelayInfoHandler relayInfo;
     private final MessageDispatcher dispatcher;
     private final SslContext tls;
+    private final ConnectionCloses closes;
     private final ConnectionGate gate;
     private final WebSocketServerProtocolConfig wsConfig;
 
     /** {@code tls} is null when connections arrive in plain text (directly or from a TLS proxy). */
-    RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher, SslContext tls, ConnectionGate gate) {
+    RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher, SslContext tls,
+                            ConnectionCloses closes, ConnectionGate gate) {
         this.config = config;
+        this.closes = closes;
         this.tls = tls;
         this.relayInfo = relayInfo;
         this.dispatcher = dispatcher;
@@ -67,13 +72,14 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
         ChannelPipeline p = ch.pipeline();
         p.addLast(OUTBOUND_BUDGET, new OutboundBudget(config.limits().maxOutboundBytes()));
         if (tls != null) p.addLast(TLS, tls.newHandler(ch.alloc()));
-        p.addLast(IDLE, new IdleStateHandler(s.idleTimeoutSeconds(), 0, s.pingIntervalSeconds(), TimeUnit.SECONDS));
+        // Reader idleness only: a subscriber being written to all the time must still be pinged.
+        p.addLast(IDLE, new IdleStateHandler(KeepaliveHandler.tickSeconds(s.pingIntervalSeconds(), s.idleTimeoutSeconds()), 0, 0, TimeUnit.SECONDS));
+        p.addLast(KEEPALIVE, new KeepaliveHandler(s.pingIntervalSeconds(), s.idleTimeoutSeconds(), closes));
         p.addLast(HTTP_CODEC, new HttpServerCodec());
         p.addLast(HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
         p.addLast(RELAY_INFO, relayInfo);
         p.addLast(WEBSOCKET, new WebSocketServerProtocolHandler(wsConfig));
         p.addLast(WEBSOCKET_AGGREGATOR, new WebSocketFrameAggregator(config.limits().maxMessageBytes()));
-        p.addLast(KEEPALIVE, new KeepaliveHandler());
         p.addLast(RELAY_FRAMES, new RelayFrameHandler(dispatcher, gate, config.limits().maxOutboundBytes(), config.limits().maxMessageBytes()));
     }
 }

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.nexus.core.Event;
 import dev.nexus.core.Filter;
-import dev.nexus.core.Kinds;
+import dev.nexus.core.MarketplaceKinds;
 import java.io.IOException;
 import java.util.List;
 import java.util.Set;
@@ -21,14 +21,16 @@ final class RestrictedKinds {
 
     private final Set<Integer> kinds;
     private final boolean encryptedJobs;
+    private final MarketplaceKinds marketplace;
 
-    RestrictedKinds(Set<Integer> kinds, boolean encryptedJobs) {
+    RestrictedKinds(Set<Integer> kinds, boolean encryptedJobs, MarketplaceKinds marketplace) {
         this.kinds = kinds;
         this.encryptedJobs = encryptedJobs;
+        this.marketplace = marketplace;
     }
 
     private boolean restricted(int kind, boolean encrypted) {
-        return kinds.contains(kind) || (encryptedJobs && encrypted && Kinds.isJobTraffic(kind));
+        return kinds.contains(kind) || (encryptedJobs && encrypted && marketplace.isJobTraffic(kind));
     }
 
     boolean isRestricted(Event e) {
@@ -79,7 +81,7 @@ final class RestrictedKinds {
     /** Whether some event this filter matches could be restricted. */
     boolean mayMatchRestricted(Filter f) {
         if (f.kinds() == null) return true;
-        for (int k : f.kinds()) if (kinds.contains(k) || (encryptedJobs && Kinds.isJobTraffic(k))) return true;
+        for (int k : f.kinds()) if (kinds.contains(k) || (encryptedJobs && marketplace.isJobTraffic(k))) return true;
         return false;
     }
 

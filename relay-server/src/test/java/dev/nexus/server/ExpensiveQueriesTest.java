@@ -24,7 +24,7 @@ class ExpensiveQueriesTest {
         NostrKey key = NostrKey.generate();
         Event last = null;
         // Fill the database directly (signatures are checked by the relay, not the store).
-        try (SqliteEventStore store = new SqliteEventStore(dir.resolve("nexus.db"), "normal", 1, 1024, new RetentionPolicy(86400, 604800, 86400))) {
+        try (SqliteEventStore store = new SqliteEventStore(dir.resolve("nexus.db"), "normal", 1, 1024, RetentionPolicy.DEFAULT)) {
             List<CompletableFuture<?>> writes = new ArrayList<>();
             for (int i = 0; i < 30_000; i++) {
                 last = key.sign(1, List.of(List.of("t", "t" + (i % 97))), "note " + i);
