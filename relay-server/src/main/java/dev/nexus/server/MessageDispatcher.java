@@ -73,7 +73,9 @@ final class MessageDispatcher {
         this.auth = new Nip42Auth(config, verifier);
         NexusConfig.Auth a = config.auth();
         this.eventsBound = new QueueBound(l.maxEventsInFlight());
-        this.restricted = new RestrictedKinds(config.auth().restrictedKinds(), config.auth().restrictEncryptedJobs(), config.marketplace().kinds());
+        this.restricted = config.auth().requiredForWrites()
+                ? new RestrictedKinds(config.auth().restrictedKinds(), config.auth().restrictEncryptedJobs(), config.marketplace().kinds(), config.auth().openKinds())
+                : RestrictedKinds.none(config.marketplace().kinds());
         this.queriesBound = new QueueBound(l.maxQueuedQueries());
         this.authBudget = new AuthBudget(a.maxAuthsInFlight(), a.maxAuthsPerConnection(), a.maxFailedAuths());
         this.marketplace = config.marketplace().kinds();
@@ -198,14 +200,14 @@ final class MessageDispatcher {
                 log.error("storing event {} failed: {}", e.id(), error.toString());
                 result = WriteResult.error("could not store the event");
             }
-            finish(s, e, result);
-            if (result.alreadyStored()) {
+            // The id caches are updated before the OK: a client that republishes a deleted event right after
+            // the deletion's OK must reach the store (blocked:), not a stale cache entry.
+            if (result.accepted()) {
                 recentIds.add(e.id());
-            } else if (result.accepted()) {
-                recentIds.add(e.id());
-                if (e.kind() == Kinds.DELETION) forgetDeleted(e);
-                publishLive(e);
+                if (!result.alreadyStored() && e.kind() == Kinds.DELETION) forgetDeleted(e);
             }
+            finish(s, e, result);
+            if (result.accepted() && !result.alreadyStored()) publishLive(e);
         });
     }
 

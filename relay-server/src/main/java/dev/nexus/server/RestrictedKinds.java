@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import dev.nexus.core.Event;
 import dev.nexus.core.Filter;
+import dev.nexus.core.KindRanges;
 import dev.nexus.core.MarketplaceKinds;
 import java.io.IOException;
 import java.util.List;
@@ -23,13 +24,28 @@ final class RestrictedKinds {
     private final boolean encryptedJobs;
     private final MarketplaceKinds marketplace;
 
-    RestrictedKinds(Set<Integer> kinds, boolean encryptedJobs, MarketplaceKinds marketplace) {
-        this.kinds = kinds;
+    private final KindRanges open;
+
+    /**
+     * {@code open} ({@code [auth] open_kinds}) are never restricted: the operator chose to let clients
+     * that cannot authenticate read them.
+     */
+    RestrictedKinds(Set<Integer> kinds, boolean encryptedJobs, MarketplaceKinds marketplace, KindRanges open) {
+        Set<Integer> effective = new java.util.HashSet<>(kinds);
+        effective.removeIf(open::contains);
+        this.kinds = Set.copyOf(effective);
         this.encryptedJobs = encryptedJobs;
         this.marketplace = marketplace;
+        this.open = open;
+    }
+
+    /** No restriction at all: with {@code [auth] required = false} no client is expected to authenticate. */
+    static RestrictedKinds none(MarketplaceKinds marketplace) {
+        return new RestrictedKinds(Set.of(), false, marketplace, KindRanges.NONE);
     }
 
     private boolean restricted(int kind, boolean encrypted) {
+        if (open.contains(kind)) return false;
         return kinds.contains(kind) || (encryptedJobs && encrypted && marketplace.isJobTraffic(kind));
     }
 
@@ -81,7 +97,7 @@ final class RestrictedKinds {
     /** Whether some event this filter matches could be restricted. */
     boolean mayMatchRestricted(Filter f) {
         if (f.kinds() == null) return true;
-        for (int k : f.kinds()) if (kinds.contains(k) || (encryptedJobs && marketplace.isJobTraffic(k))) return true;
+        for (int k : f.kinds()) if (kinds.contains(k) || (encryptedJobs && marketplace.isJobTraffic(k) && !open.contains(k))) return true;
         return false;
     }
 
