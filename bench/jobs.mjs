@@ -15,7 +15,7 @@ const ID_RE = /"id"\s*:\s*"([0-9a-f]{64})"/;
 
 if (!isMainThread) {
   // job client: publisher + provider, one phase per message from the main thread
-  const { url, provider, jobs } = workerData; // jobs: [{id, json}]
+  const { url, provider, jobs, since } = workerData; // jobs: [{id, json}], all created at `since`
   const sendT = new Map(), okT = new Map(), delivT = new Map();
   let okFalse = 0;
   const prov = await connect(url), pub = await connect(url);
@@ -30,7 +30,7 @@ if (!isMainThread) {
     const m = /^\["OK",\s*"([0-9a-f]{64})",\s*(true|false)/.exec(s);
     if (m && m[2] === 'true') okT.set(m[1], t); else okFalse++;
   });
-  prov.send(JSON.stringify(['REQ', 'jobs', { kinds: [5050], '#p': [provider], since: Math.floor(Date.now() / 1000) - 5 }]));
+  prov.send(JSON.stringify(['REQ', 'jobs', { kinds: [5050], '#p': [provider], since }]));
   let next = 0;
   parentPort.on('message', async (m) => {
     if (m.type !== 'phase') return;
@@ -67,7 +67,7 @@ if (!isMainThread) {
     content: `social note ${i} ${Math.random().toString(36).slice(2)}`, tags: [['t', 'bench'], ['p', keys[(i * 7) % 200].pk]] }, keys[i % 200].sk)]));
   console.log(`-- pre-signed ${nJobs} jobs and ${opt.social} social events`);
 
-  const worker = new Worker(new URL(import.meta.url), { workerData: { url, provider, jobs } });
+  const worker = new Worker(new URL(import.meta.url), { workerData: { url, provider, jobs, since: now } });
   const inbox = []; let wake = null;
   worker.on('message', (m) => { inbox.push(m); wake?.(); });
   const next = async (type) => { for (;;) { const i = inbox.findIndex((m) => m.type === type); if (i >= 0) return inbox.splice(i, 1)[0]; await new Promise((r) => { wake = r; setTimeout(r, 200); }); } };

@@ -19,6 +19,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 load=${NEXUS_LOAD_DIR:-$root/../shared/bench/load}
+[ -n "${NEXUS_LOAD_DIR:-}" ] || [ -f "$load/run.mjs" ] || load=$root/../../shared/bench/load # a git worktree one level deeper
 port=${NEXUS_BENCH_PORT:-7799}
 only="W1,W2,W3,W4,JOBS,STORE"; store_events=100000; quick=0; pass=()
 while [ $# -gt 0 ]; do
