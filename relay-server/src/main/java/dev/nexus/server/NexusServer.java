@@ -53,6 +53,7 @@ public final class NexusServer implements AutoCloseable {
     private ExecutorService queryWorkers;
     private ScheduledExecutorService sweeper;
     private Channel serverChannel;
+    private final ConnectionCloses closes = new ConnectionCloses();
     private int port;
 
     public NexusServer(NexusConfig config) {
@@ -73,7 +74,8 @@ public final class NexusServer implements AutoCloseable {
         SslContext tls = s.tls() ? tlsContext(s) : null;
 
         store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(),
-                new RetentionPolicy(ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()));
+                new RetentionPolicy(config.marketplace().kinds(), ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()),
+                st.walMaxBytes());
         SignatureVerifier verifier = SignatureVerifiers.best();
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
@@ -97,7 +99,7 @@ public final class NexusServer implements AutoCloseable {
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 // Query results are paced by writability; live fan-out past max_outbound_bytes cuts the client off.
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls));
+                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls, closes));
         serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         String publicUrl = s.publicUrl(port);
@@ -106,10 +108,13 @@ public final class NexusServer implements AutoCloseable {
         sweeper = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("nexus-sweeper", true));
         sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
+        sweeper.scheduleAtFixedRate(closes::logRecent, 60, 60, TimeUnit.SECONDS);
 
-        log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {})",
+        log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {}{}; marketplace: {})",
                 version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
-                config.auth().required().name().toLowerCase());
+                config.auth().required().name().toLowerCase(),
+                config.auth().openKinds().isEmpty() ? "" : " except open kinds " + config.auth().openKinds(),
+                config.marketplace().kinds());
         return this;
     }
 
@@ -124,6 +129,11 @@ public final class NexusServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** Why connections ended so far, by reason. */
+    long connectionsClosed(ConnectionCloses.Reason reason) {
+        return closes.count(reason);
     }
 
     public NexusConfig config() {
