@@ -43,6 +43,7 @@ cleanup() {
   "${PODMAN[@]}" volume rm -f "$VOLUME" >/dev/null 2>&1 || true
   "${PODMAN[@]}" rmi -f "$IMAGE" >/dev/null 2>&1 || true
   [ -n "${ROOTFS:-}" ] && rm -rf "$ROOTFS"
+  [ -n "${CONF_DIR:-}" ] && rm -rf "$CONF_DIR"
   true
 }
 trap cleanup EXIT
@@ -93,8 +94,15 @@ step "podman build -f docker/Dockerfile --target prebuilt --build-arg BASE_IMAGE
 
 nofile=$(ulimit -Hn); [ "$nofile" -gt 65536 ] && nofile=65536
 nproc=$(ulimit -Hu); { [ "$nproc" = unlimited ] || [ "$nproc" -gt 4096 ]; } && nproc=4096
+# The operator's step the image cannot guess: the public URL that NIP-42 AUTH events name. The rest
+# of the mounted config is docker/nexus.toml as shipped.
+CONF_DIR=$(mktemp -d); chmod 755 "$CONF_DIR"
+{ cat docker/nexus.toml; } | sed "s|^url = .*|url = \"ws://127.0.0.1:$PORT\"|" > "$CONF_DIR/nexus.toml"
+chmod 644 "$CONF_DIR/nexus.toml"
+grep -q "^url = \"ws://127.0.0.1:$PORT\"" "$CONF_DIR/nexus.toml" || fail "could not set url in the container's config"
 start_container() {
   "${PODMAN[@]}" run -d --name "$CONTAINER" -p "127.0.0.1:$PORT:7777" -v "$VOLUME:/data" \
+    -v "$CONF_DIR/nexus.toml:/etc/nexus/nexus.toml:ro" \
     --ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc" "$IMAGE" >/dev/null \
     || fail "podman run failed"
 }
