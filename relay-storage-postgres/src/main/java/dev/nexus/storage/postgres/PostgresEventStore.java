@@ -291,6 +291,7 @@ public final class PostgresEventStore implements EventStore {
                 List<Event> durable = new ArrayList<>(batch.size());
                 for (WriteTask task : batch) if (!task.ephemeral()) durable.add(task.event());
                 tx.lockAuthors(durable);
+                tx.prefetch(durable);
                 List<WriteResult> results = new ArrayList<>(batch.size());
                 List<Event> live = new ArrayList<>(batch.size());
                 List<Boolean> stored = new ArrayList<>(batch.size());
@@ -302,6 +303,7 @@ public final class PostgresEventStore implements EventStore {
                         stored.add(!task.ephemeral());
                     }
                 }
+                tx.flush();
                 if (!live.isEmpty()) tx.appendToFeed(live, stored);
                 c.commit();
                 return results;

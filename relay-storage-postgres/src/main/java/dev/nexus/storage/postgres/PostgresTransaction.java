@@ -33,12 +33,56 @@ import java.util.TreeSet;
 final class PostgresTransaction {
     private record Version(long seq, long createdAt, String id) {}
 
+    private static final String INSERT = """
+            WITH e AS (
+              INSERT INTO event (id, pubkey, created_at, kind, d_tag, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq)
+            INSERT INTO tag (event_seq, name, value, kind, created_at)
+            SELECT e.seq, t.name, t.value, ?, ? FROM e, unnest(?::text[], ?::text[]) AS t(name, value)""";
+
     private final Connection c;
     private final RetentionPolicy retention;
+    /** Ids stored now, as far as this transaction knows: read once for the batch, then kept current. */
+    private final Set<String> stored = new HashSet<>();
+    /** NIP-09 tombstones (id, pubkey) for the batch's ids, likewise. */
+    private final Set<String> tombstoned = new HashSet<>();
+    /** Inserts of plain events, sent to the server in one pipelined round trip. */
+    private PreparedStatement pendingInserts;
+    private int pending;
 
     PostgresTransaction(Connection c, RetentionPolicy retention) {
         this.c = c;
         this.retention = retention;
+    }
+
+    /**
+     * Reads, in two statements, which of the batch's ids are already stored or tombstoned. Under the
+     * author locks no other node can change that for these ids until this transaction ends, so the
+     * per-event checks need no round trip of their own.
+     */
+    void prefetch(List<Event> events) throws SQLException {
+        if (events.isEmpty()) return;
+        String[] ids = new String[events.size()];
+        for (int i = 0; i < ids.length; i++) ids[i] = events.get(i).id();
+        Array idArray = c.createArrayOf("text", ids);
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM event WHERE id = ANY(?)")) {
+            ps.setArray(1, idArray);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) stored.add(rs.getString(1));
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, pubkey FROM deleted_event WHERE id = ANY(?)")) {
+            ps.setArray(1, idArray);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) tombstoned.add(rs.getString(1) + ':' + rs.getString(2));
+            }
+        }
+    }
+
+    /** Sends the queued plain inserts; called before anything that must see them, and before the feed append. */
+    void flush() throws SQLException {
+        if (pending == 0) return;
+        pendingInserts.executeBatch();
+        pending = 0;
     }
 
     /** Blocks until this transaction holds the write lock of every author in {@code events}. */
@@ -56,21 +100,19 @@ final class PostgresTransaction {
         }
     }
 
+    /** Applies the NIP-01/09 rules to one event of the batch (after {@link #prefetch} of the whole batch). */
     WriteResult store(Event e) throws SQLException {
         String unstorable = unstorable(e);
         if (unstorable != null) return new WriteResult(false, "invalid: " + unstorable);
-        try (PreparedStatement ps = c.prepareStatement(
-                "SELECT EXISTS (SELECT 1 FROM event WHERE id = ?), EXISTS (SELECT 1 FROM deleted_event WHERE id = ? AND pubkey = ?)")) {
-            ps.setString(1, e.id());
-            ps.setString(2, e.id());
-            ps.setString(3, e.pubkey());
-            try (ResultSet rs = ps.executeQuery()) {
-                rs.next();
-                if (rs.getBoolean(1)) return WriteResult.duplicate("already have this event");
-                if (rs.getBoolean(2)) return WriteResult.blocked("this event was deleted by its author");
-            }
-        }
+        if (stored.contains(e.id())) return WriteResult.duplicate("already have this event");
+        if (tombstoned.contains(e.id() + ':' + e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
         int kind = e.kind();
+        boolean plain = !Kinds.isReplaceable(kind) && !Kinds.isAddressable(kind) && kind != Kinds.DELETION;
+        if (plain) {
+            insert(e, null, retention.expiresAt(e), true);
+            return WriteResult.STORED;
+        }
+        flush();
         String dTag = null;
         if (Kinds.isReplaceable(kind) || Kinds.isAddressable(kind)) {
             dTag = Kinds.isAddressable(kind) ? e.dTag() : "";
@@ -84,10 +126,13 @@ final class PostgresTransaction {
                 boolean newer = e.createdAt() > old.createdAt() || (e.createdAt() == old.createdAt() && e.id().compareTo(old.id()) < 0);
                 if (!newer) return WriteResult.duplicate("a newer version of this replaceable event is already stored");
             }
-            for (Version old : versions) deleteSeq(old.seq());
+            for (Version old : versions) {
+                deleteSeq(old.seq());
+                stored.remove(old.id());
+            }
         }
         if (kind == Kinds.DELETION) applyDeletion(e);
-        insert(e, dTag, retention.expiresAt(e));
+        insert(e, dTag, retention.expiresAt(e), false);
         return WriteResult.STORED;
     }
 
@@ -138,10 +183,11 @@ final class PostgresTransaction {
     }
 
     /**
-     * The event row and its single-letter tags (each (name, value) once per event) in one round
-     * trip: the tag rows take the new row's seq from the INSERT's RETURNING.
+     * The event row and its single-letter tags (each (name, value) once per event) in one
+     * statement: the tag rows take the new row's seq from the INSERT's RETURNING. Plain events are
+     * queued and sent together by {@link #flush}.
      */
-    private void insert(Event e, String dTag, Long expiresAt) throws SQLException {
+    private void insert(Event e, String dTag, Long expiresAt, boolean queue) throws SQLException {
         List<String> names = new ArrayList<>(), values = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (List<String> tag : e.tags()) {
@@ -150,24 +196,25 @@ final class PostgresTransaction {
             names.add(tag.get(0));
             values.add(tag.get(1));
         }
-        try (PreparedStatement ps = c.prepareStatement("""
-                WITH e AS (
-                  INSERT INTO event (id, pubkey, created_at, kind, d_tag, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq)
-                INSERT INTO tag (event_seq, name, value, kind, created_at)
-                SELECT e.seq, t.name, t.value, ?, ? FROM e, unnest(?::text[], ?::text[]) AS t(name, value)""")) {
-            ps.setString(1, e.id());
-            ps.setString(2, e.pubkey());
-            ps.setLong(3, e.createdAt());
-            ps.setInt(4, e.kind());
-            ps.setString(5, dTag);
-            if (expiresAt == null) ps.setNull(6, Types.BIGINT);
-            else ps.setLong(6, expiresAt);
-            ps.setString(7, e.json());
-            ps.setInt(8, e.kind());
-            ps.setLong(9, e.createdAt());
-            Array n = c.createArrayOf("text", names.toArray()), v = c.createArrayOf("text", values.toArray());
-            ps.setArray(10, n);
-            ps.setArray(11, v);
+        if (pendingInserts == null) pendingInserts = c.prepareStatement(INSERT);
+        PreparedStatement ps = pendingInserts;
+        ps.setString(1, e.id());
+        ps.setString(2, e.pubkey());
+        ps.setLong(3, e.createdAt());
+        ps.setInt(4, e.kind());
+        ps.setString(5, dTag);
+        if (expiresAt == null) ps.setNull(6, Types.BIGINT);
+        else ps.setLong(6, expiresAt);
+        ps.setString(7, e.json());
+        ps.setInt(8, e.kind());
+        ps.setLong(9, e.createdAt());
+        ps.setArray(10, c.createArrayOf("text", names.toArray()));
+        ps.setArray(11, c.createArrayOf("text", values.toArray()));
+        stored.add(e.id());
+        if (queue) {
+            ps.addBatch();
+            pending++;
+        } else {
             ps.executeUpdate();
         }
     }
@@ -181,11 +228,12 @@ final class PostgresTransaction {
                 if (value.indexOf('\u0000') >= 0) continue;
                 try (PreparedStatement ps = c.prepareStatement(
                         // A deletion cannot delete a deletion (NIP-09).
-                        "DELETE FROM event WHERE id = ? AND pubkey = ? AND kind <> " + Kinds.DELETION)) {
+                        "DELETE FROM event WHERE id = ? AND pubkey = ? AND kind <> " + Kinds.DELETION + " RETURNING id")) {
                     ps.setString(1, value);
                     ps.setString(2, deletion.pubkey());
-                    ps.executeUpdate();
+                    forgetDeleted(ps);
                 }
+                tombstoned.add(value + ':' + deletion.pubkey());
                 try (PreparedStatement ps = c.prepareStatement("INSERT INTO deleted_event (id, pubkey) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
                     ps.setString(1, value);
                     ps.setString(2, deletion.pubkey());
@@ -202,12 +250,12 @@ final class PostgresTransaction {
                 }
                 if (!Kinds.isAddressable(kind) && !Kinds.isReplaceable(kind)) continue;
                 String dTag = Kinds.isAddressable(kind) ? parts[2] : "";
-                try (PreparedStatement ps = c.prepareStatement("DELETE FROM event WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ?")) {
+                try (PreparedStatement ps = c.prepareStatement("DELETE FROM event WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ? RETURNING id")) {
                     ps.setString(1, deletion.pubkey());
                     ps.setInt(2, kind);
                     ps.setString(3, dTag);
                     ps.setLong(4, deletion.createdAt());
-                    ps.executeUpdate();
+                    forgetDeleted(ps);
                 }
                 try (PreparedStatement ps = c.prepareStatement("INSERT INTO deleted_address (kind, pubkey, d_tag, until) VALUES (?, ?, ?, ?) "
                         + "ON CONFLICT (kind, pubkey, d_tag) DO UPDATE SET until = GREATEST(deleted_address.until, excluded.until)")) {
@@ -221,6 +269,12 @@ final class PostgresTransaction {
         }
     }
 
+    private void forgetDeleted(PreparedStatement deleteReturningId) throws SQLException {
+        try (ResultSet rs = deleteReturningId.executeQuery()) {
+            while (rs.next()) stored.remove(rs.getString(1));
+        }
+    }
+
     /**
      * Appends this transaction's live events to the cluster feed. The feed lock is held from here
      * until commit, so the sequence numbers handed out are in commit order across every node: a
@@ -229,6 +283,7 @@ final class PostgresTransaction {
      * notifications cost latency, never events.
      */
     void appendToFeed(List<Event> events, List<Boolean> stored) throws SQLException {
+        flush();
         try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(" + Locks.NAMESPACE + ", " + Locks.FEED + ")")) {
             lock.execute();
         }
