@@ -58,6 +58,7 @@ public final class NexusServer implements AutoCloseable {
     private ExecutorService queryWorkers;
     private ScheduledExecutorService sweeper;
     private Channel serverChannel;
+    private final ConnectionCloses closes = new ConnectionCloses();
     private int port;
 
     public NexusServer(NexusConfig config) {
@@ -111,7 +112,7 @@ public final class NexusServer implements AutoCloseable {
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 // Query results are paced by writability; live fan-out past max_outbound_bytes cuts the client off.
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls));
+                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls, closes));
         serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         String publicUrl = s.publicUrl(port);
@@ -120,6 +121,7 @@ public final class NexusServer implements AutoCloseable {
         sweeper = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("nexus-sweeper", true));
         sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
+        sweeper.scheduleAtFixedRate(closes::logRecent, 60, 60, TimeUnit.SECONDS);
 
         log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {})",
                 version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
@@ -138,6 +140,11 @@ public final class NexusServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** Why connections ended so far, by reason. */
+    long connectionsClosed(ConnectionCloses.Reason reason) {
+        return closes.count(reason);
     }
 
     public NexusConfig config() {

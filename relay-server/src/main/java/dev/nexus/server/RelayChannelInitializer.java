@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The one place the connection pipeline is assembled, in order:
- * TLS (when the relay terminates it), idle detection, HTTP codec, HTTP aggregation, NIP-11/HTTP (removed after the upgrade),
- * WebSocket protocol, WebSocket message aggregation, keepalive, relay frames (dispatch).
+ * TLS (when the relay terminates it), reader-idle detection, keepalive (pings, reaping, close accounting), HTTP codec,
+ * HTTP aggregation, NIP-11/HTTP (removed after the upgrade), WebSocket protocol, WebSocket message aggregation,
+ * relay frames (dispatch).
  * The HTTP aggregator is removed by Netty's handshaker once the connection is a WebSocket.
  */
 final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
@@ -38,11 +39,14 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final RelayInfoHandler relayInfo;
     private final MessageDispatcher dispatcher;
     private final SslContext tls;
+    private final ConnectionCloses closes;
     private final WebSocketServerProtocolConfig wsConfig;
 
     /** {@code tls} is null when connections arrive in plain text (directly or from a TLS proxy). */
-    RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher, SslContext tls) {
+    RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher, SslContext tls,
+                            ConnectionCloses closes) {
         this.config = config;
+        this.closes = closes;
         this.tls = tls;
         this.relayInfo = relayInfo;
         this.dispatcher = dispatcher;
@@ -62,13 +66,14 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
         NexusConfig.Server s = config.server();
         ChannelPipeline p = ch.pipeline();
         if (tls != null) p.addLast(TLS, tls.newHandler(ch.alloc()));
-        p.addLast(IDLE, new IdleStateHandler(s.idleTimeoutSeconds(), 0, s.pingIntervalSeconds(), TimeUnit.SECONDS));
+        // Reader idleness only: a subscriber being written to all the time must still be pinged.
+        p.addLast(IDLE, new IdleStateHandler(KeepaliveHandler.tickSeconds(s.pingIntervalSeconds(), s.idleTimeoutSeconds()), 0, 0, TimeUnit.SECONDS));
+        p.addLast(KEEPALIVE, new KeepaliveHandler(s.pingIntervalSeconds(), s.idleTimeoutSeconds(), closes));
         p.addLast(HTTP_CODEC, new HttpServerCodec());
         p.addLast(HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
         p.addLast(RELAY_INFO, relayInfo);
         p.addLast(WEBSOCKET, new WebSocketServerProtocolHandler(wsConfig));
         p.addLast(WEBSOCKET_AGGREGATOR, new WebSocketFrameAggregator(config.limits().maxMessageBytes()));
-        p.addLast(KEEPALIVE, new KeepaliveHandler());
         p.addLast(RELAY_FRAMES, new RelayFrameHandler(dispatcher, config.limits().maxOutboundBytes(), config.limits().maxMessageBytes()));
     }
 }

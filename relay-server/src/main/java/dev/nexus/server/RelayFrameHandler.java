@@ -88,15 +88,18 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
         if (cause instanceof TooLongFrameException || cause instanceof CorruptedWebSocketFrameException) {
             // A client mistake, not a relay fault: say why, then close, since the frame stream is no longer in sync.
             log.info("closing {}: {}", RelayInfoHandler.clientIp(ctx), cause.getMessage());
+            ConnectionCloses.mark(ctx.channel(), ConnectionCloses.Reason.BAD_FRAME);
             if (ctx.channel().isActive()) {
                 ctx.write(new TextWebSocketFrame(RelayMessages.notice("invalid: message larger than " + maxMessageBytes + " bytes or malformed frame")));
                 ctx.writeAndFlush(new CloseWebSocketFrame(1009, "message too big")).addListener(ChannelFutureListener.CLOSE);
             }
         } else if (cause instanceof IOException) {
             log.debug("connection error from {}: {}", RelayInfoHandler.clientIp(ctx), cause.toString());
+            ConnectionCloses.mark(ctx.channel(), ConnectionCloses.Reason.ERROR);
             ctx.close();
         } else {
             log.warn("unexpected error on connection from {}: {}", RelayInfoHandler.clientIp(ctx), cause.toString());
+            ConnectionCloses.mark(ctx.channel(), ConnectionCloses.Reason.ERROR);
             ctx.close();
         }
     }

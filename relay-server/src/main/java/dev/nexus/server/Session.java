@@ -176,6 +176,7 @@ final class Session {
     private void disconnectSlowConsumer() {
         if (closing) return;
         closing = true;
+        ConnectionCloses.mark(channel, ConnectionCloses.Reason.SLOW_CONSUMER);
         log.info("disconnecting slow consumer {} ({} bytes queued)", remoteIp, pendingOutboundBytes());
         channel.write(new TextWebSocketFrame(RelayMessages.notice("error: too slow reading events; disconnecting")));
         channel.writeAndFlush(new CloseWebSocketFrame(1008, "slow consumer")).addListener(ChannelFutureListener.CLOSE);

@@ -87,6 +87,66 @@ class ServingTest {
     }
 
     @Test
+    void aSubscriberThatOnlyListensButAnswersPingsIsNeverReapedWhileEventsStreamToIt() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, "[server]\nping_interval_seconds = 1\nidle_timeout_seconds = 2\n[auth]\nrequired = false\n");
+             RelayClient listener = RelayClient.connect(relay);
+             RelayClient publisher = RelayClient.connect(relay)) {
+            listener.query("feed", "{\"kinds\":[1]}");
+            // From here on the listener sends no frame at all; only its WebSocket stack answers pings.
+            NostrKey key = NostrKey.generate();
+            List<String> sent = new ArrayList<>();
+            long end = System.currentTimeMillis() + 7000; // three and a half idle timeouts
+            while (System.currentTimeMillis() < end) {
+                Event e = key.sign(1, List.of(), "tick " + sent.size());
+                assertTrue(publisher.publishAndWait(e).get(2).asBoolean());
+                sent.add(e.id());
+                Thread.sleep(100);
+            }
+            List<String> received = new ArrayList<>();
+            for (JsonNode e : listener.eventsFor("feed", sent.size(), 10000)) received.add(e.get("id").asText());
+            assertEquals(sent, received, "the listener got every event, in order");
+            assertTrue(listener.pings.get() >= 5, "the relay pinged the listener although it wrote to it all along: " + listener.pings.get());
+            assertTrue(!listener.closed, "the listener is still connected");
+            assertEquals(0, relay.server().connectionsClosed(ConnectionCloses.Reason.IDLE));
+        }
+    }
+
+    @Test
+    void aSubscriberThatStopsAnsweringPingsIsReapedEvenWhileEventsStreamToIt() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, "[server]\nping_interval_seconds = 1\nidle_timeout_seconds = 2\n[auth]\nrequired = false\n");
+             RelayClient publisher = RelayClient.connect(relay);
+             Socket raw = rawWebSocket(relay.port())) {
+            sendMaskedText(raw.getOutputStream(), "[\"REQ\",\"feed\",{\"kinds\":[1]}]");
+            raw.setSoTimeout(200);
+            InputStream in = raw.getInputStream();
+            NostrKey key = NostrKey.generate();
+            byte[] buf = new byte[65536];
+            long start = System.currentTimeMillis();
+            boolean reaped = false;
+            // Keep the stream flowing to the silent peer; it reads (so it is no slow consumer) but never pongs.
+            while (!reaped && System.currentTimeMillis() - start < 10000) {
+                publisher.publishAndWait(key.sign(1, List.of(), "tick " + System.nanoTime()));
+                try {
+                    while (true) {
+                        if (in.read(buf) < 0) {
+                            reaped = true;
+                            break;
+                        }
+                    }
+                } catch (java.net.SocketTimeoutException drained) {
+                    // nothing more to read right now
+                }
+            }
+            long elapsed = System.currentTimeMillis() - start;
+            assertTrue(reaped, "the silent peer was not reaped");
+            assertTrue(elapsed >= 1500, "reaped after " + elapsed + " ms, before the idle timeout");
+            long deadline = System.currentTimeMillis() + 2000;
+            while (relay.server().connectionsClosed(ConnectionCloses.Reason.IDLE) == 0 && System.currentTimeMillis() < deadline) Thread.sleep(20);
+            assertEquals(1, relay.server().connectionsClosed(ConnectionCloses.Reason.IDLE), "the close is counted as an idle reap");
+        }
+    }
+
+    @Test
     void aSlowConsumerIsDisconnectedWhileOtherSubscribersGetEverything() throws Exception {
         try (TestRelay relay = TestRelay.start(dir, "[auth]\nrequired = false\n[limits]\nmax_outbound_bytes = 65536\n");
              RelayClient healthy = RelayClient.connect(relay);

@@ -39,6 +39,10 @@ final class TestRelay implements AutoCloseable {
         return toml.contains(header) ? toml.replace(header, header + line + "\n") : header + line + "\n" + toml;
     }
 
+    NexusServer server() {
+        return server;
+    }
+
     int port() {
         return server.port();
     }
