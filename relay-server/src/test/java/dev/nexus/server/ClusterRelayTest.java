@@ -40,13 +40,15 @@ class ClusterRelayTest {
         postgres.close();
     }
 
+    private String toml;
+
     @BeforeEach
     void startNodes() throws Exception {
         String db = "cluster_" + (++databases);
         try (Connection c = DriverManager.getConnection(postgres.getJdbcUrl("postgres", "postgres")); Statement s = c.createStatement()) {
             s.execute("CREATE DATABASE " + db);
         }
-        String toml = "[auth]\nrequired = false\n[storage]\nbackend = \"postgres\"\npostgres_url = \"postgresql://127.0.0.1:"
+        toml = "[auth]\nrequired = false\n[storage]\nbackend = \"postgres\"\npostgres_url = \"postgresql://127.0.0.1:"
                 + postgres.getPort() + "/" + db + "?user=postgres\"\n";
         nodeA = TestRelay.start(dirA, toml);
         nodeB = TestRelay.start(dirB, toml);
@@ -78,6 +80,43 @@ class ClusterRelayTest {
         assertAccepted(onB.publishAndWait(feedback));
         assertEquals(List.of(feedback.id()), onA.eventsFor("feedback", 1, 15000).stream().map(n -> n.get("id").asText()).toList());
         assertTrue(onB.eventsFor("jobs", 1, 500).isEmpty(), "delivered once");
+    }
+
+    @Test
+    void aNodeKilledWithSigkillWhilePublishingLosesNothingItAcknowledgedAndTheOtherNodeKeepsServing() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Path config = dirA.resolve("node-c.toml");
+        java.nio.file.Files.writeString(config, "[server]\nbind = \"127.0.0.1:" + port + "\"\n" + toml);
+        Process nodeC = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(dirA.resolve("node-c.log").toFile()).start();
+        List<String> acknowledged = new java.util.ArrayList<>();
+        onB.query("live", "{\"authors\":[\"" + alice.pubkey() + "\"]}");
+        try (RelayClient onC = DurabilityTest.connectWhenUp(port)) {
+            List<Event> sent = new java.util.ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                Event e = alice.sign(i % 2 == 0 ? 1 : 5050, List.of(), "event " + i, NOW);
+                sent.add(e);
+                onC.publish(e);
+            }
+            for (Event e : sent.subList(0, 200)) {
+                if (onC.ok(e.id()).get(2).asBoolean()) acknowledged.add(e.id());
+            }
+        } finally {
+            nodeC.destroyForcibly(); // SIGKILL, while later events may still be in flight
+            assertTrue(nodeC.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertEquals(200, acknowledged.size());
+        java.util.Set<String> stored = new java.util.HashSet<>(onB.queryIds("all", "{\"authors\":[\"" + alice.pubkey() + "\"],\"limit\":500}"));
+        for (String id : acknowledged) assertTrue(stored.contains(id), "acknowledged event " + id + " was lost");
+        java.util.Set<String> live = new java.util.HashSet<>();
+        for (JsonNode n : onB.eventsFor("live", stored.size(), 30000)) live.add(n.get("id").asText());
+        assertEquals(stored, live, "node B's live subscriber got every event node C committed");
+        Event after = alice.sign(1, List.of(), "node B still serves", NOW);
+        assertAccepted(onB.publishAndWait(after));
     }
 
     @Test
