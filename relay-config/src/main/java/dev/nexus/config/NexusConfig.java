@@ -6,7 +6,12 @@ import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.nexus.core.KindRanges;
+import dev.nexus.core.MarketplaceKinds;
+import java.util.Collections;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -16,7 +21,8 @@ import java.util.Set;
  * default, so an empty file (or none) is a working configuration. See nexus.toml for the
  * documented example and README.md for the reference table.
  */
-public record NexusConfig(Server server, Storage storage, Auth auth, Limits limits, Retention retention, RateLimits rateLimits) {
+public record NexusConfig(Server server, Storage storage, Auth auth, Limits limits, Retention retention, RateLimits rateLimits,
+                          Marketplace marketplace) {
 
     /** {@code [server]}: where to listen and what NIP-11 says about this relay. */
     public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
@@ -42,19 +48,28 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     public enum Backend { SQLITE, POSTGRES }
 
     /**
-     * {@code [storage]}: the backend; for SQLite the file and how it is written, for PostgreSQL its
-     * libpq-style URI (the password may instead come from NEXUS_PG_PASSWORD or PGPASSWORD).
+     * {@code [storage]}: the backend; for SQLite the file, how it is written and its WAL bound, for
+     * PostgreSQL its libpq-style URI (the password may instead come from NEXUS_PG_PASSWORD or PGPASSWORD).
      */
-    public record Storage(Backend backend, String path, String synchronous, int readerPoolSize, int writeBatchMax,
+    public record Storage(Backend backend, String path, String synchronous, int readerPoolSize, int writeBatchMax, long walMaxBytes,
                           String postgresUrl, int postgresConnectTimeoutMs) {}
 
     /** When NIP-42 authentication is demanded. */
     public enum AuthMode { ALWAYS, WRITES, NEVER }
 
-    /** {@code [auth]}: NIP-42 and access lists. */
-    public record Auth(AuthMode required, Set<String> allowedPubkeys, Set<String> deniedPubkeys) {
+    /**
+     * {@code [auth]}: NIP-42 and access lists. {@code openKinds} are kinds that clients which cannot
+     * answer NIP-42 (ContextVM's SDK) may publish, and read with filters naming only such kinds,
+     * without authenticating.
+     */
+    public record Auth(AuthMode required, Set<String> allowedPubkeys, Set<String> deniedPubkeys, KindRanges openKinds) {
         public boolean requiredForReads() { return required == AuthMode.ALWAYS; }
         public boolean requiredForWrites() { return required != AuthMode.NEVER; }
+
+        /** Whether publishing an event of this kind needs an authenticated connection. */
+        public boolean requiredToPublish(int kind) {
+            return requiredForWrites() && !openKinds.contains(kind);
+        }
     }
 
     /** {@code [limits]}: per-message and per-connection bounds, advertised in NIP-11. */
@@ -66,9 +81,35 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     public record Retention(long jobRequestSeconds, long jobResultSeconds, long jobFeedbackSeconds,
                             int sweepIntervalSeconds, int sweepBatch) {}
 
-    /** {@code [rate_limits]}: token buckets per IP and per authenticated pubkey. */
+    /** One set of token-bucket budgets (per second and burst; a rate of 0 is unlimited). */
+    public record Budget(double eventsPerSecond, int eventsBurst, double jobsPerSecond, int jobsBurst,
+                         double reqsPerSecond, int reqsBurst) {
+        public static final Budget UNLIMITED = new Budget(0, 1, 0, 1, 0, 1);
+    }
+
+    /**
+     * {@code [rate_limits]}: token buckets per IP and per authenticated pubkey, and
+     * {@code [[rate_limits.pubkey]]} budgets of their own for named pubkeys (a pool's key, a trusted buyer).
+     */
     public record RateLimits(double eventsPerSecond, int eventsBurst, double jobsPerSecond, int jobsBurst,
-                             double reqsPerSecond, int reqsBurst, int maxConnectionsPerIp, List<String> exemptIps) {}
+                             double reqsPerSecond, int reqsBurst, int maxConnectionsPerIp, List<String> exemptIps,
+                             Map<String, Budget> pubkeyBudgets) {
+        /** The budget of an IP, and of a pubkey without one of its own. */
+        public Budget defaultBudget() {
+            return new Budget(eventsPerSecond, eventsBurst, jobsPerSecond, jobsBurst, reqsPerSecond, reqsBurst);
+        }
+
+        public Budget budgetOf(String pubkey) {
+            Budget own = pubkeyBudgets.get(pubkey);
+            return own != null ? own : defaultBudget();
+        }
+    }
+
+    /**
+     * {@code [marketplace]}: which kinds are job requests, results and feedback, and which other
+     * agent-protocol kinds count as job traffic; see {@link MarketplaceKinds}.
+     */
+    public record Marketplace(MarketplaceKinds kinds) {}
 
     public static NexusConfig defaults() {
         try {
@@ -96,7 +137,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         } catch (IOException e) {
             throw new ConfigException("config is not valid TOML: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
-        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits");
+        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits", "marketplace");
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!sections.contains(name)) throw new ConfigException("unknown section or key [" + name + "]");
@@ -104,7 +145,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         }
         NexusConfig config = new NexusConfig(server(section(root, "server")), storage(section(root, "storage")),
                 auth(section(root, "auth")), limits(section(root, "limits")), retention(section(root, "retention")),
-                rateLimits(section(root, "rate_limits")));
+                rateLimits(section(root, "rate_limits")), marketplace(section(root, "marketplace")));
         return config;
     }
 
@@ -183,6 +224,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
             throw new ConfigException(s.key("postgres_url") + " must be a libpq-style URI starting with postgresql://");
         }
         Storage storage = new Storage(backend, path, sync, s.integer("reader_pool_size", 4, 1, 64), s.integer("write_batch_max", 1024, 1, 100000),
+                s.integer("wal_max_bytes", 64L * 1024 * 1024, 256L * 1024, Long.MAX_VALUE),
                 postgresUrl, s.integer("postgres_connect_timeout_ms", 5000, 100, 600000));
         s.rejectUnknownKeys();
         return storage;
@@ -197,8 +239,9 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         else throw new ConfigException(s.key("required") + " must be true, false or \"writes\"");
         Set<String> allowed = hexSet(s, "allowed_pubkeys");
         Set<String> denied = hexSet(s, "denied_pubkeys");
+        KindRanges open = s.kindRanges("open_kinds", KindRanges.NONE);
         s.rejectUnknownKeys();
-        return new Auth(mode, allowed, denied);
+        return new Auth(mode, allowed, denied, open);
     }
 
     private static Set<String> hexSet(Section s, String key) throws ConfigException {
@@ -236,17 +279,43 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     }
 
     private static RateLimits rateLimits(Section s) throws ConfigException {
-        RateLimits r = new RateLimits(
-                s.number("events_per_second", 50, 0, 1e9),
-                s.integer("events_burst", 200, 1, Integer.MAX_VALUE),
-                s.number("jobs_per_second", 20, 0, 1e9),
-                s.integer("jobs_burst", 100, 1, Integer.MAX_VALUE),
-                s.number("reqs_per_second", 50, 0, 1e9),
-                s.integer("reqs_burst", 200, 1, Integer.MAX_VALUE),
-                s.integer("max_connections_per_ip", 256, 0, Integer.MAX_VALUE),
-                s.strings("exempt_ips", List.of("127.0.0.1", "::1")));
+        Budget def = budget(s, new Budget(50, 200, 200, 500, 50, 200));
+        int maxConnections = s.integer("max_connections_per_ip", 256, 0, Integer.MAX_VALUE);
+        List<String> exempt = s.strings("exempt_ips", List.of("127.0.0.1", "::1"));
+        Map<String, Budget> own = new LinkedHashMap<>();
+        for (Section p : s.tables("pubkey")) {
+            String pubkey = p.string("pubkey", "");
+            if (!isHex64(pubkey)) throw new ConfigException(p.key("pubkey") + " must be 64 lowercase hex characters");
+            if (own.containsKey(pubkey)) throw new ConfigException(p.key("pubkey") + ": " + pubkey + " has a budget already");
+            own.put(pubkey, budget(p, def));
+            p.rejectUnknownKeys();
+        }
+        RateLimits r = new RateLimits(def.eventsPerSecond(), def.eventsBurst(), def.jobsPerSecond(), def.jobsBurst(),
+                def.reqsPerSecond(), def.reqsBurst(), maxConnections, exempt, Collections.unmodifiableMap(own));
         s.rejectUnknownKeys();
         return r;
+    }
+
+    /** The six budget keys of a table; what it leaves out comes from {@code inherited}. */
+    private static Budget budget(Section s, Budget inherited) throws ConfigException {
+        return new Budget(
+                s.number("events_per_second", inherited.eventsPerSecond(), 0, 1e9),
+                s.integer("events_burst", inherited.eventsBurst(), 1, Integer.MAX_VALUE),
+                s.number("jobs_per_second", inherited.jobsPerSecond(), 0, 1e9),
+                s.integer("jobs_burst", inherited.jobsBurst(), 1, Integer.MAX_VALUE),
+                s.number("reqs_per_second", inherited.reqsPerSecond(), 0, 1e9),
+                s.integer("reqs_burst", inherited.reqsBurst(), 1, Integer.MAX_VALUE));
+    }
+
+    private static Marketplace marketplace(Section s) throws ConfigException {
+        MarketplaceKinds d = MarketplaceKinds.DEFAULT;
+        Marketplace m = new Marketplace(new MarketplaceKinds(
+                s.kindRanges("job_kinds", d.jobRequests()),
+                s.kindRanges("result_kinds", d.jobResults()),
+                s.kindRanges("feedback_kinds", d.jobFeedback()),
+                s.kindRanges("agent_kinds", d.agentMessages())));
+        s.rejectUnknownKeys();
+        return m;
     }
 
     private static boolean isHex64(String s) {

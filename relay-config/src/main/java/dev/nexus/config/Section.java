@@ -2,6 +2,7 @@ package dev.nexus.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.nexus.core.KindRanges;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -74,6 +75,37 @@ final class Section {
             out.add(item.asText());
         }
         return List.copyOf(out);
+    }
+
+    /** Kinds and kind ranges: {@code [25910, "5000-5999", "68001"]}. */
+    KindRanges kindRanges(String key, KindRanges def) throws ConfigException {
+        JsonNode v = take(key);
+        if (v == null) return def;
+        if (!v.isArray()) throw new ConfigException(key(key) + " must be an array of kinds and ranges, e.g. [\"5000-5999\", 68001]");
+        List<String> specs = new ArrayList<>();
+        for (JsonNode item : v) {
+            if (item.isIntegralNumber() || item.isTextual()) specs.add(item.asText());
+            else throw new ConfigException(key(key) + " must be an array of kinds and ranges, e.g. [\"5000-5999\", 68001]");
+        }
+        try {
+            return KindRanges.parse(specs);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key(key) + ": " + e.getMessage());
+        }
+    }
+
+    /** An array of tables ({@code [[name.key]]}), each as a section of its own. */
+    List<Section> tables(String key) throws ConfigException {
+        JsonNode v = take(key);
+        if (v == null) return List.of();
+        if (!v.isArray()) throw new ConfigException(key(key) + " must be an array of tables ([[" + name + "." + key + "]])");
+        List<Section> out = new ArrayList<>();
+        int i = 0;
+        for (JsonNode item : v) {
+            if (!item.isObject()) throw new ConfigException(key(key) + " must be an array of tables ([[" + name + "." + key + "]])");
+            out.add(new Section(name + "." + key + "][" + i++, (ObjectNode) item));
+        }
+        return out;
     }
 
     /** The raw value, for keys that accept more than one type. */

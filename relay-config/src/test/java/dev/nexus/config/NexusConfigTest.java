@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.nexus.core.MarketplaceKinds;
 import java.nio.file.Files;
+import java.util.List;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,6 +30,71 @@ class NexusConfigTest {
         assertEquals(86400, c.retention().jobRequestSeconds());
         assertEquals(604800, c.retention().jobResultSeconds());
         assertEquals(86400, c.retention().jobFeedbackSeconds());
+    }
+
+    @Test
+    void byDefaultJobTrafficIsNip90TheDvmDraftAndContextVmAndOneAgentMaySendHundredsOfJobsASecond() throws Exception {
+        NexusConfig c = NexusConfig.parse("");
+        MarketplaceKinds m = c.marketplace().kinds();
+        assertEquals(List.of("5000-5999", "68001"), m.jobRequests().specs());
+        assertEquals(List.of("6000-6999", "68002"), m.jobResults().specs());
+        assertEquals(List.of("7000"), m.jobFeedback().specs());
+        assertEquals(List.of("25910"), m.agentMessages().specs());
+        assertTrue(c.rateLimits().jobsPerSecond() >= 100, "a pool must sustain 100 jobs/s");
+        assertTrue(c.rateLimits().jobsBurst() >= 200, "a pool must burst a few hundred");
+        assertTrue(c.auth().openKinds().isEmpty());
+        assertTrue(c.rateLimits().pubkeyBudgets().isEmpty());
+    }
+
+    @Test
+    void marketplaceKindsOpenKindsAndPubkeyBudgetsAreRead() throws Exception {
+        String pool = "a".repeat(64), buyer = "b".repeat(64);
+        NexusConfig c = NexusConfig.parse("""
+                [auth]
+                open_kinds = [25910, 1059, "11316-11320"]
+                [marketplace]
+                job_kinds = ["5050", "5930-5933"]
+                result_kinds = [6050]
+                feedback_kinds = []
+                agent_kinds = ["25000-25999"]
+                [rate_limits]
+                jobs_per_second = 10.0
+                [[rate_limits.pubkey]]
+                pubkey = "%s"
+                jobs_per_second = 1000.0
+                jobs_burst = 5000
+                [[rate_limits.pubkey]]
+                pubkey = "%s"
+                events_per_second = 0
+                """.formatted(pool, buyer));
+        assertTrue(c.auth().openKinds().contains(1059) && c.auth().openKinds().contains(11318));
+        assertFalse(c.auth().requiredToPublish(25910));
+        assertTrue(c.auth().requiredToPublish(1));
+        MarketplaceKinds m = c.marketplace().kinds();
+        assertTrue(m.isJobTraffic(5932) && m.isJobTraffic(25500));
+        assertFalse(m.isJobTraffic(5000) || m.isJobTraffic(7000));
+        NexusConfig.Budget own = c.rateLimits().budgetOf(pool);
+        assertEquals(1000.0, own.jobsPerSecond());
+        assertEquals(5000, own.jobsBurst());
+        assertEquals(50.0, own.eventsPerSecond(), "keys a pubkey table leaves out are the section's");
+        assertEquals(0.0, c.rateLimits().budgetOf(buyer).eventsPerSecond());
+        assertEquals(10.0, c.rateLimits().budgetOf(buyer).jobsPerSecond(), "inherits the section's jobs rate");
+        assertEquals(10.0, c.rateLimits().budgetOf("c".repeat(64)).jobsPerSecond());
+    }
+
+    @Test
+    void badKindRangesAndPubkeyBudgetsAreErrorsThatNameTheKey() {
+        for (String[] bad : new String[][] {
+                {"[marketplace]\njob_kinds = [\"5999-5000\"]\n", "[marketplace].job_kinds"},
+                {"[marketplace]\nresult_kinds = [-1]\n", "[marketplace].result_kinds"},
+                {"[marketplace]\nagent_kinds = \"25910\"\n", "[marketplace].agent_kinds"},
+                {"[auth]\nopen_kinds = [1.5]\n", "[auth].open_kinds"},
+                {"[marketplace]\njobkinds = []\n", "jobkinds"},
+                {"[[rate_limits.pubkey]]\npubkey = \"npub1\"\n", "pubkey"},
+                {"[[rate_limits.pubkey]]\npubkey = \"%s\"\njobs_per_secnd = 3\n".formatted("a".repeat(64)), "jobs_per_secnd"}}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> NexusConfig.parse(bad[0]), bad[0]);
+            assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
+        }
     }
 
     @Test

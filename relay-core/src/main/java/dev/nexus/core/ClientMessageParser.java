@@ -168,7 +168,7 @@ public final class ClientMessageParser {
         Set<Integer> values = new HashSet<>();
         while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
             if (t != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER || !Kinds.isValid(p.getLongValue())) {
-                throw new InvalidFilterException(subId, "invalid: kinds must be integers between 0 and 65535");
+                throw new InvalidFilterException(subId, "invalid: kinds must be integers between 0 and " + Kinds.MAX);
             }
             if (values.size() >= limits.maxFilterValues()) {
                 throw new InvalidFilterException(subId, "invalid: kinds has more than " + limits.maxFilterValues() + " values");

@@ -142,7 +142,7 @@ public final class EventJson {
                 case "created_at" -> createdAt = integer(p, t, id, "created_at");
                 case "kind" -> {
                     long k = integer(p, t, id, "kind");
-                    if (!Kinds.isValid(k)) throw new InvalidEventException(id, "kind must be between 0 and 65535");
+                    if (!Kinds.isValid(k)) throw new InvalidEventException(id, "kind must be an integer between 0 and " + Kinds.MAX);
                     kind = (int) k;
                 }
                 case "tags" -> tags = tags(p, t, id, limits);

@@ -1,19 +1,27 @@
 package dev.nexus.core;
 
-/** NIP-01 kind classes, plus the NIP-90/NIP-89 marketplace ranges Nexus treats specially. */
+/**
+ * NIP-01 kind classes and the kinds Nexus itself names. Which kinds are marketplace (job) traffic is
+ * the operator's choice and lives in {@link MarketplaceKinds}, not here.
+ */
 public final class Kinds {
     public static final int METADATA = 0;
     public static final int CONTACTS = 3;
     public static final int DELETION = 5;
-    public static final int JOB_FEEDBACK = 7000;
+    public static final int HEARTBEAT = 1999;
+    public static final int GIFT_WRAP = 1059;
     public static final int AUTH = 22242;
+    public static final int CONTEXTVM_MESSAGE = 25910;
     public static final int HANDLER_RECOMMENDATION = 31989;
     public static final int HANDLER_INFORMATION = 31990;
 
     private Kinds() {}
 
+    /** The largest kind accepted: kinds are non-negative 32-bit integers (the DVM draft uses 68001). */
+    public static final int MAX = Integer.MAX_VALUE;
+
     public static boolean isValid(long kind) {
-        return kind >= 0 && kind <= 65535;
+        return kind >= 0 && kind <= MAX;
     }
 
     public static boolean isReplaceable(int kind) {
@@ -32,16 +40,4 @@ public final class Kinds {
         return !isReplaceable(kind) && !isEphemeral(kind) && !isAddressable(kind);
     }
 
-    public static boolean isJobRequest(int kind) {
-        return kind >= 5000 && kind <= 5999;
-    }
-
-    public static boolean isJobResult(int kind) {
-        return kind >= 6000 && kind <= 6999;
-    }
-
-    /** Job requests, results and feedback: the traffic that gets the priority lane. */
-    public static boolean isJobTraffic(int kind) {
-        return (kind >= 5000 && kind <= 6999) || kind == JOB_FEEDBACK;
-    }
 }

@@ -44,12 +44,23 @@ class ClientMessageParserTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"{\"ids\":[\"ABC\"]}", "{\"authors\":[\"" + "A" + "0000000000000000000000000000000000000000000000000000000000000\"]}",
-            "{\"kinds\":[70000]}", "{\"kinds\":[\"1\"]}", "{\"since\":-1}", "{\"limit\":1.5}", "{\"search\":\"x\"}",
+            "{\"kinds\":[2147483648]}", "{\"kinds\":[-1]}", "{\"kinds\":[5050.5]}", "{\"kinds\":[\"1\"]}", "{\"since\":-1}", "{\"limit\":1.5}", "{\"search\":\"x\"}",
             "{\"#tag\":[\"x\"]}", "{\"#e\":[1]}", "{\"kinds\":[1,2,3,4]}", "5"})
     void invalidFiltersCloseTheSubscriptionWithAReason(String filter) {
         InvalidFilterException e = assertThrows(InvalidFilterException.class, () -> parser.parse("[\"REQ\",\"s1\"," + filter + "]"));
         assertEquals("s1", e.subscriptionId());
         assertTrue(e.getMessage().startsWith("invalid: "), e.getMessage());
+    }
+
+    @Test
+    void kindsUpToTwoToTheThirtyOneMinusOneAreAcceptedInFiltersAndEvents() throws Exception {
+        ClientMessage.Subscribe r = assertInstanceOf(ClientMessage.Subscribe.class,
+                parser.parse("[\"REQ\",\"dvm\",{\"kinds\":[68001,2147483647],\"#j\":[\"speech-to-text\"]}]"));
+        assertEquals(java.util.Set.of(68001, Integer.MAX_VALUE), r.filters().get(0).kinds());
+        Event job = NostrKey.generate().sign(68001, List.of(List.of("j", "speech-to-text")), "");
+        assertEquals(68001, assertInstanceOf(ClientMessage.Publish.class, parser.parse(NostrKey.eventMessage(job))).event().kind());
+        Event largest = NostrKey.generate().sign(Integer.MAX_VALUE, List.of(), "");
+        assertEquals(Integer.MAX_VALUE, assertInstanceOf(ClientMessage.Publish.class, parser.parse(NostrKey.eventMessage(largest))).event().kind());
     }
 
     @Test
@@ -65,7 +76,10 @@ class ClientMessageParserTest {
                 "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":\"1\",\"kind\":1,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
                 "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk.toUpperCase() + "\",\"created_at\":1,\"kind\":1,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
                 "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":1,\"tags\":[[1]],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
-                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":65536,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
+                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":2147483648,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
+                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":-1,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
+                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":68001.5,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
+                "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":\"68001\",\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}",
                 "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":1,\"tags\":[],\"content\":\"\",\"sig\":\"" + "c".repeat(127) + "\"}",
                 "{\"id\":\"" + "b".repeat(64) + "\",\"pubkey\":\"" + pk + "\",\"created_at\":1,\"kind\":1,\"content\":\"\",\"sig\":\"" + "c".repeat(128) + "\"}")) {
             InvalidEventException e = assertThrows(InvalidEventException.class, () -> parser.parse("[\"EVENT\"," + bad + "]"), bad);

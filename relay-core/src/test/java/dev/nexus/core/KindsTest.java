@@ -34,11 +34,13 @@ class KindsTest {
     }
 
     @Test
-    void marketplaceRangesFollowNip90() {
-        assertTrue(Kinds.isJobRequest(5050));
-        assertTrue(Kinds.isJobResult(6050));
-        assertTrue(Kinds.isJobTraffic(7000));
-        assertFalse(Kinds.isJobTraffic(1));
-        assertFalse(Kinds.isJobTraffic(31990));
+    void kindsAreNonNegativeThirtyTwoBitIntegersAndThoseAboveTheNip01RangesAreRegular() {
+        assertTrue(Kinds.isValid(0));
+        assertTrue(Kinds.isValid(68001));
+        assertTrue(Kinds.isValid(Integer.MAX_VALUE));
+        assertFalse(Kinds.isValid(-1));
+        assertFalse(Kinds.isValid(Integer.MAX_VALUE + 1L));
+        assertTrue(Kinds.isRegular(68001));
+        assertTrue(Kinds.isRegular(Integer.MAX_VALUE));
     }
 }

@@ -7,7 +7,9 @@ import dev.nexus.core.Event;
 import dev.nexus.core.Filter;
 import dev.nexus.core.InvalidEventException;
 import dev.nexus.core.InvalidFilterException;
+import dev.nexus.core.KindRanges;
 import dev.nexus.core.Kinds;
+import dev.nexus.core.MarketplaceKinds;
 import dev.nexus.core.MalformedMessageException;
 import dev.nexus.core.ProtocolLimits;
 import dev.nexus.core.RelayMessages;
@@ -30,7 +32,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The protocol: what Nexus does with each client message. Runs the cheap checks on the I/O
- * thread, hands signature checks to the verifier pool (job traffic and AUTH in its priority lane) and stored queries to the query workers,
+ * thread, hands signature checks to the verifier pool (job traffic, as {@link MarketplaceKinds}
+ * defines it, and AUTH in its priority lane) and stored queries to the query workers,
  * and never blocks an event loop. A new NIP's message handling or admission rule goes here.
  */
 final class MessageDispatcher {
@@ -51,6 +54,7 @@ final class MessageDispatcher {
     private final RateLimiter limiter;
     private final RecentIds recentIds = new RecentIds(100_000);
     private final Nip42Auth auth;
+    private final MarketplaceKinds marketplace;
 
     MessageDispatcher(NexusConfig config, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
                       Executor queryWorkers, SubscriptionIndex index, RateLimiter limiter) {
@@ -66,6 +70,7 @@ final class MessageDispatcher {
         this.index = index;
         this.limiter = limiter;
         this.auth = new Nip42Auth(config, verifier);
+        this.marketplace = config.marketplace().kinds();
     }
 
     void useRelayUrl(String url) {
@@ -111,11 +116,11 @@ final class MessageDispatcher {
             return;
         }
         if (recentIds.contains(e.id())) {
-            s.send(RelayMessages.ok(e.id(), false, "duplicate: already have this event"));
+            s.send(RelayMessages.ok(e.id(), WriteResult.ALREADY_STORED.accepted(), WriteResult.ALREADY_STORED.message()));
             return;
         }
         if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) s.channel().config().setAutoRead(false);
-        verifiers.execute(() -> verifyAndStore(s, e), Kinds.isJobTraffic(e.kind()));
+        verifiers.execute(() -> verifyAndStore(s, e), marketplace.isJobTraffic(e.kind()));
     }
 
     /** Every cheap reason to refuse an event, checked before the signature; null when admitted. */
@@ -123,9 +128,11 @@ final class MessageDispatcher {
         int kind = e.kind();
         if (kind == Kinds.AUTH) return "invalid: kind 22242 events are only accepted in an AUTH message";
         NexusConfig.Auth a = config.auth();
-        if (a.requiredForWrites() && !s.isAuthenticated()) return "auth-required: this relay requires NIP-42 authentication to publish";
+        if (!s.isAuthenticated() && a.requiredToPublish(kind)) return "auth-required: this relay requires NIP-42 authentication to publish";
         if (a.deniedPubkeys().contains(e.pubkey())) return "blocked: this pubkey may not publish here";
-        if (!a.allowedPubkeys().isEmpty() && !a.requiredForWrites() && !a.allowedPubkeys().contains(e.pubkey())) {
+        // Without authentication (auth off, or an open kind) the allow list can only be checked against the event's author.
+        boolean unchecked = !a.requiredForWrites() || !s.isAuthenticated();
+        if (!a.allowedPubkeys().isEmpty() && unchecked && !a.allowedPubkeys().contains(e.pubkey())) {
             return "restricted: this pubkey is not on the relay's allow list";
         }
         if (e.hasTag("-") && !s.authenticated().contains(e.pubkey())) {
@@ -133,8 +140,9 @@ final class MessageDispatcher {
             return s.isAuthenticated() ? "restricted: this protected event may only be published by its author"
                     : "auth-required: this protected event may only be published by its authenticated author";
         }
-        RateLimiter.Kind budget = Kinds.isJobRequest(kind) ? RateLimiter.Kind.JOBS : RateLimiter.Kind.EVENTS;
+        RateLimiter.Kind budget = marketplace.isJobTraffic(kind) ? RateLimiter.Kind.JOBS : RateLimiter.Kind.EVENTS;
         if (!limiter.forIp(s.remoteIp()).tryTake(budget)) return "rate-limited: slow down, too many events from your address";
+        // The budget is the authenticated agent's: a gift wrap's throwaway key or a relayed event's author is not charged.
         String agent = s.authenticated().contains(e.pubkey()) ? e.pubkey() : firstOrNull(s.authenticated());
         if (agent != null && !limiter.forPubkey(agent).tryTake(budget)) return "rate-limited: slow down, too many events from your pubkey";
         long now = now();
@@ -143,11 +151,7 @@ final class MessageDispatcher {
         if (l.createdAtLowerLimit() > 0 && e.createdAt() < now - l.createdAtLowerLimit()) return "invalid: created_at is too far in the past";
         Long expiration = e.expiration();
         if (expiration != null && expiration <= now) return "invalid: event has already expired (NIP-40)";
-        if (kind == Kinds.JOB_FEEDBACK && (e.firstTagValue("e") == null || e.firstTagValue("status") == null)) {
-            return "invalid: job feedback (kind 7000) needs an e tag and a status tag";
-        }
-        if (Kinds.isJobResult(kind) && e.firstTagValue("e") == null) return "invalid: job result (kind 6000-6999) needs an e tag";
-        return null;
+        return marketplace.shapeRefusal(e);
     }
 
     private void verifyAndStore(Session s, Event e) {
@@ -170,14 +174,14 @@ final class MessageDispatcher {
                 result = WriteResult.error("could not store the event");
             }
             finish(s, e, result);
-            if (result.accepted()) {
+            if (result.alreadyStored()) {
+                recentIds.add(e.id());
+            } else if (result.accepted()) {
                 recentIds.add(e.id());
                 if (liveFeed == null) {
                     if (e.kind() == Kinds.DELETION) forgetDeleted(e);
                     publishLive(e);
                 }
-            } else if (result.message().startsWith("duplicate: already")) {
-                recentIds.add(e.id());
             }
         });
     }
@@ -215,8 +219,8 @@ final class MessageDispatcher {
     // ------------------------------------------------------------------ REQ / CLOSE
 
     /** Why a REQ or COUNT may not read now (the CLOSED message), or null. */
-    private String readRefusal(Session s, String verb) {
-        if (config.auth().requiredForReads() && !s.isAuthenticated()) {
+    private String readRefusal(Session s, String verb, List<Filter> filters) {
+        if (config.auth().requiredForReads() && !s.isAuthenticated() && !onlyOpenKinds(filters)) {
             return "auth-required: this relay requires NIP-42 authentication to read";
         }
         if (!limiter.forIp(s.remoteIp()).tryTake(RateLimiter.Kind.REQS)) return "rate-limited: slow down, too many " + verb + "s from your address";
@@ -229,7 +233,7 @@ final class MessageDispatcher {
 
     private void onReq(Session s, ClientMessage.Subscribe req) {
         String subId = req.subscriptionId();
-        String refusal = readRefusal(s, "REQ");
+        String refusal = readRefusal(s, "REQ", req.filters());
         if (refusal != null) {
             s.send(RelayMessages.closed(subId, refusal));
             return;
@@ -282,7 +286,7 @@ final class MessageDispatcher {
     /** NIP-45: one number from the query workers, under the same auth and REQ budget as a REQ. */
     private void onCount(Session s, ClientMessage.Count count) {
         String subId = count.subscriptionId();
-        String refusal = readRefusal(s, "COUNT");
+        String refusal = readRefusal(s, "COUNT", count.filters());
         if (refusal != null) {
             s.send(RelayMessages.closed(subId, refusal));
             return;
@@ -316,6 +320,17 @@ final class MessageDispatcher {
             log.debug("{} authenticated as {}", s.remoteIp(), e.pubkey());
             s.send(RelayMessages.ok(e.id(), true, ""));
         }, true);
+    }
+
+    /** Whether every filter names its kinds and all of them are {@code [auth] open_kinds}: readable without AUTH. */
+    private boolean onlyOpenKinds(List<Filter> filters) {
+        KindRanges open = config.auth().openKinds();
+        if (open.isEmpty() || filters.isEmpty()) return false;
+        for (Filter f : filters) {
+            if (f.kinds() == null || f.kinds().isEmpty()) return false;
+            for (int k : f.kinds()) if (!open.contains(k)) return false;
+        }
+        return true;
     }
 
     private static String firstOrNull(Set<String> set) {

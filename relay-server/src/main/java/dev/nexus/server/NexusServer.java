@@ -78,7 +78,7 @@ public final class NexusServer implements AutoCloseable {
         NexusConfig.Retention ret = config.retention();
         SslContext tls = s.tls() ? tlsContext(s) : null;
 
-        RetentionPolicy retention = new RetentionPolicy(ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds());
+        RetentionPolicy retention = new RetentionPolicy(config.marketplace().kinds(), ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds());
         if (st.backend() == NexusConfig.Backend.POSTGRES) {
             // Several nodes share the database; every node's live subscribers hear every node's commits through the feed.
             PostgresEventStore pg = new PostgresEventStore(PostgresLocation.parse(st.postgresUrl()), st.readerPoolSize(),
@@ -86,7 +86,8 @@ public final class NexusServer implements AutoCloseable {
             store = pg;
             liveFeed = new PostgresLiveFeed(pg, "nexus-feed");
         } else {
-            store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(), retention);
+            store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(), retention,
+                    st.walMaxBytes());
         }
         SignatureVerifier verifier = SignatureVerifiers.best();
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
@@ -123,9 +124,11 @@ public final class NexusServer implements AutoCloseable {
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
         sweeper.scheduleAtFixedRate(closes::logRecent, 60, 60, TimeUnit.SECONDS);
 
-        log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {})",
+        log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {}{}; marketplace: {})",
                 version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
-                config.auth().required().name().toLowerCase());
+                config.auth().required().name().toLowerCase(),
+                config.auth().openKinds().isEmpty() ? "" : " except open kinds " + config.auth().openKinds(),
+                config.marketplace().kinds());
         return this;
     }
 

@@ -8,10 +8,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Agent-aware rate limiting: token buckets per client IP and per authenticated pubkey, with
- * separate budgets for publishing, for NIP-90 job requests and for REQs, plus a cap on
+ * separate budgets for publishing, for job traffic (whatever {@code MarketplaceKinds} calls job
+ * traffic) and for REQs, plus a cap on
  * connections per IP. Addresses in {@code exempt_ips} (by default loopback, where a local
  * reverse proxy would make every client look alike) skip the per-IP limits; the per-pubkey
- * budgets still apply to their authenticated agents.
+ * budgets still apply to their authenticated agents. Pubkeys named in {@code [[rate_limits.pubkey]]}
+ * get their own budgets instead of the default.
  */
 final class RateLimiter {
     enum Kind { EVENTS, JOBS, REQS }
@@ -50,7 +52,7 @@ final class RateLimiter {
     static final class Buckets {
         final TokenBucket events, jobs, reqs;
 
-        Buckets(NexusConfig.RateLimits c) {
+        Buckets(NexusConfig.Budget c) {
             events = new TokenBucket(c.eventsPerSecond(), c.eventsBurst());
             jobs = new TokenBucket(c.jobsPerSecond(), c.jobsBurst());
             reqs = new TokenBucket(c.reqsPerSecond(), c.reqsBurst());
@@ -69,7 +71,7 @@ final class RateLimiter {
         }
     }
 
-    private static final Buckets UNLIMITED = new Buckets(new NexusConfig.RateLimits(0, 1, 0, 1, 0, 1, 0, java.util.List.of()));
+    private static final Buckets UNLIMITED = new Buckets(NexusConfig.Budget.UNLIMITED);
 
     private final NexusConfig.RateLimits config;
     private final Set<String> exempt;
@@ -84,11 +86,11 @@ final class RateLimiter {
 
     Buckets forIp(String ip) {
         if (exempt.contains(ip)) return UNLIMITED;
-        return byIp.computeIfAbsent(ip, k -> new Buckets(config));
+        return byIp.computeIfAbsent(ip, k -> new Buckets(config.defaultBudget()));
     }
 
     Buckets forPubkey(String pubkey) {
-        return byPubkey.computeIfAbsent(pubkey, k -> new Buckets(config));
+        return byPubkey.computeIfAbsent(pubkey, k -> new Buckets(config.budgetOf(pubkey)));
     }
 
     /** Counts a new connection from {@code ip}; false (and nothing counted) when it is over the cap. */

@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.Map;
+import dev.nexus.core.KindRanges;
+import dev.nexus.core.MarketplaceKinds;
 
 /** The NIP-11 relay information document, rendered once from the config at start. */
 final class RelayInfo {
@@ -48,20 +51,31 @@ final class RelayInfo {
             if (l.createdAtUpperLimit() > 0) g.writeNumberField("created_at_upper_limit", l.createdAtUpperLimit());
             // Nexus's own limits, advertised so agents can pace themselves.
             g.writeNumberField("max_connections_per_ip", r.maxConnectionsPerIp());
-            g.writeNumberField("events_per_second", r.eventsPerSecond());
-            g.writeNumberField("events_burst", r.eventsBurst());
-            g.writeNumberField("job_requests_per_second", r.jobsPerSecond());
-            g.writeNumberField("job_requests_burst", r.jobsBurst());
-            g.writeNumberField("reqs_per_second", r.reqsPerSecond());
-            g.writeNumberField("reqs_burst", r.reqsBurst());
+            budget(g, r.defaultBudget());
+            if (!r.pubkeyBudgets().isEmpty()) {
+                g.writeArrayFieldStart("pubkey_budgets");
+                for (Map.Entry<String, NexusConfig.Budget> own : r.pubkeyBudgets().entrySet()) {
+                    g.writeStartObject();
+                    g.writeStringField("pubkey", own.getKey());
+                    budget(g, own.getValue());
+                    g.writeEndObject();
+                }
+                g.writeEndArray();
+            }
+            MarketplaceKinds m = c.marketplace().kinds();
+            kinds(g, "job_kinds", m.jobRequests());
+            kinds(g, "job_result_kinds", m.jobResults());
+            kinds(g, "job_feedback_kinds", m.jobFeedback());
+            kinds(g, "agent_kinds", m.agentMessages());
+            if (c.auth().requiredForWrites() && !c.auth().openKinds().isEmpty()) kinds(g, "auth_open_kinds", c.auth().openKinds());
             g.writeEndObject();
 
             NexusConfig.Retention ret = c.retention();
             g.writeArrayFieldStart("retention");
-            retention(g, 5000, 5999, "time", ret.jobRequestSeconds());
-            retention(g, 6000, 6999, "time", ret.jobResultSeconds());
-            retention(g, 7000, 7000, "time", ret.jobFeedbackSeconds());
-            retention(g, 20000, 29999, "count", 0); // ephemeral kinds are never stored
+            retention(g, m.jobRequests(), "time", ret.jobRequestSeconds());
+            retention(g, m.jobResults(), "time", ret.jobResultSeconds());
+            retention(g, m.jobFeedback(), "time", ret.jobFeedbackSeconds());
+            retention(g, KindRanges.of("20000-29999"), "count", 0); // ephemeral kinds are never stored
             g.writeEndArray();
             g.writeEndObject();
         } catch (IOException e) {
@@ -70,15 +84,43 @@ final class RelayInfo {
         return out.toString();
     }
 
-    private static void retention(JsonGenerator g, int fromKind, int toKind, String field, long value) throws IOException {
+    /** The budgets in force, under the names of the config keys ("jobs" is all job traffic, not only requests). */
+    private static void budget(JsonGenerator g, NexusConfig.Budget b) throws IOException {
+        g.writeNumberField("events_per_second", b.eventsPerSecond());
+        g.writeNumberField("events_burst", b.eventsBurst());
+        g.writeNumberField("jobs_per_second", b.jobsPerSecond());
+        g.writeNumberField("jobs_burst", b.jobsBurst());
+        g.writeNumberField("reqs_per_second", b.reqsPerSecond());
+        g.writeNumberField("reqs_burst", b.reqsBurst());
+    }
+
+    private static void kinds(JsonGenerator g, String field, KindRanges kinds) throws IOException {
+        g.writeArrayFieldStart(field);
+        kindList(g, kinds);
+        g.writeEndArray();
+    }
+
+    /** NIP-11 retention entry: single kinds as numbers, ranges as [from, to] pairs. */
+    private static void retention(JsonGenerator g, KindRanges kinds, String field, long value) throws IOException {
+        if (kinds.isEmpty()) return;
         g.writeStartObject();
         g.writeArrayFieldStart("kinds");
-        g.writeStartArray();
-        g.writeNumber(fromKind);
-        g.writeNumber(toKind);
-        g.writeEndArray();
+        kindList(g, kinds);
         g.writeEndArray();
         g.writeNumberField(field, value);
         g.writeEndObject();
+    }
+
+    private static void kindList(JsonGenerator g, KindRanges kinds) throws IOException {
+        for (KindRanges.Range r : kinds.ranges()) {
+            if (r.from() == r.to()) {
+                g.writeNumber(r.from());
+            } else {
+                g.writeStartArray();
+                g.writeNumber(r.from());
+                g.writeNumber(r.to());
+                g.writeEndArray();
+            }
+        }
     }
 }

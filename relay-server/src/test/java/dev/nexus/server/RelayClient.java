@@ -16,6 +16,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -36,6 +38,8 @@ final class RelayClient implements AutoCloseable {
     final AtomicInteger pongs = new AtomicInteger();
     volatile boolean closed;
     private final String challenge;
+    /** When each event id first arrived in an EVENT message (System.nanoTime()), for delivery latencies. */
+    final Map<String, Long> firstArrivalNanos = new ConcurrentHashMap<>();
 
     private RelayClient(String url, HttpClient http) throws Exception {
         ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5)).buildAsync(URI.create(url), new WebSocket.Listener() {
@@ -46,7 +50,9 @@ final class RelayClient implements AutoCloseable {
                 partial.append(data);
                 if (last) {
                     try {
-                        inbox.add(JSON.readTree(partial.toString()));
+                        JsonNode m = JSON.readTree(partial.toString());
+                        if (m.size() == 3 && m.get(0).asText().equals("EVENT")) firstArrivalNanos.putIfAbsent(m.get(2).get("id").asText(), System.nanoTime());
+                        inbox.add(m);
                     } catch (Exception e) {
                         throw new IllegalStateException("relay sent invalid JSON: " + partial, e);
                     }

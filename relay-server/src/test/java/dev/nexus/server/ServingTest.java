@@ -42,7 +42,8 @@ class ServingTest {
             assertEquals(500, info.get("limitation").get("max_limit").asInt());
             assertEquals(64, info.get("limitation").get("max_subid_length").asInt());
             assertTrue(info.get("limitation").get("auth_required").asBoolean());
-            assertEquals("[[5000,5999]]", info.get("retention").get(0).get("kinds").toString());
+            assertEquals("[[5000,5999],68001]", info.get("retention").get(0).get("kinds").toString());
+            assertEquals("[[6000,6999],68002]", info.get("retention").get(1).get("kinds").toString());
             assertEquals(86400, info.get("retention").get(0).get("time").asInt());
             assertEquals(604800, info.get("retention").get(1).get("time").asInt());
 

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
@@ -27,12 +28,17 @@ import org.sqlite.SQLiteDataSource;
 /**
  * SQLite in WAL mode. All writes go through one writer thread ("nexus-writer") that drains its
  * queues into one transaction per batch (group commit: one fsync amortised over the batch) and
- * completes each write's future only after that commit. Job traffic (NIP-90) has a lane of its
- * own that the writer drains first. Reads use a small HikariCP pool of read-only connections,
+ * completes each write's future only after that commit. Job traffic (as the retention policy's
+ * {@code MarketplaceKinds} define it) has a lane of its own that the writer drains first. Reads use a small HikariCP pool of read-only connections,
  * which WAL lets run beside the writer without waiting for it.
  */
 public final class SqliteEventStore implements EventStore {
     private static final Logger log = LoggerFactory.getLogger(SqliteEventStore.class);
+    public static final long DEFAULT_WAL_MAX_BYTES = 64L * 1024 * 1024;
+    /** A truncating checkpoint first waits this long for readers on old frames, doubling per failure up to the max. */
+    private static final int TRUNCATE_WAIT_MIN_MILLIS = 100;
+    private static final int TRUNCATE_WAIT_MAX_MILLIS = 3200;
+    private static final long WAL_WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
     private sealed interface WriteTask permits StoreEvent, Sweep {}
     private record StoreEvent(Event event, CompletableFuture<WriteResult> done) implements WriteTask {}
@@ -48,10 +54,28 @@ public final class SqliteEventStore implements EventStore {
     private final Thread writer;
     private volatile boolean running = true;
     private final WriterStatements st;
+    private final Path walFile;
+    private final long walMaxBytes;
+    /** Truncations in a row that readers kept from completing; each retry waits longer for them. */
+    private int busyInARow;
+    private final AtomicLong truncations = new AtomicLong();
+    private final AtomicLong busyTruncations = new AtomicLong();
+    private long lastWalWarningNanos;
 
+    /** A store with the default WAL bound. */
     public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention) {
+        this(file, synchronous, readerPoolSize, batchMax, retention, DEFAULT_WAL_MAX_BYTES);
+    }
+
+    /**
+     * @param walMaxBytes when the write-ahead log grows past this, the writer pauses after its batch
+     *                    to fold the log into the database and truncate it (see {@link #truncateWal()})
+     */
+    public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention, long walMaxBytes) {
         this.retention = retention;
         this.batchMax = batchMax;
+        this.walMaxBytes = walMaxBytes;
+        this.walFile = Path.of(file.toAbsolutePath() + "-wal");
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
@@ -101,7 +125,8 @@ public final class SqliteEventStore implements EventStore {
         writer = new Thread(this::writeLoop, "nexus-writer");
         writer.setDaemon(false);
         writer.start();
-        log.info("SQLite store open at {} (WAL, synchronous={}, {} readers)", file.toAbsolutePath(), synchronous, readerPoolSize);
+        log.info("SQLite store open at {} (WAL bounded at {} MiB, synchronous={}, {} readers)", file.toAbsolutePath(),
+                walMaxBytes / (1024 * 1024), synchronous, readerPoolSize);
     }
 
     @Override
@@ -111,7 +136,7 @@ public final class SqliteEventStore implements EventStore {
             done.complete(WriteResult.error("relay is shutting down"));
             return done;
         }
-        tasks.add(new StoreEvent(event, done), Kinds.isJobTraffic(event.kind()));
+        tasks.add(new StoreEvent(event, done), retention.kinds().isJobTraffic(event.kind()));
         return done;
     }
 
@@ -211,6 +236,8 @@ public final class SqliteEventStore implements EventStore {
             if (batch.isEmpty()) continue;
             runBatch(batch);
             batch.clear();
+            // Only this thread grows the WAL, so checking after each commit bounds it to one batch past the limit.
+            if (walBytes() > walMaxBytes) truncateWal();
         }
     }
 
@@ -245,7 +272,7 @@ public final class SqliteEventStore implements EventStore {
     }
 
     private WriteResult storeOne(Event e) throws SQLException {
-        if (st.exists(e.id())) return WriteResult.duplicate("already have this event");
+        if (st.exists(e.id())) return WriteResult.ALREADY_STORED;
         if (st.isTombstoned(e.id(), e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
         int kind = e.kind();
         String dTag = null;
@@ -292,13 +319,81 @@ public final class SqliteEventStore implements EventStore {
         }
     }
 
-    /** Copies committed WAL frames into the database file without blocking the writer (PASSIVE). */
+    /**
+     * The first half of the WAL policy, on the checkpointer thread once a second: a PASSIVE checkpoint
+     * copies committed frames into the database without blocking anyone. It cannot bound the log by
+     * itself: SQLite only rewinds the log when a writer starts after a checkpoint that caught up
+     * completely, which never happens while writes keep coming (the soak in issue 15 grew it to 7 GB
+     * in 10 minutes). The second half is {@link #truncateWal()}, run by the writer past the bound.
+     */
     private void checkpoint() {
-        try (Statement s = checkpointConnection.createStatement()) {
-            s.execute("PRAGMA wal_checkpoint(PASSIVE)");
-        } catch (SQLException e) {
-            log.warn("WAL checkpoint failed: {}", e.getMessage());
+        if (walBytes() == 0) return;
+        synchronized (checkpointConnection) {
+            try (Statement s = checkpointConnection.createStatement()) {
+                s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+            } catch (SQLException e) {
+                log.warn("WAL checkpoint failed: {}", e.getMessage());
+            }
         }
+    }
+
+    /**
+     * On the writer thread, between batches (so no write can start meanwhile): folds the whole WAL
+     * into the database and truncates it to zero bytes. It waits for readers still reading old
+     * frames (new readers read the database file and do not hold it up), 100 ms at first; when they
+     * outlast that, it gives up, lets the next batch through and waits twice as long next time, so
+     * slow readers cost writes a little latency and the WAL stays bounded. Most frames were already
+     * copied by the passive checkpoints, so the usual pause is short.
+     */
+    private void truncateWal() {
+        long before = walBytes();
+        long start = System.nanoTime();
+        int busy;
+        int waitMillis = Math.min(TRUNCATE_WAIT_MAX_MILLIS, TRUNCATE_WAIT_MIN_MILLIS << Math.min(busyInARow, 10));
+        synchronized (checkpointConnection) {
+            try (Statement s = checkpointConnection.createStatement()) {
+                s.execute("PRAGMA busy_timeout=" + waitMillis);
+                try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+                    busy = rs.next() ? rs.getInt(1) : 1;
+                }
+            } catch (SQLException e) {
+                log.warn("WAL checkpoint (truncate) failed: {}", e.getMessage());
+                busy = 1;
+            }
+        }
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        if (busy == 0) {
+            busyInARow = 0;
+            truncations.incrementAndGet();
+            log.debug("WAL truncated from {} KiB in {} ms", before / 1024, millis);
+            return;
+        }
+        busyTruncations.incrementAndGet();
+        busyInARow++;
+        long now = System.nanoTime();
+        if (now - lastWalWarningNanos > WAL_WARNING_INTERVAL_NANOS) {
+            lastWalWarningNanos = now;
+            log.warn("WAL is {} MiB, over its bound of {} MiB: readers kept the checkpoint from completing ({} times so far); retrying",
+                    before / (1024 * 1024), walMaxBytes / (1024 * 1024), busyTruncations.get());
+        }
+    }
+
+    /** Size of the write-ahead log file now, in bytes (0 when there is none). */
+    public long walBytes() {
+        try {
+            return Files.exists(walFile) ? Files.size(walFile) : 0;
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+
+    /** How many truncating checkpoints completed, and how many readers kept from completing. */
+    public long walTruncations() {
+        return truncations.get();
+    }
+
+    public long walTruncationsBusy() {
+        return busyTruncations.get();
     }
 
     @Override

@@ -4,7 +4,6 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.nexus.core.Event;
 import dev.nexus.core.Filter;
-import dev.nexus.core.Kinds;
 import dev.nexus.core.TwoLaneQueue;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.RetentionPolicy;
@@ -121,7 +120,7 @@ public final class PostgresEventStore implements EventStore {
             done.complete(WriteResult.error("relay is shutting down"));
             return done;
         }
-        tasks.add(new WriteTask(event, ephemeral, done), Kinds.isJobTraffic(event.kind()));
+        tasks.add(new WriteTask(event, ephemeral, done), retention.kinds().isJobTraffic(event.kind()));
         return done;
     }
 
@@ -298,7 +297,7 @@ public final class PostgresEventStore implements EventStore {
                 for (WriteTask task : batch) {
                     WriteResult r = task.ephemeral() ? WriteResult.STORED : tx.store(task.event());
                     results.add(r);
-                    if (r.accepted()) {
+                    if (r.accepted() && !r.alreadyStored()) {
                         live.add(task.event());
                         stored.add(!task.ephemeral());
                     }

@@ -104,7 +104,7 @@ final class PostgresTransaction {
     WriteResult store(Event e) throws SQLException {
         String unstorable = unstorable(e);
         if (unstorable != null) return new WriteResult(false, "invalid: " + unstorable);
-        if (stored.contains(e.id())) return WriteResult.duplicate("already have this event");
+        if (stored.contains(e.id())) return WriteResult.ALREADY_STORED;
         if (tombstoned.contains(e.id() + ':' + e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
         int kind = e.kind();
         boolean plain = !Kinds.isReplaceable(kind) && !Kinds.isAddressable(kind) && kind != Kinds.DELETION;

@@ -77,13 +77,17 @@ public final class SqliteToPostgres {
                     }
                     inFlight.add(target.write(e));
                     if (inFlight.size() == 1000) {
-                        for (CompletableFuture<WriteResult> f : inFlight) if (f.join().accepted()) stored++; else refused++;
+                        for (CompletableFuture<WriteResult> f : inFlight) if (countsAsStored(f.join())) stored++; else refused++;
                         inFlight.clear();
                     }
                 }
             }
-            for (CompletableFuture<WriteResult> f : inFlight) if (f.join().accepted()) stored++; else refused++;
+            for (CompletableFuture<WriteResult> f : inFlight) if (countsAsStored(f.join())) stored++; else refused++;
         }
         return new Copied(stored, refused, tombstones);
+    }
+
+    private static boolean countsAsStored(WriteResult r) {
+        return r.accepted() && !r.alreadyStored();
     }
 }

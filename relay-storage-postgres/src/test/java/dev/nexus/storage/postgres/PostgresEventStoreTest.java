@@ -145,12 +145,30 @@ class PostgresEventStoreTest {
     }
 
     @Test
-    void aDuplicateIsAnsweredWithTheDuplicatePrefix() {
+    void aDuplicateIsASuccessWithTheDuplicatePrefixAndStoresNothingNew() throws Exception {
         Event e = alice.sign(1, "once");
         assertTrue(write(e).accepted());
         WriteResult again = write(e);
-        assertFalse(again.accepted());
+        assertTrue(again.accepted());
+        assertTrue(again.alreadyStored());
         assertTrue(again.message().startsWith("duplicate:"), again.message());
+        assertEquals(List.of(e.id()), ids("{}"));
+    }
+
+    @Test
+    void draftDvmKindsAboveTheSixteenBitRangeAreStoredIndexedAndRetainedAsJobTraffic() throws Exception {
+        store.close();
+        store = open(new RetentionPolicy(dev.nexus.core.MarketplaceKinds.DEFAULT, 60, 120, 60));
+        Event job = alice.sign(68001, List.of(List.of("j", "speech-to-text")), "job", NOW - 10);
+        Event result = bob.sign(68002, List.of(List.of("e", job.id()), List.of("p", alice.pubkey())), "text", NOW - 5);
+        Event oldJob = alice.sign(68001, List.of(List.of("j", "speech-to-text")), "stale job", NOW - 61);
+        Event big = alice.sign(Integer.MAX_VALUE, List.of(), "largest kind", NOW - 1);
+        for (Event e : List.of(job, result, oldJob, big)) assertTrue(write(e).accepted());
+        assertEquals(List.of(job.id()), ids("{\"kinds\":[68001],\"#j\":[\"speech-to-text\"]}"));
+        assertEquals(List.of(result.id()), ids("{\"kinds\":[68002],\"#e\":[\"" + job.id() + "\"]}"));
+        assertEquals(List.of(big.id()), ids("{\"kinds\":[2147483647]}"));
+        assertEquals(1, store.deleteExpired(NOW, 10));
+        assertFalse(store.contains(oldJob.id()));
     }
 
     @Test
@@ -233,7 +251,7 @@ class PostgresEventStoreTest {
     @Test
     void expiredEventsAreNotReturnedAndAreSweptInBatches() throws Exception {
         store.close();
-        store = open(new RetentionPolicy(60, 120, 60));
+        store = open(new RetentionPolicy(dev.nexus.core.MarketplaceKinds.DEFAULT, 60, 120, 60));
         Event oldJob = alice.sign(5050, List.of(), "old job", NOW - 61);
         Event freshJob = alice.sign(5050, List.of(), "fresh job", NOW - 10);
         Event oldResult = alice.sign(6050, List.of(List.of("e", freshJob.id())), "result", NOW - 100);
