@@ -27,7 +27,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     /** {@code [server]}: where to listen and what NIP-11 says about this relay. */
     public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
                          int ioThreads, int verifierThreads, int queryThreads, int pingIntervalSeconds, int idleTimeoutSeconds,
-                         String realIpHeader, String tlsCert, String tlsKey) {
+                         String realIpHeader, String tlsCert, String tlsKey, List<String> relayNames,
+                         int maxConnections, int maxPreUpgradeConnections, int httpRequestTimeoutSeconds) {
         /** The configured public URL, or the ws:// (wss:// with TLS) URL of the bind address when none was given. */
         public String publicUrl() {
             return publicUrl(port);
@@ -41,6 +42,11 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         /** Whether the relay terminates TLS itself (wss:// and https:// on its port). */
         public boolean tls() {
             return !tlsCert.isEmpty();
+        }
+
+        /** Whether the relay listens on a loopback address only (so nobody outside this machine reaches it directly). */
+        public boolean loopbackBind() {
+            return host.equals("localhost") || host.startsWith("127.") || host.equals("::1") || host.equals("0:0:0:0:0:0:0:1");
         }
     }
 
@@ -62,7 +68,9 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
      * answer NIP-42 (ContextVM's SDK) may publish, and read with filters naming only such kinds,
      * without authenticating.
      */
-    public record Auth(AuthMode required, Set<String> allowedPubkeys, Set<String> deniedPubkeys, KindRanges openKinds) {
+    public record Auth(AuthMode required, Set<String> allowedPubkeys, Set<String> deniedPubkeys, KindRanges openKinds,
+                       boolean allowListCoversAuthors, int maxAuthsInFlight, int maxAuthsPerConnection, int maxFailedAuths,
+                       Set<Integer> restrictedKinds, boolean restrictEncryptedJobs) {
         public boolean requiredForReads() { return required == AuthMode.ALWAYS; }
         public boolean requiredForWrites() { return required != AuthMode.NEVER; }
 
@@ -75,7 +83,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     /** {@code [limits]}: per-message and per-connection bounds, advertised in NIP-11. */
     public record Limits(int maxMessageBytes, int maxSubscriptions, int maxFilters, int maxLimit, int maxSubidLength,
                          int maxEventTags, int maxContentLength, int maxFilterValues, long createdAtLowerLimit,
-                         long createdAtUpperLimit, int maxOutboundBytes) {}
+                         long createdAtUpperLimit, int maxOutboundBytes, int maxTotalSubscriptions, long maxTotalFilterValues,
+                         int maxEventsInFlight, int maxQueuedQueries, int maxQueryMillis) {}
 
     /** {@code [retention]}: how long marketplace kinds live (seconds after created_at) and the sweep. */
     public record Retention(long jobRequestSeconds, long jobResultSeconds, long jobFeedbackSeconds,
@@ -186,6 +195,12 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
             String file = key.equals("tls_cert") ? tlsCert : tlsKey;
             if (!file.isEmpty() && !Files.isReadable(Path.of(file))) throw new ConfigException(s.key(key) + ": cannot read " + file);
         }
+        List<String> relayNames = s.strings("relay_names", List.of());
+        for (String name : relayNames) {
+            if (name.isBlank() || !name.matches("(wss?://)?[A-Za-z0-9.:\\[\\]_-]+/?")) {
+                throw new ConfigException(s.key("relay_names") + " entries must be host names, host:port or ws(s):// URLs, got \"" + name + "\"");
+            }
+        }
         Server server = new Server(host, port,
                 s.string("name", "Nexus"),
                 url,
@@ -197,7 +212,10 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                 s.integer("query_threads", 0, 0, 256),
                 ping,
                 s.integer("idle_timeout_seconds", 3 * ping, 2, 36000),
-                realIpHeader, tlsCert, tlsKey);
+                realIpHeader, tlsCert, tlsKey, relayNames,
+                s.integer("max_connections", 10000, 1, 10_000_000),
+                s.integer("max_pre_upgrade_connections", 1000, 1, 10_000_000),
+                s.integer("http_request_timeout_seconds", 10, 1, 3600));
         if (server.idleTimeoutSeconds() <= ping) {
             throw new ConfigException(s.key("idle_timeout_seconds") + " must be longer than ping_interval_seconds");
         }
@@ -240,8 +258,14 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         Set<String> allowed = hexSet(s, "allowed_pubkeys");
         Set<String> denied = hexSet(s, "denied_pubkeys");
         KindRanges open = s.kindRanges("open_kinds", KindRanges.NONE);
+        boolean coversAuthors = s.bool("allow_list_covers_authors", true);
+        int inFlight = s.integer("max_auths_in_flight", 2, 1, 100);
+        int perConnection = s.integer("max_auths_per_connection", 20, 1, 10000);
+        int failed = s.integer("max_failed_auths", 3, 1, 10000);
+        Set<Integer> restricted = Set.copyOf(s.integers("restricted_kinds", List.of(4, 1059), 0, 65535));
+        boolean encryptedJobs = s.bool("restrict_encrypted_jobs", true);
         s.rejectUnknownKeys();
-        return new Auth(mode, allowed, denied, open);
+        return new Auth(mode, allowed, denied, open, coversAuthors, inFlight, perConnection, failed, restricted, encryptedJobs);
     }
 
     private static Set<String> hexSet(Section s, String key) throws ConfigException {
@@ -262,7 +286,12 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                 s.integer("max_filter_values", 1000, 1, 100000),
                 s.integer("created_at_lower_limit", 0L, 0L, Long.MAX_VALUE),
                 s.integer("created_at_upper_limit", 900L, 0L, Long.MAX_VALUE),
-                s.integer("max_outbound_bytes", 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024));
+                s.integer("max_outbound_bytes", 8 * 1024 * 1024, 64 * 1024, 1024 * 1024 * 1024),
+                s.integer("max_total_subscriptions", 100_000, 1, 100_000_000),
+                s.integer("max_total_filter_values", 2_000_000L, 1L, Long.MAX_VALUE),
+                s.integer("max_events_in_flight", 20_000, 1, 10_000_000),
+                s.integer("max_queued_queries", 2_000, 1, 10_000_000),
+                s.integer("max_query_millis", 2_000, 0, 3_600_000));
         s.rejectUnknownKeys();
         return limits;
     }

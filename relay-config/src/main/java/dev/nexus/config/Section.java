@@ -77,6 +77,20 @@ final class Section {
         return List.copyOf(out);
     }
 
+    List<Integer> integers(String key, List<Integer> def, int min, int max) throws ConfigException {
+        JsonNode v = take(key);
+        if (v == null) return def;
+        if (!v.isArray()) throw new ConfigException(key(key) + " must be an array of integers");
+        List<Integer> out = new ArrayList<>();
+        for (JsonNode item : v) {
+            if (!item.isIntegralNumber() || item.asLong() < min || item.asLong() > max) {
+                throw new ConfigException(key(key) + " must be an array of integers between " + min + " and " + max);
+            }
+            out.add(item.asInt());
+        }
+        return List.copyOf(out);
+    }
+
     /** Kinds and kind ranges: {@code [25910, "5000-5999", "68001"]}. */
     KindRanges kindRanges(String key, KindRanges def) throws ConfigException {
         JsonNode v = take(key);

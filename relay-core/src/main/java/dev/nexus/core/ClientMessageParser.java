@@ -35,10 +35,26 @@ public final class ClientMessageParser {
         try (JsonParser p = JSON.createParser(utf8, offset, length)) {
             return parse(p);
         } catch (JsonProcessingException e) {
-            throw new MalformedMessageException("invalid: malformed JSON: " + e.getOriginalMessage());
+            throw refusal(utf8, offset, length, "malformed JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw new MalformedMessageException("invalid: unreadable message");
+            throw refusal(utf8, offset, length, "unreadable message");
+        } catch (MalformedMessageException e) {
+            throw refusal(utf8, offset, length, e.getMessage().startsWith("invalid: ") ? e.getMessage().substring(9) : e.getMessage());
+        } catch (InvalidEventException e) {
+            if (e.eventId() != null) throw e;
+            String id = EventIdScanner.scan(utf8, offset, length);
+            throw new InvalidEventException(id, e.getMessage());
         }
+    }
+
+    /**
+     * Every EVENT gets an OK: a frame the parser gave up on is still answered as an invalid event
+     * when its event id can be read, and as a NOTICE only when it cannot.
+     */
+    private static MalformedMessageException refusal(byte[] utf8, int offset, int length, String reason) throws InvalidEventException {
+        String id = EventIdScanner.scan(utf8, offset, length);
+        if (id != null) throw new InvalidEventException(id, reason);
+        return new MalformedMessageException("invalid: " + reason);
     }
 
     public ClientMessage parse(String text) throws MalformedMessageException, InvalidEventException, InvalidFilterException {

@@ -45,14 +45,14 @@ public class SubscriptionIndexBenchmark {
         for (int i = 0; i < 100; i++) buyers.add(NostrKey.generate());
         long now = System.currentTimeMillis() / 1000;
         for (int i = 0; i < 10_000; i++) {
-            Session s = new Session(new EmbeddedChannel(), "127.0.0.1", "c", null, 1 << 20);
+            Session s = new Session(new EmbeddedChannel(), "127.0.0.1", "c", 1 << 20);
             String filter = switch (i % 3) {
                 case 0 -> "{\"kinds\":[5050],\"#p\":[\"" + providers.get(i % 100).pubkey() + "\"]}";
                 case 1 -> "{\"kinds\":[6050,7000],\"#e\":[\"" + String.format("%064x", i) + "\"],\"#p\":[\"" + buyers.get(i % 100).pubkey() + "\"]}";
                 default -> "{\"kinds\":[" + (5000 + i % 100) + "],\"since\":" + now + "}";
             };
             ClientMessage.Subscribe req = (ClientMessage.Subscribe) p.parse("[\"REQ\",\"s" + i + "\"," + filter + "]");
-            index.add(new Subscription(s, req.subscriptionId(), req.filters()));
+            index.tryAdd(new Subscription(s, req.subscriptionId(), req.filters()));
         }
         jobForProvider7 = buyers.get(1).sign(5050, List.of(List.of("p", providers.get(7).pubkey())), "job");
         resultForBuyer42 = providers.get(1).sign(6050, List.of(List.of("e", String.format("%064x", 42 * 3 + 1)), List.of("p", buyers.get(42).pubkey())), "r");

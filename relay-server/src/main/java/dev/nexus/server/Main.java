@@ -29,7 +29,7 @@ public final class Main {
         if (code >= 0) System.exit(code);
     }
 
-    /** Returns an exit code, or -1 once the relay is running (it then runs until the JVM stops). */
+    /** Returns an exit code; once the relay has started, it returns 0 after a clean stop (SIGTERM). */
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
@@ -78,12 +78,19 @@ public final class Main {
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Runnable stop = () -> {
             log.info("shutting down");
             server.close();
             stopped.countDown();
-        }, "nexus-shutdown"));
+        };
+        Runtime.getRuntime().addShutdownHook(new Thread(stop, "nexus-shutdown"));
+        try {
+            // SIGTERM (systemd, docker stop, kill) is the normal way to stop a relay: answer it with a clean exit 0, not 143.
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> new Thread(stop, "nexus-sigterm").start());
+        } catch (Throwable unsupported) {
+            log.debug("no SIGTERM handler on this JVM ({}); the shutdown hook still closes the relay", unsupported.toString());
+        }
         stopped.await();
-        return -1;
+        return 0;
     }
 }

@@ -16,6 +16,7 @@ import dev.nexus.core.RelayMessages;
 import dev.nexus.core.SignatureVerifier;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.LiveFeed;
+import dev.nexus.storage.StoreException;
 import dev.nexus.storage.StoredEvent;
 import dev.nexus.storage.WriteResult;
 import java.util.ArrayList;
@@ -54,6 +55,10 @@ final class MessageDispatcher {
     private final RateLimiter limiter;
     private final RecentIds recentIds = new RecentIds(100_000);
     private final Nip42Auth auth;
+    private final AuthBudget authBudget;
+    private final QueueBound eventsBound;
+    private final RestrictedKinds restricted;
+    private final QueueBound queriesBound;
     private final MarketplaceKinds marketplace;
 
     MessageDispatcher(NexusConfig config, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
@@ -70,11 +75,35 @@ final class MessageDispatcher {
         this.index = index;
         this.limiter = limiter;
         this.auth = new Nip42Auth(config, verifier);
+        NexusConfig.Auth a = config.auth();
+        this.eventsBound = new QueueBound(l.maxEventsInFlight());
+        this.restricted = config.auth().requiredForWrites()
+                ? new RestrictedKinds(config.auth().restrictedKinds(), config.auth().restrictEncryptedJobs(), config.marketplace().kinds(), config.auth().openKinds())
+                : RestrictedKinds.none(config.marketplace().kinds());
+        this.queriesBound = new QueueBound(l.maxQueuedQueries());
+        this.authBudget = new AuthBudget(a.maxAuthsInFlight(), a.maxAuthsPerConnection(), a.maxFailedAuths());
         this.marketplace = config.marketplace().kinds();
     }
 
-    void useRelayUrl(String url) {
-        auth.useRelayUrl(url);
+    void useBoundPort(int port) {
+        auth.useBoundPort(port);
+    }
+
+    private volatile boolean shuttingDown;
+
+    /** From now on EVENTs are answered at once, not stored: the relay is stopping (decoders may still read a little). */
+    void refuseNewEvents() {
+        shuttingDown = true;
+    }
+
+    /** Waits until every EVENT read so far has been answered (its OK sent after commit); false on timeout. */
+    boolean awaitEventsAnswered(long timeoutMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (eventsBound.queued() > 0) {
+            if (System.currentTimeMillis() > deadline) return false;
+            Thread.sleep(10);
+        }
+        return true;
     }
 
     void onOpen(Session s) {
@@ -110,6 +139,10 @@ final class MessageDispatcher {
     // ------------------------------------------------------------------ EVENT
 
     private void onEvent(Session s, Event e) {
+        if (shuttingDown) {
+            s.send(RelayMessages.ok(e.id(), false, "error: the relay is shutting down; publish again once it is back"));
+            return;
+        }
         String refusal = admission(s, e);
         if (refusal != null) {
             s.send(RelayMessages.ok(e.id(), false, refusal));
@@ -119,7 +152,8 @@ final class MessageDispatcher {
             s.send(RelayMessages.ok(e.id(), WriteResult.ALREADY_STORED.accepted(), WriteResult.ALREADY_STORED.message()));
             return;
         }
-        if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) s.channel().config().setAutoRead(false);
+        if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) ReadGate.of(s.channel()).pause(ReadGate.EVENTS_IN_FLIGHT);
+        eventsBound.enter(s.channel());
         verifiers.execute(() -> verifyAndStore(s, e), marketplace.isJobTraffic(e.kind()));
     }
 
@@ -130,10 +164,11 @@ final class MessageDispatcher {
         NexusConfig.Auth a = config.auth();
         if (!s.isAuthenticated() && a.requiredToPublish(kind)) return "auth-required: this relay requires NIP-42 authentication to publish";
         if (a.deniedPubkeys().contains(e.pubkey())) return "blocked: this pubkey may not publish here";
-        // Without authentication (auth off, or an open kind) the allow list can only be checked against the event's author.
-        boolean unchecked = !a.requiredForWrites() || !s.isAuthenticated();
-        if (!a.allowedPubkeys().isEmpty() && unchecked && !a.allowedPubkeys().contains(e.pubkey())) {
-            return "restricted: this pubkey is not on the relay's allow list";
+        // Without authentication (auth off, or an open kind) the allow list can only be checked against the event's author;
+        // with it, an allowed agent could otherwise publish events signed by keys that are not allowed.
+        boolean authorsChecked = !a.requiredForWrites() || !s.isAuthenticated() || a.allowListCoversAuthors();
+        if (!a.allowedPubkeys().isEmpty() && authorsChecked && !a.allowedPubkeys().contains(e.pubkey())) {
+            return "restricted: this event's author is not on the relay's allow list";
         }
         if (e.hasTag("-") && !s.authenticated().contains(e.pubkey())) {
             // NIP-70 protected event: only its author, authenticated, may publish it.
@@ -173,16 +208,15 @@ final class MessageDispatcher {
                 log.error("storing event {} failed: {}", e.id(), error.toString());
                 result = WriteResult.error("could not store the event");
             }
-            finish(s, e, result);
-            if (result.alreadyStored()) {
+            // The id caches are updated before the OK: a client that republishes a deleted event right after
+            // the deletion's OK must reach the store (blocked:), not a stale cache entry.
+            if (result.accepted()) {
                 recentIds.add(e.id());
-            } else if (result.accepted()) {
-                recentIds.add(e.id());
-                if (liveFeed == null) {
-                    if (e.kind() == Kinds.DELETION) forgetDeleted(e);
-                    publishLive(e);
-                }
+                if (!result.alreadyStored() && e.kind() == Kinds.DELETION) forgetDeleted(e);
             }
+            finish(s, e, result);
+            // With a cluster feed, every node (this one included) fans out from the feed, in commit order.
+            if (liveFeed == null && result.accepted() && !result.alreadyStored()) publishLive(e);
         });
     }
 
@@ -202,14 +236,18 @@ final class MessageDispatcher {
 
     private void finish(Session s, Event e, WriteResult result) {
         s.send(RelayMessages.ok(e.id(), result.accepted(), result.message()));
-        if (s.eventsInFlight().decrementAndGet() == RESUME_READING_AT) s.channel().config().setAutoRead(true);
+        eventsBound.exit();
+        if (s.eventsInFlight().decrementAndGet() == RESUME_READING_AT) ReadGate.of(s.channel()).resume(ReadGate.EVENTS_IN_FLIGHT);
     }
 
     /** Fan-out: one index lookup, then the shared event bytes go to every matching subscription. */
     void publishLive(Event e) {
         // One task per event loop rather than one per subscriber: fewer wake-ups, one flush per connection.
         Map<EventLoop, List<Subscription>> byLoop = new IdentityHashMap<>(4);
-        index.forEachMatch(e, sub -> byLoop.computeIfAbsent(sub.session().channel().eventLoop(), k -> new ArrayList<>()).add(sub));
+        boolean isRestricted = restricted.isRestricted(e);
+        index.forEachMatch(e, sub -> {
+            if (!isRestricted || restricted.visibleTo(sub.session().authenticated(), e)) byLoop.computeIfAbsent(sub.session().channel().eventLoop(), k -> new ArrayList<>()).add(sub);
+        });
         for (Map.Entry<EventLoop, List<Subscription>> entry : byLoop.entrySet()) {
             List<Subscription> subs = entry.getValue();
             entry.getKey().execute(() -> Session.deliverAll(subs, e));
@@ -238,6 +276,14 @@ final class MessageDispatcher {
             s.send(RelayMessages.closed(subId, refusal));
             return;
         }
+        if (!s.isAuthenticated() && req.filters().stream().anyMatch(restricted::mayMatchRestricted)) {
+            // NIP-42 on demand: private events reach this REQ only once the client authenticates as an involved key.
+            s.send(RelayMessages.auth(s.challenge()));
+            if (req.filters().stream().allMatch(restricted::onlyRestricted)) {
+                s.send(RelayMessages.closed(subId, "auth-required: these kinds are served only to their authenticated author or recipients"));
+                return;
+            }
+        }
         int max = config.limits().maxSubscriptions();
         if (!s.subscriptions().containsKey(subId) && s.subscriptions().size() >= max) {
             s.send(RelayMessages.closed(subId, "rate-limited: too many open subscriptions (max " + max + ")"));
@@ -246,8 +292,19 @@ final class MessageDispatcher {
         Subscription sub = new Subscription(s, subId, req.filters());
         Subscription replaced = s.putSubscription(sub);
         if (replaced != null) index.remove(replaced);
-        index.add(sub);
-        queryWorkers.execute(() -> runStoredQuery(s, sub));
+        if (!index.tryAdd(sub)) {
+            s.removeSubscription(subId);
+            s.send(RelayMessages.closed(subId, "rate-limited: the relay holds as many subscriptions as it can; try again later"));
+            return;
+        }
+        queriesBound.enter(s.channel());
+        queryWorkers.execute(() -> {
+            try {
+                runStoredQuery(s, sub);
+            } finally {
+                queriesBound.exit();
+            }
+        });
     }
 
     private void runStoredQuery(Session s, Subscription sub) {
@@ -264,18 +321,21 @@ final class MessageDispatcher {
                 int limit = f.limit() == null ? maxLimit : Math.min(f.limit(), maxLimit);
                 for (StoredEvent ev : store.query(f, limit, now)) if (ids.add(ev.id())) found.add(ev);
             }
+            if (sub.filters().stream().anyMatch(restricted::mayMatchRestricted)) {
+                found.removeIf(ev -> !restricted.visibleTo(s.authenticated(), ev.json()));
+            }
             if (sub.filters().size() > 1) {
                 found.sort(Comparator.comparingLong(StoredEvent::createdAt).reversed().thenComparing(StoredEvent::id));
             }
             jsons = new ArrayList<>(found.size());
             for (StoredEvent ev : found) jsons.add(ev.json());
         } catch (RuntimeException ex) {
-            log.error("query for subscription {} failed: {}", sub.id(), ex.toString());
+            String answer = queryFailure(ex, "query", sub.id());
             s.channel().eventLoop().execute(() -> {
                 if (!sub.cancelled()) {
                     s.removeSubscription(sub.id());
                     index.remove(sub);
-                    s.send(RelayMessages.closed(sub.id(), "error: could not run this query"));
+                    s.send(RelayMessages.closed(sub.id(), answer));
                 }
             });
             return;
@@ -291,15 +351,37 @@ final class MessageDispatcher {
             s.send(RelayMessages.closed(subId, refusal));
             return;
         }
+        queriesBound.enter(s.channel());
         queryWorkers.execute(() -> {
-            if (!s.channel().isActive()) return;
             try {
-                s.send(RelayMessages.count(subId, store.count(count.filters(), now())));
-            } catch (RuntimeException ex) {
-                log.error("count for subscription {} failed: {}", subId, ex.toString());
-                s.send(RelayMessages.closed(subId, "error: could not run this count"));
+                runCount(s, subId, count);
+            } finally {
+                queriesBound.exit();
             }
         });
+    }
+
+    private void runCount(Session s, String subId, ClientMessage.Count count) {
+        if (!s.channel().isActive()) return;
+        try {
+            long now = now();
+            s.send(RelayMessages.count(subId, restricted.visibleCount(count.filters(), s.authenticated(), fs -> store.count(fs, now))));
+        } catch (RuntimeException ex) {
+            s.send(RelayMessages.closed(subId, queryFailure(ex, "count", subId)));
+        }
+    }
+
+    /** The CLOSED message for a query that could not be answered; only real faults are logged as errors. */
+    private static String queryFailure(RuntimeException ex, String what, String subId) {
+        if (ex instanceof StoreException se && se.reason() == StoreException.Reason.TIMEOUT) {
+            log.debug("{} for subscription {} ran out of time", what, LogSafe.quote(subId));
+            return "error: this " + what + " took too long; narrow its filters (since/until, authors, kinds, limit)";
+        }
+        if (ex instanceof StoreException se && se.reason() == StoreException.Reason.TOO_MANY_VALUES) {
+            return "invalid: " + se.getMessage();
+        }
+        log.error("{} for subscription {} failed: {}", what, LogSafe.quote(subId), ex.toString());
+        return "error: could not run this " + what;
     }
 
     private void onCloseSubscription(Session s, String subId) {
@@ -310,16 +392,30 @@ final class MessageDispatcher {
     // ------------------------------------------------------------------ AUTH
 
     private void onAuth(Session s, Event e) {
+        AuthBudget.Account account = s.authAccount();
+        String overBudget = authBudget.admit(account);
+        if (overBudget != null) {
+            s.send(RelayMessages.ok(e.id(), false, overBudget));
+            return;
+        }
         verifiers.execute(() -> {
-            String refusal = auth.check(s, e, now());
-            if (refusal != null) {
-                s.send(RelayMessages.ok(e.id(), false, refusal));
-                return;
+            String refusal = null;
+            try {
+                refusal = auth.check(s, e, now());
+                if (refusal != null) {
+                    s.send(RelayMessages.ok(e.id(), false, refusal));
+                    return;
+                }
+                s.authenticated().add(e.pubkey());
+                log.debug("{} authenticated as {}", s.remoteIp(), e.pubkey());
+                s.send(RelayMessages.ok(e.id(), true, ""));
+            } finally {
+                if (authBudget.done(account, refusal != null)) {
+                    log.info("closing {}: too many failed AUTH attempts", s.remoteIp());
+                    s.closeWith(1008, "too many failed AUTH attempts");
+                }
             }
-            s.authenticated().add(e.pubkey());
-            log.debug("{} authenticated as {}", s.remoteIp(), e.pubkey());
-            s.send(RelayMessages.ok(e.id(), true, ""));
-        }, true);
+        }, authBudget.priority(account));
     }
 
     /** Whether every filter names its kinds and all of them are {@code [auth] open_kinds}: readable without AUTH. */

@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.File;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import javax.net.ssl.SSLException;
 import java.util.concurrent.Executors;
@@ -58,6 +59,9 @@ public final class NexusServer implements AutoCloseable {
     private ExecutorService queryWorkers;
     private ScheduledExecutorService sweeper;
     private Channel serverChannel;
+    private ConnectionGate gate;
+    private boolean closed;
+    private MessageDispatcher dispatcher;
     private final ConnectionCloses closes = new ConnectionCloses();
     private int port;
 
@@ -87,17 +91,18 @@ public final class NexusServer implements AutoCloseable {
             liveFeed = new PostgresLiveFeed(pg, "nexus-feed");
         } else {
             store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(), retention,
-                    st.walMaxBytes());
+                    st.walMaxBytes(), config.limits().maxQueryMillis());
         }
         SignatureVerifier verifier = SignatureVerifiers.best();
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
         RateLimiter limiter = new RateLimiter(config.rateLimits());
-        SubscriptionIndex index = new SubscriptionIndex();
-        MessageDispatcher dispatcher = new MessageDispatcher(config, store, liveFeed, verifier, verifiers, queryWorkers, index, limiter);
+        SubscriptionIndex index = new SubscriptionIndex(config.limits().maxTotalSubscriptions(), config.limits().maxTotalFilterValues());
+        dispatcher = new MessageDispatcher(config, store, liveFeed, verifier, verifiers, queryWorkers, index, limiter);
         if (liveFeed != null) liveFeed.start(dispatcher::onCommitted);
         RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter, s.realIpHeader());
 
+        gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds());
         boolean epoll = Epoll.isAvailable();
         int ioThreads = s.ioThreads() > 0 ? s.ioThreads() : cores;
         bossGroup = epoll ? new EpollEventLoopGroup(1, new DefaultThreadFactory("nexus-accept")) : new NioEventLoopGroup(1, new DefaultThreadFactory("nexus-accept"));
@@ -111,13 +116,18 @@ public final class NexusServer implements AutoCloseable {
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                // Query results are paced by writability; live fan-out past max_outbound_bytes cuts the client off.
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 * 1024, 1024 * 1024))
-                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls, closes));
+                // Past the high-water mark the relay stops reading from a client and paces its query results;
+                // past max_outbound_bytes (live fan-out can still add) it drops the client (OutboundBudget).
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark(config.limits().maxOutboundBytes()))
+                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls, closes, gate));
         serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         String publicUrl = s.publicUrl(port);
-        dispatcher.useRelayUrl(publicUrl);
+        dispatcher.useBoundPort(port);
+        if (authUrlWarningDue(config)) {
+            log.warn("[auth] is required but [server] url is empty and the relay listens on {}: clients can only authenticate "
+                    + "with relay tags naming {} or [server] relay_names {}; set [server] url to the address clients use", s.host(), publicUrl, s.relayNames());
+        }
 
         sweeper = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("nexus-sweeper", true));
         sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
@@ -130,6 +140,17 @@ public final class NexusServer implements AutoCloseable {
                 config.auth().openKinds().isEmpty() ? "" : " except open kinds " + config.auth().openKinds(),
                 config.marketplace().kinds());
         return this;
+    }
+
+    static WriteBufferWaterMark waterMark(long maxOutboundBytes) {
+        int high = (int) Math.min(1024 * 1024, maxOutboundBytes / 2);
+        return new WriteBufferWaterMark(high / 4, high);
+    }
+
+    /** Clients reaching a public bind cannot know which name AUTH events must give unless the operator says. */
+    static boolean authUrlWarningDue(NexusConfig config) {
+        NexusConfig.Server s = config.server();
+        return config.auth().requiredForWrites() && s.url().isEmpty() && !s.loopbackBind();
     }
 
     private static SslContext tlsContext(NexusConfig.Server s) {
@@ -156,8 +177,11 @@ public final class NexusServer implements AutoCloseable {
 
     /** Stops accepting, closes connections, lets the writer commit what it has, then closes the store. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         if (serverChannel != null) serverChannel.close().syncUninterruptibly();
+        if (gate != null) answerWhatWasReadThenSayGoodbye();
         if (bossGroup != null) bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         if (ioGroup != null) ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         if (sweeper != null) sweeper.shutdownNow();
@@ -166,6 +190,30 @@ public final class NexusServer implements AutoCloseable {
         if (liveFeed != null) liveFeed.close();
         if (store != null) store.close();
         log.info("Nexus stopped");
+    }
+
+    /**
+     * Shutdown without losing an answer: stop reading from every client, wait until every EVENT
+     * already read has its OK (sent after commit), then send each WebSocket a close frame.
+     */
+    private void answerWhatWasReadThenSayGoodbye() {
+        for (Channel ch : gate.open()) ReadGate.of(ch).pause(ReadGate.SHUTDOWN);
+        dispatcher.refuseNewEvents();
+        // An EVENT being handled on an event loop right now may not be counted yet: let every loop finish its current task.
+        for (io.netty.util.concurrent.EventExecutor loop : ioGroup) loop.submit(() -> { }).awaitUninterruptibly(2, TimeUnit.SECONDS);
+        log.info("shutdown: stopped reading from {} connections; answering what was read", gate.open().size());
+        try {
+            if (!dispatcher.awaitEventsAnswered(10_000)) log.warn("shutdown: some EVENTs were still unanswered after 10 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<io.netty.channel.ChannelFuture> goodbyes = new java.util.ArrayList<>();
+        for (Channel ch : gate.open()) {
+            if (ch.attr(Session.KEY).get() != null) {
+                goodbyes.add(ch.writeAndFlush(new io.netty.handler.codec.http.websocketx.CloseWebSocketFrame(1001, "relay shutting down")));
+            }
+        }
+        for (io.netty.channel.ChannelFuture f : goodbyes) f.awaitUninterruptibly(2, TimeUnit.SECONDS);
     }
 
     private static void shutdown(ExecutorService pool) {

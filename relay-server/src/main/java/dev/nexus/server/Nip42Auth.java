@@ -5,7 +5,11 @@ import dev.nexus.core.Event;
 import dev.nexus.core.Kinds;
 import dev.nexus.core.SignatureVerifier;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 
 /** NIP-42: checks a kind 22242 AUTH event against the connection's challenge and this relay's URL. */
 final class Nip42Auth {
@@ -13,19 +17,45 @@ final class Nip42Auth {
 
     private final NexusConfig config;
     private final SignatureVerifier verifier;
-    private volatile String relayUrl;
+    private volatile Set<String> relayNames = Set.of();
     private volatile String displayUrl;
 
     Nip42Auth(NexusConfig config, SignatureVerifier verifier) {
         this.config = config;
         this.verifier = verifier;
-        useRelayUrl(config.server().publicUrl());
+        useBoundPort(config.server().port());
     }
 
-    /** The URL AUTH events must name; set again once the port is bound when no public URL is configured. */
-    void useRelayUrl(String url) {
-        this.displayUrl = url;
-        this.relayUrl = normalize(url);
+    /**
+     * The names AUTH events may give in their relay tag, fixed once the port is bound. Never the
+     * Host header a client sent: an AUTH event a victim signed for another relay names that other
+     * relay, and a client can send any Host it likes, so trusting it lets such events be replayed
+     * here. The configured url when there is one; otherwise the bind address (with localhost and
+     * its loopback twins when bound to loopback); and every name in {@code [server] relay_names}.
+     */
+    void useBoundPort(int port) {
+        NexusConfig.Server s = config.server();
+        Set<String> names = new HashSet<>();
+        String publicUrl = s.publicUrl(port);
+        names.add(normalize(publicUrl));
+        if (s.url().isEmpty()) {
+            List<String> hosts = new ArrayList<>(List.of(s.host().contains(":") ? "[" + s.host() + "]" : s.host()));
+            if (s.loopbackBind()) hosts.addAll(List.of("localhost", "127.0.0.1", "[::1]"));
+            for (String host : hosts) {
+                names.add(normalize("ws://" + host + ":" + port));
+                names.add(normalize("wss://" + host + ":" + port));
+            }
+        }
+        for (String name : s.relayNames()) {
+            if (name.startsWith("ws://") || name.startsWith("wss://")) {
+                names.add(normalize(name));
+            } else {
+                names.add(normalize("ws://" + name));
+                names.add(normalize("wss://" + name));
+            }
+        }
+        this.relayNames = Set.copyOf(names);
+        this.displayUrl = publicUrl;
     }
 
     /** Null when the event authenticates its pubkey on this session; otherwise the OK message. */
@@ -34,7 +64,7 @@ final class Nip42Auth {
         String challenge = e.firstTagValue("challenge");
         if (challenge == null || !challenge.equals(s.challenge())) return "invalid: challenge does not match this connection's";
         String relay = e.firstTagValue("relay");
-        if (relay == null || !namesThisRelay(normalize(relay), s.hostHeader())) {
+        if (relay == null || !relayNames.contains(normalize(relay))) {
             return "invalid: relay tag does not match this relay (" + displayUrl + ")";
         }
         if (Math.abs(e.createdAt() - now) > MAX_CLOCK_SKEW_SECONDS) return "invalid: created_at is more than 10 minutes from now";
@@ -45,17 +75,6 @@ final class Nip42Auth {
             return "restricted: this pubkey is not on the relay's allow list";
         }
         return null;
-    }
-
-    /**
-     * The configured public URL always counts. Without one, the relay cannot know the address
-     * clients use (it may sit behind a proxy or bind 0.0.0.0), so the Host the client connected
-     * to counts too; the per-connection challenge is what stops replays either way.
-     */
-    private boolean namesThisRelay(String relay, String hostHeader) {
-        if (relay.equals(relayUrl)) return true;
-        if (!config.server().url().isEmpty() || hostHeader == null || hostHeader.isBlank()) return false;
-        return relay.equals(normalize("ws://" + hostHeader)) || relay.equals(normalize("wss://" + hostHeader));
     }
 
     /** Scheme and host compared case-insensitively, default ports and trailing slashes ignored. */

@@ -81,7 +81,12 @@ final class RateLimiter {
 
     RateLimiter(NexusConfig.RateLimits config) {
         this.config = config;
-        this.exempt = Set.copyOf(config.exemptIps());
+        Set<String> normalized = new java.util.HashSet<>();
+        for (String ip : config.exemptIps()) {
+            String n = IpAddresses.normalize(ip);
+            normalized.add(n != null ? n : ip);
+        }
+        this.exempt = Set.copyOf(normalized);
     }
 
     Buckets forIp(String ip) {

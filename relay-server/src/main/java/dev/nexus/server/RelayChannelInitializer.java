@@ -16,12 +16,14 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The one place the connection pipeline is assembled, in order:
- * TLS (when the relay terminates it), reader-idle detection, keepalive (pings, reaping, close accounting), HTTP codec,
+ * the outbound budget (next to the socket, so it sees every byte written), TLS (when the relay terminates it),
+ * reader-idle detection, keepalive (pings, reaping, close accounting), HTTP codec,
  * HTTP aggregation, NIP-11/HTTP (removed after the upgrade), WebSocket protocol, WebSocket message aggregation,
  * relay frames (dispatch).
  * The HTTP aggregator is removed by Netty's handshaker once the connection is a WebSocket.
  */
 final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
+    static final String OUTBOUND_BUDGET = "outbound-budget";
     static final String TLS = "tls";
     static final String IDLE = "idle";
     static final String HTTP_CODEC = "http-codec";
@@ -40,16 +42,18 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final MessageDispatcher dispatcher;
     private final SslContext tls;
     private final ConnectionCloses closes;
+    private final ConnectionGate gate;
     private final WebSocketServerProtocolConfig wsConfig;
 
     /** {@code tls} is null when connections arrive in plain text (directly or from a TLS proxy). */
     RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher, SslContext tls,
-                            ConnectionCloses closes) {
+                            ConnectionCloses closes, ConnectionGate gate) {
         this.config = config;
         this.closes = closes;
         this.tls = tls;
         this.relayInfo = relayInfo;
         this.dispatcher = dispatcher;
+        this.gate = gate;
         this.wsConfig = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath("/")
                 .checkStartsWith(true)
@@ -64,7 +68,9 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     @Override
     protected void initChannel(SocketChannel ch) {
         NexusConfig.Server s = config.server();
+        if (!gate.admit(ch)) return;
         ChannelPipeline p = ch.pipeline();
+        p.addLast(OUTBOUND_BUDGET, new OutboundBudget(config.limits().maxOutboundBytes()));
         if (tls != null) p.addLast(TLS, tls.newHandler(ch.alloc()));
         // Reader idleness only: a subscriber being written to all the time must still be pinged.
         p.addLast(IDLE, new IdleStateHandler(KeepaliveHandler.tickSeconds(s.pingIntervalSeconds(), s.idleTimeoutSeconds()), 0, 0, TimeUnit.SECONDS));
@@ -74,6 +80,6 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast(RELAY_INFO, relayInfo);
         p.addLast(WEBSOCKET, new WebSocketServerProtocolHandler(wsConfig));
         p.addLast(WEBSOCKET_AGGREGATOR, new WebSocketFrameAggregator(config.limits().maxMessageBytes()));
-        p.addLast(RELAY_FRAMES, new RelayFrameHandler(dispatcher, config.limits().maxOutboundBytes(), config.limits().maxMessageBytes()));
+        p.addLast(RELAY_FRAMES, new RelayFrameHandler(dispatcher, gate, config.limits().maxOutboundBytes(), config.limits().maxMessageBytes()));
     }
 }

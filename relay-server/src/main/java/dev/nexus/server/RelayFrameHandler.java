@@ -7,7 +7,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -28,11 +27,13 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final MessageDispatcher dispatcher;
+    private final ConnectionGate gate;
     private final long maxOutboundBytes;
     private final int maxMessageBytes;
 
-    RelayFrameHandler(MessageDispatcher dispatcher, long maxOutboundBytes, int maxMessageBytes) {
+    RelayFrameHandler(MessageDispatcher dispatcher, ConnectionGate gate, long maxOutboundBytes, int maxMessageBytes) {
         this.dispatcher = dispatcher;
+        this.gate = gate;
         this.maxOutboundBytes = maxOutboundBytes;
         this.maxMessageBytes = maxMessageBytes;
     }
@@ -41,10 +42,11 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
         if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete handshake) {
             ctx.pipeline().remove(RelayChannelInitializer.RELAY_INFO);
+            gate.upgraded(ctx.channel());
             byte[] challenge = new byte[16];
             RANDOM.nextBytes(challenge);
             Session session = new Session(ctx.channel(), RelayInfoHandler.clientIp(ctx), HexFormat.of().formatHex(challenge),
-                    handshake.requestHeaders().get(HttpHeaderNames.HOST), maxOutboundBytes);
+                    maxOutboundBytes);
             ctx.channel().attr(Session.KEY).set(session);
             dispatcher.onOpen(session);
             return;

@@ -68,6 +68,17 @@ final class RelayInfo {
             kinds(g, "job_feedback_kinds", m.jobFeedback());
             kinds(g, "agent_kinds", m.agentMessages());
             if (c.auth().requiredForWrites() && !c.auth().openKinds().isEmpty()) kinds(g, "auth_open_kinds", c.auth().openKinds());
+            g.writeNumberField("max_outbound_bytes", l.maxOutboundBytes());
+            g.writeNumberField("max_auths_per_connection", c.auth().maxAuthsPerConnection());
+            g.writeNumberField("max_failed_auths", c.auth().maxFailedAuths());
+            g.writeNumberField("max_connections", c.server().maxConnections());
+            g.writeNumberField("max_pre_upgrade_connections", c.server().maxPreUpgradeConnections());
+            g.writeNumberField("http_request_timeout_seconds", c.server().httpRequestTimeoutSeconds());
+            g.writeNumberField("max_total_subscriptions", l.maxTotalSubscriptions());
+            g.writeNumberField("max_total_filter_values", l.maxTotalFilterValues());
+            g.writeNumberField("max_events_in_flight", l.maxEventsInFlight());
+            g.writeNumberField("max_queued_queries", l.maxQueuedQueries());
+            g.writeNumberField("max_query_millis", l.maxQueryMillis());
             g.writeEndObject();
 
             NexusConfig.Retention ret = c.retention();

@@ -108,21 +108,18 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
     }
 
     /**
-     * The client address the proxy put in the real-IP header: the last entry, which the nearest
-     * proxy appended (earlier ones are whatever the client sent). Null when absent or not an address.
+     * The client address the proxy put in the real-IP header: the last entry of the last header
+     * line, which the nearest proxy appended (earlier lines and entries are whatever the client
+     * sent). Null when absent or not an IP address.
      */
     private String forwardedIp(FullHttpRequest req) {
         if (realIpHeader.isEmpty()) return null;
-        String value = req.headers().get(realIpHeader);
-        if (value == null) return null;
+        java.util.List<String> lines = req.headers().getAll(realIpHeader);
+        if (lines.isEmpty()) return null;
+        String value = lines.get(lines.size() - 1);
         String last = value.substring(value.lastIndexOf(',') + 1).trim();
         if (last.isEmpty() || last.length() > MAX_IP_LENGTH) return null;
-        for (int i = 0; i < last.length(); i++) {
-            char c = last.charAt(i);
-            boolean ipChar = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '.' || c == ':';
-            if (!ipChar) return null;
-        }
-        return last;
+        return IpAddresses.normalize(last);
     }
 
     /** The address this connection is counted under: the real-IP header's, else the socket's. */
@@ -132,7 +129,7 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
     }
 
     private static String socketIp(ChannelHandlerContext ctx) {
-        if (ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null) return a.getAddress().getHostAddress();
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null) return IpAddresses.of(a.getAddress());
         return String.valueOf(ctx.channel().remoteAddress());
     }
 

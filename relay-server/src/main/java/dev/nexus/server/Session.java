@@ -35,20 +35,19 @@ final class Session {
     private final Channel channel;
     private final String remoteIp;
     private final String challenge;
-    private final String hostHeader;
     private final long maxOutboundBytes;
     private final Set<String> authenticated = ConcurrentHashMap.newKeySet();
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     private final ArrayDeque<StoredResults> storedQueue = new ArrayDeque<>();
     private final AtomicInteger eventsInFlight = new AtomicInteger();
+    private final AuthBudget.Account authAccount = new AuthBudget.Account();
     private volatile boolean closing;
 
     /** Stored events of one REQ still to be written, paced by channel writability. */
     private record StoredResults(Subscription sub, Iterator<byte[]> events) {}
 
-    Session(Channel channel, String remoteIp, String challenge, String hostHeader, long maxOutboundBytes) {
+    Session(Channel channel, String remoteIp, String challenge, long maxOutboundBytes) {
         this.channel = channel;
-        this.hostHeader = hostHeader;
         this.remoteIp = remoteIp;
         this.challenge = challenge;
         this.maxOutboundBytes = maxOutboundBytes;
@@ -57,12 +56,18 @@ final class Session {
     Channel channel() { return channel; }
     String remoteIp() { return remoteIp; }
     String challenge() { return challenge; }
-    /** The Host header of the upgrade request, or null. */
-    String hostHeader() { return hostHeader; }
     Set<String> authenticated() { return authenticated; }
     boolean isAuthenticated() { return !authenticated.isEmpty(); }
     Map<String, Subscription> subscriptions() { return subscriptions; }
     AtomicInteger eventsInFlight() { return eventsInFlight; }
+    AuthBudget.Account authAccount() { return authAccount; }
+
+    /** Closes the connection with a reason, after what was already queued for it. */
+    void closeWith(int code, String reason) {
+        if (closing) return;
+        closing = true;
+        channel.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
+    }
 
     /** Sends one text frame; safe from any thread. */
     void send(String text) {
@@ -154,14 +159,14 @@ final class Session {
     /** Adds a subscription, replacing (and cancelling) one with the same id; returns the replaced one or null. */
     Subscription putSubscription(Subscription sub) {
         Subscription replaced = subscriptions.put(sub.id(), sub);
-        if (replaced != null) replaced.cancel();
+        if (replaced != null) cancel(replaced);
         return replaced;
     }
 
     /** Removes and cancels the subscription with this id; returns it, or null. */
     Subscription removeSubscription(String id) {
         Subscription removed = subscriptions.remove(id);
-        if (removed != null) removed.cancel();
+        if (removed != null) cancel(removed);
         return removed;
     }
 
@@ -170,7 +175,14 @@ final class Session {
         List<Subscription> all = List.copyOf(subscriptions.values());
         subscriptions.clear();
         for (Subscription sub : all) sub.cancel();
+        storedQueue.clear();
         return all;
+    }
+
+    /** A cancelled subscription's stored results still waiting to be written are dropped at once, not when their turn comes. */
+    private void cancel(Subscription sub) {
+        sub.cancel();
+        storedQueue.removeIf(r -> r.sub() == sub);
     }
 
     private void disconnectSlowConsumer() {

@@ -22,12 +22,52 @@ final class SubscriptionIndex {
     private final Map<Integer, Set<Subscription>> byKind = new ConcurrentHashMap<>();
     private final Set<Subscription> catchAll = ConcurrentHashMap.newKeySet();
 
-    void add(Subscription sub) {
+    private final Set<Subscription> counted = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicLong subscriptions = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong filterValues = new java.util.concurrent.atomic.AtomicLong();
+    private final long maxSubscriptions;
+    private final long maxFilterValues;
+
+    SubscriptionIndex() {
+        this(Long.MAX_VALUE, Long.MAX_VALUE);
+    }
+
+    /** Bounded relay-wide: at most {@code maxSubscriptions} live subscriptions holding at most {@code maxFilterValues} filter values. */
+    SubscriptionIndex(long maxSubscriptions, long maxFilterValues) {
+        this.maxSubscriptions = maxSubscriptions;
+        this.maxFilterValues = maxFilterValues;
+    }
+
+    /** Files the subscription; false (and nothing filed) when the relay-wide bounds are reached. */
+    boolean tryAdd(Subscription sub) {
+        long values = valueCount(sub);
+        if (subscriptions.incrementAndGet() > maxSubscriptions | filterValues.addAndGet(values) > maxFilterValues) {
+            subscriptions.decrementAndGet();
+            filterValues.addAndGet(-values);
+            return false;
+        }
+        counted.add(sub);
         for (Filter f : sub.filters()) file(sub, f, true);
+        return true;
     }
 
     void remove(Subscription sub) {
+        if (!counted.remove(sub)) return;
+        subscriptions.decrementAndGet();
+        filterValues.addAndGet(-valueCount(sub));
         for (Filter f : sub.filters()) file(sub, f, false);
+    }
+
+    private static long valueCount(Subscription sub) {
+        long n = 0;
+        for (Filter f : sub.filters()) {
+            n += 1;
+            if (f.ids() != null) n += f.ids().size();
+            if (f.authors() != null) n += f.authors().size();
+            if (f.kinds() != null) n += f.kinds().size();
+            for (Set<String> values : f.tags().values()) n += values.size();
+        }
+        return n;
     }
 
     private void file(Subscription sub, Filter f, boolean add) {

@@ -50,6 +50,15 @@ public final class SqliteEventStore implements EventStore {
     private final Connection checkpointConnection;
     private final java.util.concurrent.ScheduledExecutorService checkpointer;
     private final HikariDataSource readers;
+    private final long queryBudgetMillis;
+    /** Fault injection for tests: runs inside the writer's transaction before each event is stored. */
+    volatile java.util.function.Consumer<Event> beforeStore;
+    /** Set while batches fail (e.g. disk full), so the log gets one line when writes stop and one when they resume. */
+    private boolean writesFailing;
+    /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER: bound values one statement can take. */
+    public static final int MAX_BOUND_VALUES = 32766;
+    /** VM steps between two looks at the clock while a query runs. */
+    private static final int BUDGET_CHECK_STEPS = 1000;
     private final TwoLaneQueue<WriteTask> tasks = new TwoLaneQueue<>();
     private final Thread writer;
     private volatile boolean running = true;
@@ -64,14 +73,21 @@ public final class SqliteEventStore implements EventStore {
 
     /** A store with the default WAL bound. */
     public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention) {
-        this(file, synchronous, readerPoolSize, batchMax, retention, DEFAULT_WAL_MAX_BYTES);
+        this(file, synchronous, readerPoolSize, batchMax, retention, DEFAULT_WAL_MAX_BYTES, 0);
+    }
+
+    public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention, long walMaxBytes) {
+        this(file, synchronous, readerPoolSize, batchMax, retention, walMaxBytes, 0);
     }
 
     /**
      * @param walMaxBytes when the write-ahead log grows past this, the writer pauses after its batch
      *                    to fold the log into the database and truncate it (see {@link #truncateWal()})
+     * @param queryBudgetMillis each query and count is interrupted after this long (0: no budget)
      */
-    public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention, long walMaxBytes) {
+    public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention, long walMaxBytes,
+                            long queryBudgetMillis) {
+        this.queryBudgetMillis = queryBudgetMillis;
         this.retention = retention;
         this.batchMax = batchMax;
         this.walMaxBytes = walMaxBytes;
@@ -152,15 +168,19 @@ public final class SqliteEventStore implements EventStore {
     public List<StoredEvent> query(Filter filter, int limit, long nowSeconds) {
         if (filter.matchesNothing() || limit <= 0) return List.of();
         FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);
+        checkBoundValues(q.params().size());
         try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(q.sql())) {
             bind(ps, q.params());
             List<StoredEvent> out = new ArrayList<>(Math.min(limit, 64));
+            startBudget(c);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) out.add(new StoredEvent(rs.getString(1), rs.getLong(2), rs.getBytes(3)));
+            } finally {
+                endBudget(c);
             }
             return out;
         } catch (SQLException e) {
-            throw new StoreException("query failed: " + e.getMessage(), e);
+            throw failure("query", e);
         }
     }
 
@@ -177,14 +197,49 @@ public final class SqliteEventStore implements EventStore {
         if (selects.isEmpty()) return 0;
         // UNION (not UNION ALL): an event matched by two filters counts once.
         String sql = "SELECT COUNT(*) FROM (" + String.join(" UNION ", selects) + ")";
+        checkBoundValues(params.size());
         try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             bind(ps, params);
+            startBudget(c);
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
+            } finally {
+                endBudget(c);
             }
         } catch (SQLException e) {
-            throw new StoreException("count failed: " + e.getMessage(), e);
+            throw failure("count", e);
         }
+    }
+
+    private static void checkBoundValues(int n) {
+        if (n > MAX_BOUND_VALUES) {
+            throw new StoreException(StoreException.Reason.TOO_MANY_VALUES,
+                    "the filters bind " + n + " values; the store takes at most " + MAX_BOUND_VALUES + " in one query", null);
+        }
+    }
+
+    /** Interrupts the statement on this connection once the budget is spent (checked every few VM steps). */
+    private void startBudget(Connection c) throws SQLException {
+        if (queryBudgetMillis <= 0) return;
+        long deadline = System.nanoTime() + queryBudgetMillis * 1_000_000L;
+        org.sqlite.ProgressHandler.setHandler(c.unwrap(org.sqlite.SQLiteConnection.class), BUDGET_CHECK_STEPS, new org.sqlite.ProgressHandler() {
+            @Override
+            protected int progress() {
+                return System.nanoTime() > deadline ? 1 : 0;
+            }
+        });
+    }
+
+    private void endBudget(Connection c) throws SQLException {
+        if (queryBudgetMillis > 0) org.sqlite.ProgressHandler.clearHandler(c.unwrap(org.sqlite.SQLiteConnection.class));
+    }
+
+    private StoreException failure(String what, SQLException e) {
+        String m = String.valueOf(e.getMessage());
+        if (queryBudgetMillis > 0 && (m.contains("interrupt") || m.contains("SQLITE_INTERRUPT"))) {
+            return new StoreException(StoreException.Reason.TIMEOUT, what + " ran past its budget of " + queryBudgetMillis + " ms", e);
+        }
+        return new StoreException(what + " failed: " + m, e);
     }
 
     /** EXPLAIN QUERY PLAN for the statement {@link #query} would run; for tests and operators. */
@@ -234,10 +289,15 @@ public final class SqliteEventStore implements EventStore {
                 next = batch.size() < batchMax ? tasks.pollNow() : null;
             }
             if (batch.isEmpty()) continue;
-            runBatch(batch);
+            try {
+                runBatch(batch);
+                // Only this thread grows the WAL, so checking after each commit bounds it to one batch past the limit.
+                if (walBytes() > walMaxBytes) truncateWal();
+            } catch (Throwable t) {
+                // Never reached while runBatch keeps its promise; the writer must not die silently either way.
+                log.error("writer: unexpected failure outside a batch: {}", t.toString());
+            }
             batch.clear();
-            // Only this thread grows the WAL, so checking after each commit bounds it to one batch past the limit.
-            if (walBytes() > walMaxBytes) truncateWal();
         }
     }
 
@@ -255,23 +315,45 @@ public final class SqliteEventStore implements EventStore {
                 }
             }
             writeConnection.commit();
-        } catch (SQLException e) {
-            log.error("write batch of {} failed, rolling back: {}", batch.size(), e.getMessage());
+        } catch (Throwable e) {
+            // Any exception or error (SQLite full, a bug, an Error) fails this batch only; the writer goes on.
+            if (!writesFailing) {
+                writesFailing = true;
+                log.error("writes are failing, events are refused with OK false until storage recovers: {}", e.toString());
+            }
             try {
                 writeConnection.rollback();
-            } catch (SQLException ignored) {
-                // the connection is already unusable; the next batch will report it
+            } catch (Throwable alreadyRolledBack) {
+                // SQLite rolls back by itself on some errors (SQLITE_FULL): the driver's rollback then fails and
+                // does not open the next transaction, so open it here or every later commit fails.
+                try (java.sql.Statement begin = writeConnection.createStatement()) {
+                    begin.execute("BEGIN");
+                } catch (Throwable stillBroken) {
+                    // the next batch will report it
+                }
             }
+            String why = isDiskFull(e) ? "the relay's storage is full; try again later" : "could not store the event";
             for (WriteTask task : batch) {
-                if (task instanceof StoreEvent se) se.done().complete(WriteResult.error("could not store the event"));
+                if (task instanceof StoreEvent se) se.done().complete(WriteResult.error(why));
                 else if (task instanceof Sweep sw) sw.done().complete(0);
             }
             return;
         }
+        if (writesFailing) {
+            writesFailing = false;
+            log.info("writes succeed again");
+        }
         afterCommit.forEach(Runnable::run);
     }
 
+    private static boolean isDiskFull(Throwable e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("SQLITE_FULL") || m.contains("database or disk is full");
+    }
+
     private WriteResult storeOne(Event e) throws SQLException {
+        java.util.function.Consumer<Event> hook = beforeStore;
+        if (hook != null) hook.accept(e);
         if (st.exists(e.id())) return WriteResult.ALREADY_STORED;
         if (st.isTombstoned(e.id(), e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
         int kind = e.kind();

@@ -1,0 +1,88 @@
+package dev.nexus.server;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Relay-wide bounds on sockets: at most {@code max_connections} in all, at most
+ * {@code max_pre_upgrade_connections} that have not yet completed the WebSocket upgrade, and each
+ * of those must finish its HTTP request and upgrade within {@code http_request_timeout_seconds}
+ * (a slowloris client sending one header byte a minute is closed). A socket over a cap is closed
+ * on accept, before any byte of it is read.
+ */
+final class ConnectionGate {
+    private static final Logger log = LoggerFactory.getLogger(ConnectionGate.class);
+    private static final AttributeKey<ScheduledFuture<?>> PRE_UPGRADE = AttributeKey.valueOf("nexus.preUpgrade");
+
+    private final int maxConnections;
+    private final int maxPreUpgrade;
+    private final long requestTimeoutSeconds;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger preUpgrade = new AtomicInteger();
+    private final io.netty.channel.group.ChannelGroup open =
+            new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
+    private volatile long lastRefusalLog;
+
+    ConnectionGate(int maxConnections, int maxPreUpgrade, long requestTimeoutSeconds) {
+        this.maxConnections = maxConnections;
+        this.maxPreUpgrade = maxPreUpgrade;
+        this.requestTimeoutSeconds = requestTimeoutSeconds;
+    }
+
+    /** Counts a new socket; false (and it is closed) when a cap is reached. */
+    boolean admit(Channel ch) {
+        if (connections.incrementAndGet() > maxConnections) {
+            connections.decrementAndGet();
+            refuse(ch, "max_connections " + maxConnections);
+            return false;
+        }
+        if (preUpgrade.incrementAndGet() > maxPreUpgrade) {
+            preUpgrade.decrementAndGet();
+            connections.decrementAndGet();
+            refuse(ch, "max_pre_upgrade_connections " + maxPreUpgrade);
+            return false;
+        }
+        ScheduledFuture<?> deadline = ch.eventLoop().schedule(() -> {
+            if (ch.attr(PRE_UPGRADE).get() != null) ch.close();
+        }, requestTimeoutSeconds, TimeUnit.SECONDS);
+        ch.attr(PRE_UPGRADE).set(deadline);
+        open.add(ch);
+        ch.closeFuture().addListener(f -> {
+            connections.decrementAndGet();
+            leavePreUpgrade(ch);
+        });
+        return true;
+    }
+
+    /** Every open socket (for shutdown). */
+    io.netty.channel.group.ChannelGroup open() {
+        return open;
+    }
+
+    /** The socket completed the WebSocket upgrade: it no longer counts as pre-upgrade nor has a deadline. */
+    void upgraded(Channel ch) {
+        leavePreUpgrade(ch);
+    }
+
+    private void leavePreUpgrade(Channel ch) {
+        ScheduledFuture<?> deadline = ch.attr(PRE_UPGRADE).getAndSet(null);
+        if (deadline != null) {
+            deadline.cancel(false);
+            preUpgrade.decrementAndGet();
+        }
+    }
+
+    private void refuse(Channel ch, String cap) {
+        long now = System.nanoTime();
+        if (now - lastRefusalLog > TimeUnit.SECONDS.toNanos(10)) { // one line per burst, not one per socket
+            lastRefusalLog = now;
+            log.warn("refusing connections: {} reached", cap);
+        }
+        ch.close();
+    }
+}

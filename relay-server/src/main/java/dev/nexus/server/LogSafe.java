@@ -1,0 +1,25 @@
+package dev.nexus.server;
+
+/**
+ * Client-supplied strings in log lines are quoted, escaped and shortened, so that a subscription
+ * id with a newline cannot forge a log line and a long one cannot flood the log.
+ */
+final class LogSafe {
+    private static final int MAX_CHARS = 80;
+
+    private LogSafe() {}
+
+    static String quote(String clientText) {
+        if (clientText == null) return "null";
+        StringBuilder sb = new StringBuilder(Math.min(clientText.length(), MAX_CHARS) + 8).append('"');
+        int n = Math.min(clientText.length(), MAX_CHARS);
+        for (int i = 0; i < n; i++) {
+            char c = clientText.charAt(i);
+            if (c == '"' || c == '\\') sb.append('\\').append(c);
+            else if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085') sb.append(String.format("\\u%04x", (int) c));
+            else sb.append(c);
+        }
+        if (clientText.length() > MAX_CHARS) sb.append("...");
+        return sb.append('"').toString();
+    }
+}

@@ -1,0 +1,55 @@
+package dev.nexus.server;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+
+/**
+ * The one owner of a connection's auto-read flag. Several rules may each ask the relay to stop
+ * reading from a client (its unread output is too large, too many of its EVENTs are in flight,
+ * a shared queue is full); the socket is read again only when none of them still asks.
+ */
+final class ReadGate {
+    /** The client's unread output passed the high-water mark. */
+    static final int OUTBOUND = 1;
+    /** Too many of its EVENTs are between parse and OK. */
+    static final int EVENTS_IN_FLIGHT = 2;
+    /** A shared queue (verifiers, writer, query workers) is full. */
+    static final int QUEUES = 4;
+    /** Too many of its AUTH frames are being verified. */
+    static final int AUTH_IN_FLIGHT = 8;
+    /** The relay is shutting down: what was read is answered, nothing more is read. */
+    static final int SHUTDOWN = 16;
+
+    private static final AttributeKey<ReadGate> KEY = AttributeKey.valueOf("nexus.readGate");
+
+    private final Channel channel;
+    private int reasons;
+
+    private ReadGate(Channel channel) {
+        this.channel = channel;
+    }
+
+    static ReadGate of(Channel channel) {
+        ReadGate gate = channel.attr(KEY).get();
+        if (gate == null) {
+            ReadGate created = new ReadGate(channel);
+            gate = channel.attr(KEY).setIfAbsent(created);
+            if (gate == null) gate = created;
+        }
+        return gate;
+    }
+
+    synchronized void pause(int reason) {
+        reasons |= reason;
+        channel.config().setAutoRead(false);
+    }
+
+    synchronized void resume(int reason) {
+        reasons &= ~reason;
+        if (reasons == 0) channel.config().setAutoRead(true);
+    }
+
+    synchronized boolean paused(int reason) {
+        return (reasons & reason) != 0;
+    }
+}

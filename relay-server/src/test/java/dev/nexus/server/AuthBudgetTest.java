@@ -1,0 +1,58 @@
+package dev.nexus.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nexus.core.Event;
+import dev.nexus.core.Kinds;
+import dev.nexus.core.testing.NostrKey;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** AUTH frames are budgeted per connection: a replayed forged AUTH does not buy a signature check per copy. */
+class AuthBudgetTest {
+    @TempDir Path dir;
+
+    @Test
+    void aReplayedAuthWithABadSignatureCostsAFewVerificationsThenTheConnectionIsClosed() throws Exception {
+        NostrKey key = NostrKey.generate();
+        try (TestRelay relay = TestRelay.start(dir, "[auth]\nmax_auths_in_flight = 2\nmax_failed_auths = 3\n");
+             RelayClient c = RelayClient.connect(relay)) {
+            Event good = key.sign(Kinds.AUTH, List.of(List.of("relay", relay.url()), List.of("challenge", c.challenge())), "");
+            Event forged = new Event(good.id(), good.pubkey(), good.createdAt(), good.kind(), good.tags(), good.content(),
+                    (good.sig().charAt(0) == 'a' ? "b" : "a") + good.sig().substring(1));
+            String frame = "[\"AUTH\"," + forged.json() + "]";
+            for (int i = 0; i < 200 && !c.closed; i++) {
+                try {
+                    c.send(frame);
+                } catch (Exception closedMeanwhile) {
+                    break;
+                }
+            }
+            int badSignature = 0, refusedUnchecked = 0;
+            JsonNode m;
+            while ((m = c.next(x -> x.get(0).asText().equals("OK"), 3000)) != null) {
+                String message = m.get(3).asText();
+                if (message.equals("invalid: bad signature")) badSignature++;
+                else if (message.startsWith("rate-limited:") || message.startsWith("restricted:")) refusedUnchecked++;
+            }
+            assertTrue(badSignature >= 1 && badSignature <= 4, "signature checks paid for the flood: " + badSignature);
+            assertTrue(refusedUnchecked > 0, "further copies are refused without a check");
+            assertTrue(c.closed, "the connection is closed after max_failed_auths failures");
+        }
+    }
+
+    @Test
+    void anAgentStillAuthenticatesAfterOneMistake() throws Exception {
+        NostrKey key = NostrKey.generate();
+        try (TestRelay relay = TestRelay.start(dir, ""); RelayClient c = RelayClient.connect(relay)) {
+            Event wrongRelay = key.sign(Kinds.AUTH, List.of(List.of("relay", "wss://elsewhere.example.com"), List.of("challenge", c.challenge())), "");
+            c.send("[\"AUTH\"," + wrongRelay.json() + "]");
+            assertEquals(false, c.ok(wrongRelay.id()).get(2).asBoolean());
+            c.authenticate(key, relay);
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.nexus.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.nexus.core.Event;
+import dev.nexus.core.testing.NostrKey;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SIGTERM under load: the relay stops accepting, answers every EVENT it read with an OK sent after
+ * commit, sends subscribers a close frame and exits 0; every acknowledged event is there after restart,
+ * and every stored event of the load was acknowledged.
+ */
+class SigtermTest {
+    @TempDir Path dir;
+
+    @Test
+    void sigtermUnderLoadAnswersEveryReadEventClosesSubscribersAndExitsZero() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path config = dir.resolve("nexus.toml");
+        Files.writeString(config, "[server]\nbind = \"127.0.0.1:" + port + "\"\n[storage]\npath = \"" + dir.resolve("nexus.db").toString().replace("\\", "/")
+                + "\"\n[auth]\nrequired = false\n[rate_limits]\nevents_per_second = 0\n");
+        Process relay = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
+        Set<String> acknowledged = new HashSet<>();
+        List<Event> sent = new ArrayList<>();
+        RelayClient subscriber;
+        try {
+            RelayClient publisher = connectWhenUp(port);
+            subscriber = RelayClient.connect("ws://127.0.0.1:" + port);
+            subscriber.req("live", "{\"kinds\":[1]}");
+            subscriber.expect("EOSE", 5000);
+            NostrKey key = NostrKey.generate();
+            for (int i = 0; i < 3000; i++) sent.add(key.sign(1, List.of(), "load " + i));
+            for (int i = 0; i < 1500; i++) publisher.publish(sent.get(i));
+            assertTrue(publisher.ok(sent.get(0).id()).get(2).asBoolean(), "the load is being stored");
+            acknowledged.add(sent.get(0).id());
+            relay.destroy(); // SIGTERM, while many of the events are still in flight
+            for (int i = 1500; i < sent.size(); i++) {
+                try {
+                    publisher.publish(sent.get(i));
+                } catch (Exception closed) {
+                    break;
+                }
+            }
+            assertTrue(relay.waitFor(30, TimeUnit.SECONDS), "the relay exits within seconds");
+            assertEquals(0, relay.exitValue(), "SIGTERM is a clean stop");
+            JsonNode ok;
+            while ((ok = publisher.next(m -> m.get(0).asText().equals("OK"), 1000)) != null) {
+                if (ok.get(2).asBoolean()) acknowledged.add(ok.get(1).asText());
+            }
+            assertTrue(subscriber.closed, "subscribers get a close frame");
+        } finally {
+            relay.destroyForcibly();
+        }
+        try (TestRelay restarted = TestRelay.start(dir, "[auth]\nrequired = false\n[limits]\nmax_limit = 5000\n");
+             RelayClient client = RelayClient.connect(restarted)) {
+            Set<String> stored = new HashSet<>(client.queryIds("all", "{\"kinds\":[1],\"limit\":5000}"));
+            for (String id : acknowledged) assertTrue(stored.contains(id), "acknowledged event " + id + " was lost");
+            Set<String> unanswered = new HashSet<>(stored);
+            unanswered.removeAll(acknowledged);
+            assertEquals(0, unanswered.size(), "stored events whose OK never came (of " + stored.size() + " stored, "
+                    + acknowledged.size() + " acknowledged)");
+        }
+    }
+
+    private static RelayClient connectWhenUp(int port) throws Exception {
+        long deadline = System.currentTimeMillis() + 30000;
+        while (true) {
+            try {
+                return RelayClient.connect("ws://127.0.0.1:" + port);
+            } catch (Exception e) {
+                if (System.currentTimeMillis() > deadline) throw e;
+                Thread.sleep(100);
+            }
+        }
+    }
+}
