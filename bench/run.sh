@@ -1,44 +1,107 @@
 #!/usr/bin/env bash
-# Builds nexus.jar, starts it on a fresh database with bench/nexus-bench.toml (the defaults, auth
-# off), runs the shared load generator against it with the relay's PID, stops the relay, and writes
-# the generator's JSON plus a one-screen summary beside the targets into bench/results/.
+# One command per comparison: builds nexus.jar, then for each relay (Nexus, and strfry when STRFRY
+# names its binary) starts it on a fresh database, runs the workloads against it, stops it, and
+# prints one table, ratios first (bench/summary.mjs). Nexus is started exactly as operators start it:
+#   java -jar relay-server/target/nexus.jar --config <bench toml>        (no JVM flags)
 #
-#   bench/run.sh                      # all four workloads
-#   bench/run.sh --only W1,W3         # any run.mjs options are passed through
+#   bench/run.sh                              # W1-W4 (shared generator), JOBS, STORE (100k events)
+#   bench/run.sh --quick                      # short everything: proves the harness, measures nothing
+#   bench/run.sh --only W1,W3                 # any subset of W1,W2,W3,W4,JOBS,STORE
+#   bench/run.sh --only STORE --large         # the issue's 1,000,000-event store (--store-events N for any N)
+#   STRFRY=/work/ext/strfry/strfry bench/run.sh
+#   bench/run.sh -- --w1-events 60000         # anything after -- goes to the shared run.mjs
 #
-# Environment: NEXUS_JAVA_OPTS (JVM flags; default: the ones README starts the relay with),
-# NEXUS_BENCH_PORT (default 7799), NEXUS_LOAD_DIR (default ../shared/bench/load).
+# Environment: STRFRY (strfry binary; or STRFRY_START, a script called as `script PORT DBDIR` that
+# execs a relay listening on 127.0.0.1:PORT), NEXUS_JAVA_OPTS (JVM flags for A/B experiments only;
+# default none), NEXUS_BENCH_PORT (7799), NEXUS_LOAD_DIR (../shared/bench/load), NEXUS_SKIP_BUILD=1.
+# Relay CPU = utime+stime of the relay's processes from /proc (for Nexus: the launcher JVM and the
+# relay JVM it starts), RSS = VmRSS summed over the same processes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 load=${NEXUS_LOAD_DIR:-$root/../shared/bench/load}
+[ -n "${NEXUS_LOAD_DIR:-}" ] || [ -f "$load/run.mjs" ] || load=$root/../../shared/bench/load # a git worktree one level deeper
 port=${NEXUS_BENCH_PORT:-7799}
-java_opts=${NEXUS_JAVA_OPTS:-$(cat "$root/bench/jvm-flags")}
-out=$root/bench/results
+only="W1,W2,W3,W4,JOBS,STORE"; store_events=100000; quick=0; pass=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --only) only=$2; shift 2 ;;
+    --store-events) store_events=$2; shift 2 ;;
+    --large) store_events=1000000; shift ;;
+    --quick) quick=1; shift ;;
+    --) shift; pass+=("$@"); break ;;
+    *) pass+=("$1"); shift ;;
+  esac
+done
+only=$(echo "$only" | tr a-z A-Z)
+has() { [[ ",$only," == *",$1,"* ]]; }
+load_only=$(echo "$only" | tr ',' '\n' | grep -E '^W[1-4]$' | paste -sd, || true)
+jobs_args=(); store_args=(--events "$store_events")
+if [ "$quick" = 1 ]; then
+  pass=(--w1-events 4000 --w2-events 500 --w2-subs 100 --w3-queries 400 --w4-conns 1000 "${pass[@]}")
+  jobs_args=(--seconds 4 --baseline-seconds 2 --social 20000); store_args=(--events "$([ "$store_events" = 100000 ] && echo 10000 || echo "$store_events")" --chunks 5 --queries 50 --counts 3)
+fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out=$root/bench/results/$stamp
 mkdir -p "$out"
 
-[ -f "$load/run.mjs" ] || { echo "load generator not found at $load (set NEXUS_LOAD_DIR)" >&2; exit 2; }
-echo "== building nexus.jar"
-(cd "$root" && mvn -B -q -DskipTests package)
-[ -d "$load/node_modules" ] || { echo "== npm ci in $load"; (cd "$load" && npm ci --no-audit --no-fund >/dev/null); }
+if [ -n "$load_only" ]; then [ -f "$load/run.mjs" ] || { echo "load generator not found at $load (set NEXUS_LOAD_DIR)" >&2; exit 2; }; fi
+if [ "${NEXUS_SKIP_BUILD:-0}" != 1 ]; then echo "== building nexus.jar"; (cd "$root" && mvn -B -q -DskipTests package); fi
+[ -d "$root/bench/node_modules" ] || { echo "== npm ci in bench/"; (cd "$root/bench" && npm ci --no-audit --no-fund >/dev/null); }
+# The shared generator is read-only and has no node_modules: run a copy of it beside ours.
+gen=$(mktemp -d); trap 'rm -rf "$gen"' EXIT
+if [ -n "$load_only" ]; then cp "$load/run.mjs" "$gen/run.mjs"; ln -s "$root/bench/node_modules" "$gen/node_modules"; echo '{"type":"module"}' > "$gen/package.json"; fi
 
-work=$(mktemp -d)
-sed -e "s|@PORT@|$port|" -e "s|@DB@|$work/nexus.db|" "$root/bench/nexus-bench.toml" > "$work/nexus.toml"
-echo "== starting nexus: java $java_opts -jar nexus.jar --config $work/nexus.toml"
-# shellcheck disable=SC2086
-java $java_opts -jar "$root/relay-server/target/nexus.jar" --config "$work/nexus.toml" > "$out/relay-$stamp.log" 2>&1 &
-pid=$!
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-for _ in $(seq 1 100); do
-  curl -sf -H 'Accept: application/nostr+json' "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
-  kill -0 "$pid" 2>/dev/null || { echo "relay exited; see $out/relay-$stamp.log" >&2; exit 1; }
-  sleep 0.2
+relays=(nexus)
+if [ -n "${STRFRY:-}${STRFRY_START:-}" ]; then relays+=(strfry); else echo "== STRFRY not set: Nexus only (the table has no ratios)"; fi
+
+pid=""; pids=""; dbdir=""; work=""
+start_relay() { # $1 = nexus|strfry, $2 = session name
+  work=$(mktemp -d)
+  local log="$out/$1-$2-relay.log"
+  if [ "$1" = nexus ]; then
+    dbdir=$work/nexus; mkdir -p "$dbdir"
+    sed -e "s|@PORT@|$port|" -e "s|@DB@|$dbdir/nexus.db|" "$root/bench/nexus-bench.toml" > "$work/nexus.toml"
+    # shellcheck disable=SC2086
+    java ${NEXUS_JAVA_OPTS:-} -jar "$root/relay-server/target/nexus.jar" --config "$work/nexus.toml" > "$log" 2>&1 &
+  else
+    dbdir=$work/strfry-db; mkdir -p "$dbdir"
+    if [ -n "${STRFRY_START:-}" ]; then "$STRFRY_START" "$port" "$dbdir" > "$log" 2>&1 &
+    else
+      printf 'db = "%s/"\nrelay {\n  bind = "127.0.0.1"\n  port = %s\n  nofiles = 0\n}\n' "$dbdir" "$port" > "$work/strfry.conf"
+      "$STRFRY" --config="$work/strfry.conf" relay > "$log" 2>&1 &
+    fi
+  fi
+  pid=$!
+  for _ in $(seq 1 150); do
+    curl -sf -H 'Accept: application/nostr+json' "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || { echo "$1 exited; see $log" >&2; exit 1; }
+    sleep 0.2
+  done
+  pids=$pid
+  for c in $(pgrep -P "$pid" || true); do pids="$pids,$c"; done # Nexus: the relay JVM under the launcher
+  echo "== $1 ($2): pids $pids, database in $dbdir"
+}
+stop_relay() {
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+
+for r in "${relays[@]}"; do
+  if [ -n "$load_only" ]; then
+    start_relay "$r" load
+    node "$gen/run.mjs" "ws://127.0.0.1:$port" "$pids" --only "$load_only" --out "$out/$r-load.json" "${pass[@]}" | grep -E '^(W[1-4]|--) ' | tee "$out/$r-load.log"
+    stop_relay
+  fi
+  if has JOBS; then
+    start_relay "$r" jobs
+    node "$root/bench/jobs.mjs" "ws://127.0.0.1:$port" "$pids" --out "$out/$r-jobs.json" "${jobs_args[@]}" | tee "$out/$r-jobs.log"
+    stop_relay
+  fi
+  if has STORE; then
+    start_relay "$r" store
+    node "$root/bench/store.mjs" "ws://127.0.0.1:$port" "$pids" --db-dir "$dbdir" --out "$out/$r-store.json" "${store_args[@]}" | tee "$out/$r-store.log"
+    stop_relay
+  fi
 done
-
-echo "== load generator (relay pid $pid)"
-node "$load/run.mjs" "ws://127.0.0.1:$port" "$pid" --out "$out/nexus-$stamp.json" "$@" | grep -E '^(W[1-4]|--) ' | tee "$out/nexus-$stamp.log"
-cleanup
-trap - EXIT
-node "$root/bench/summary.mjs" "$out/nexus-$stamp.json" "$java_opts" | tee "$out/nexus-$stamp.summary.txt"
-echo "results: $out/nexus-$stamp.json"
+node "$root/bench/summary.mjs" "$out" "${NEXUS_JAVA_OPTS:-}" | tee "$out/summary.txt"
+echo "results: $out"

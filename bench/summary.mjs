@@ -1,36 +1,64 @@
-// One-screen summary of a run.mjs JSON result beside strfry's figures and Nexus's targets.
+// One table from a bench/run.sh results directory: each measure with the ratio Nexus/strfry first
+// (when strfry ran), the issue's target, then both figures.
+//   node bench/summary.mjs bench/results/<stamp> [NEXUS_JAVA_OPTS]
 import fs from 'node:fs';
 import os from 'node:os';
 
-const [file, jvmFlags = ''] = process.argv.slice(2);
-const r = JSON.parse(fs.readFileSync(file, 'utf8'));
-const w = r.workloads;
-const fmt = (v, d = 0) => (v === null || v === undefined ? '-' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
+const [dir, javaOpts = ''] = process.argv.slice(2);
+const read = (relay) => {
+  const w = {};
+  for (const part of ['load', 'jobs', 'store']) {
+    const f = `${dir}/${relay}-${part}.json`;
+    if (fs.existsSync(f)) { const j = JSON.parse(fs.readFileSync(f, 'utf8')); Object.assign(w, j.workloads); if (j.relayAtStart) w.atStart = j.relayAtStart; }
+  }
+  return w;
+};
+const nx = read('nexus'), sf = read('strfry');
+const haveStrfry = Object.keys(sf).length > 0;
+const fmt = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? '-' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
 const rows = [];
-const mark = (ok) => (ok === null ? '  ' : ok ? 'ok' : 'NO');
-if (w.W1) {
-  const cpu = w.W1.relay.cpuS_per_1000_events;
-  rows.push(['W1 ingest', `${fmt(w.W1.eventsPerS)} ev/s, ${fmt(cpu, 3)} CPU-s/1k (${w.W1.okTrue}/${w.W1.events} OK)`,
-    '5,411 ev/s, 0.31', '>= 8,000 ev/s, <= 0.25', mark(w.W1.eventsPerS >= 8000 && cpu !== undefined && cpu <= 0.25 && w.W1.okTrue === w.W1.events)]);
+// get(w) -> number; better: 'lower' | 'higher'; target text
+function row(name, get, d, target, unit = '') {
+  let a = null, b = null;
+  try { a = get(nx); } catch {}
+  try { b = get(sf); } catch {}
+  if (a === null || a === undefined) return;
+  const ratio = haveStrfry && b ? `${(a / b).toFixed(2)}x` : '-';
+  rows.push([name, ratio, target, `${fmt(a, d)}${unit}`, haveStrfry ? `${fmt(b, d)}${unit}` : '-']);
 }
-if (w.W2) {
-  const L = w.W2.latencyMs;
-  rows.push(['W2 fan-out', `${fmt(w.W2.deliveries)}/${fmt(w.W2.expectedDeliveries)}, p50 ${fmt(L.p50, 1)} ms, p99 ${fmt(L.p99, 1)} ms`,
-    '300,000/300,000, p50 61, p99 276', 'zero lost, p99 <= 50 ms', mark(w.W2.deliveries === w.W2.expectedDeliveries && L.p99 <= 50)]);
+row('W1 ingest, ev/s', (w) => w.W1.eventsPerS, 0, '');
+row('W1 relay CPU-s per 1k events', (w) => w.W1.relay.cpuS_per_1000_events, 3, '<= 0.5x');
+row('W2 deliveries (of expected)', (w) => w.W2.deliveries / w.W2.expectedDeliveries, 3, 'all (1.000)');
+row('W2 latency p50, ms', (w) => w.W2.latencyMs.p50, 1, '');
+row('W2 latency p99, ms', (w) => w.W2.latencyMs.p99, 1, '<= 20 ms where strfry ~190');
+row('W2 relay CPU-s per 1k deliveries', (w) => w.W2.relay.cpuS_per_1000_deliveries, 4, '<= 0.5x');
+row('W2 client CPU-s', (w) => w.W2.clientCpuS, 2, '<= 1.0x');
+row('W3 queries/s', (w) => w.W3.queriesPerS, 0, '>= 1.5x');
+row('W3 latency p99, ms', (w) => w.W3.latencyMs.p99, 1, '<= 0.5x');
+row('W4 relay RSS idle at start, MiB', (w) => w.atStart.rssMiB, 1, 'report (strfry ~14)');
+row('W4 relay RSS with idle conns, MiB', (w) => w.W4.relayRssWithConnsMiB, 1, '<= 0.5x');
+row('W4 EOSE received (of opened)', (w) => w.W4.eose / w.W4.target, 3, 'all (1.000)');
+row('JOBS idle: OK p99, ms', (w) => w.JOBS.idle.okLatencyMs.p99, 1, '');
+row('JOBS idle: delivery p99, ms', (w) => w.JOBS.idle.deliveryLatencyMs.p99, 1, '');
+row('JOBS under flood: OK p99, ms', (w) => w.JOBS.loaded.okLatencyMs.p99, 1, '<= 50 ms');
+row('JOBS under flood: delivery p99, ms', (w) => w.JOBS.loaded.deliveryLatencyMs.p99, 1, '<= 50 ms');
+row('JOBS flood ingest, ev/s', (w) => w.JOBS.socialPerS, 0, '');
+row('STORE ingest overall, ev/s', (w) => w.STORE.overallEventsPerS, 0, '');
+row('STORE ingest first chunk, ev/s', (w) => w.STORE.chunks[0].eventsPerS, 0, '');
+row('STORE ingest last chunk, ev/s', (w) => w.STORE.chunks.at(-1).eventsPerS, 0, '');
+row('STORE last/first chunk rate', (w) => w.STORE.lastOverFirstRate, 2, '>= 0.80');
+row('STORE relay CPU-s per 1k events', (w) => w.STORE.cpuS_per_1000, 3, '<= 0.5x');
+row('STORE bytes on disk per event (end)', (w) => w.STORE.diskBytesPerEventAtEnd, 0, 'report');
+row('STORE largest WAL seen, MiB', (w) => Math.max(...w.STORE.chunks.map((c) => c.walBytes)) / 1048576, 1, 'bounded');
+row('STORE COUNT kinds:[5050] p50, ms', (w) => w.STORE.count5050.latencyMs.p50, 1, 'milliseconds');
+for (const q of ['authors', 'p_jobs_for_provider', 'e_results_for_job', 'k_handlers', 'ids', 'kind_since', 't_tag']) {
+  row(`STORE query ${q} p99, ms`, (w) => w.STORE.queries[q].latencyMs.p99, 2, '<= 2x its 20k figure');
 }
-if (w.W3) {
-  const L = w.W3.latencyMs;
-  rows.push(['W3 queries', `${fmt(w.W3.queriesPerS)} q/s, p50 ${fmt(L.p50, 1)} ms, p99 ${fmt(L.p99, 1)} ms`,
-    '3,007 q/s, p50 9.5, p99 32', '>= 3,000 q/s, p99 <= 32 ms', mark(w.W3.queriesPerS >= 3000 && L.p99 <= 32)]);
-}
-if (w.W4) {
-  rows.push(['W4 idle', `${fmt(w.W4.eose)}/${fmt(w.W4.target)} EOSE, ${fmt(w.W4.relayRssPerConnKiB, 1)} KiB/conn, RSS ${fmt(w.W4.relayRssWithConnsMiB)} -> ${fmt(w.W4.relayRssAfterCloseMiB)} MiB after close`,
-    '5,000/5,000, 82 KiB/conn', 'all EOSE, <= 40 KiB/conn', mark(w.W4.allEose && w.W4.relayRssPerConnKiB <= 40)]);
-}
-const head = ['workload', 'Nexus (this run)', 'strfry (issue #5)', 'target', ''];
-const width = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+const head = ['measure', 'Nexus/strfry', 'target', 'Nexus', 'strfry'];
+const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(width[i])).join(' | ') + ' |';
-console.log(`\nNexus benchmark ${r.startedAt} on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${r.host.node}, JVM flags: ${jvmFlags}`);
+const storeN = nx.STORE ? `, store of ${fmt(nx.STORE.events)} events` : '';
+console.log(`\nbench ${dir.split('/').pop()} on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; Nexus: java -jar nexus.jar${javaOpts ? ' with NEXUS_JAVA_OPTS=' + javaOpts : ' (no JVM flags)'}${storeN}${haveStrfry ? '' : '; strfry: not run (set STRFRY)'}`);
 console.log(line(head));
 console.log('|' + width.map((n) => '-'.repeat(n + 2)).join('|') + '|');
-for (const row of rows) console.log(line(row));
+for (const r of rows) console.log(line(r));

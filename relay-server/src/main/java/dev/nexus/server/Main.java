@@ -11,13 +11,15 @@ import org.slf4j.LoggerFactory;
 /** The composition root: {@code java -jar nexus.jar [--config nexus.toml]}. */
 public final class Main {
     private static final String USAGE = """
-            Usage: java -jar nexus.jar [--config FILE] [--help] [--version]
+            Usage: java -jar nexus.jar [--config FILE] [--no-relaunch] [--help] [--version]
 
             Nexus, a Nostr relay for the agent compute marketplace.
 
               --config FILE   TOML configuration (see nexus.toml); without it the relay runs on
                               built-in defaults: bind 127.0.0.1:7777, SQLite at ./data/nexus.db,
                               NIP-42 authentication required.
+              --no-relaunch   run the relay in this JVM as started, instead of a JVM started with
+                              the relay's own options (also: NEXUS_NO_RELAUNCH=1)
               --help          print this help and exit
               --version       print the version and exit
             """;
@@ -25,6 +27,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) throws Exception {
+        args = Launcher.relaunchIfNeeded(args);
         int code = run(args, System.out, System.err);
         if (code >= 0) System.exit(code);
     }
@@ -64,29 +67,43 @@ public final class Main {
             return 2;
         }
         Logger log = LoggerFactory.getLogger(Main.class);
+        Launcher.logChoice();
         if (configFile == null) {
             log.info("no --config given: using built-in defaults (bind {}:{}, storage {}, auth required)",
                     config.server().host(), config.server().port(), config.storage().path());
         } else {
             log.info("configuration loaded from {}", configFile.toAbsolutePath());
         }
-        NexusServer server;
+        // The hook is in place before start(), so a SIGTERM that arrives while the relay starts
+        // (a supervisor, the launcher forwarding one) still closes it cleanly, after start() is done.
+        NexusServer server = new NexusServer(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            log.info("shutting down");
+            synchronized (server) {
+                server.close();
+            }
+            stopped.countDown();
+        }, "nexus-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
         try {
-            server = new NexusServer(config).start();
+            synchronized (server) {
+                server.start();
+            }
         } catch (Exception e) {
             err.println("nexus: cannot start: " + e.getMessage());
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+                server.close();
+            } catch (IllegalStateException shuttingDown) {
+                // the hook closes it
+            }
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runnable stop = () -> {
-            log.info("shutting down");
-            server.close();
-            stopped.countDown();
-        };
-        Runtime.getRuntime().addShutdownHook(new Thread(stop, "nexus-shutdown"));
         try {
-            // SIGTERM (systemd, docker stop, kill) is the normal way to stop a relay: answer it with a clean exit 0, not 143.
-            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> new Thread(stop, "nexus-sigterm").start());
+            // SIGTERM (systemd, docker stop, kill, the launcher forwarding one) is the normal way to stop
+            // a relay: answer it with a clean exit 0, not 143.
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> new Thread(hook::run, "nexus-sigterm").start());
         } catch (Throwable unsupported) {
             log.debug("no SIGTERM handler on this JVM ({}); the shutdown hook still closes the relay", unsupported.toString());
         }

@@ -91,7 +91,7 @@ class ClusterRelayTest {
         Path config = dirA.resolve("node-c.toml");
         java.nio.file.Files.writeString(config, "[server]\nbind = \"127.0.0.1:" + port + "\"\n" + toml);
         Process nodeC = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--config", config.toString())
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--no-relaunch", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dirA.resolve("node-c.log").toFile()).start();
         List<String> acknowledged = new java.util.ArrayList<>();
         onB.query("live", "{\"authors\":[\"" + alice.pubkey() + "\"]}");

@@ -31,7 +31,7 @@ class DurabilityTest {
         Files.writeString(config, "[server]\nbind = \"127.0.0.1:" + port + "\"\n[storage]\npath = \"" + db.toString().replace("\\", "/")
                 + "\"\n[auth]\nrequired = false\n");
         Process relay = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--config", config.toString())
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--no-relaunch", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
         List<String> acknowledged = new ArrayList<>();
         try {

@@ -35,7 +35,7 @@ class SigtermTest {
         Files.writeString(config, "[server]\nbind = \"127.0.0.1:" + port + "\"\n[storage]\npath = \"" + dir.resolve("nexus.db").toString().replace("\\", "/")
                 + "\"\n[auth]\nrequired = false\n[rate_limits]\nevents_per_second = 0\n");
         Process relay = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--config", config.toString())
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--no-relaunch", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
         Set<String> acknowledged = new HashSet<>();
         List<Event> sent = new ArrayList<>();

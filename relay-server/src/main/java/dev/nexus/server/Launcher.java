@@ -1,0 +1,259 @@
+package dev.nexus.server;
+
+import java.io.File;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the relay in a JVM started with the options the relay needs, so that the operator's plain
+ * {@code java -jar nexus.jar --config nexus.toml} gets them without typing flags (the way
+ * Elasticsearch's launcher does it): the first JVM re-executes the same {@code java} binary with
+ * those options and waits, forwarding termination to the relay and exiting with its exit code.
+ *
+ * <p>Why a second JVM rather than documented flags: a relay's speed and memory bound must not depend
+ * on flags nobody passes (issue 16, issue 9). The options are chosen here, in one place, from the
+ * machine the relay finds itself on; the operator's own JVM flags are passed on after them, so they
+ * win. {@code NEXUS_NO_RELAUNCH=1} or {@code --no-relaunch} runs the relay in the first JVM as is.
+ *
+ * <p>The parent deliberately does not touch logging (Logback) so that it stays a few tens of MiB;
+ * the relay JVM logs the one line saying what was chosen ({@link #logChoice()}).
+ */
+public final class Launcher {
+    /** Set on the relay JVM's command line; its presence means "already launched, run the relay". */
+    static final String LAUNCHED_PROPERTY = "nexus.launched";
+    /** What the launcher chose, handed to the relay JVM so that it logs it in the relay's log format. */
+    static final String CHOICE_PROPERTY = "nexus.launcher.choice";
+    static final String NO_RELAUNCH_ENV = "NEXUS_NO_RELAUNCH";
+    static final String NO_RELAUNCH_ARG = "--no-relaunch";
+    static final String MAIN_CLASS = "dev.nexus.server.Main";
+
+    /** The heap never grows past this, whatever the machine: the relay's working set is small (issue 9). */
+    static final long MAX_HEAP_CAP_MIB = 1024;
+    /** ... and never past this share of the memory the JVM sees (container limits included). */
+    static final int MAX_HEAP_RAM_DIVISOR = 4;
+    static final long MIN_HEAP_MIB = 128;
+    /** Machines with this many cores or fewer run C1 only (docs/PERFORMANCE.md: C2 compiles compete with the relay). */
+    static final int C1_ONLY_MAX_CORES = 4;
+
+    private Launcher() {}
+
+    /**
+     * Called first thing by {@link Main#main}. Either returns the arguments the relay should run
+     * with in this JVM (already launched, relaunch disabled, or nothing to launch for), or runs the
+     * relay in a child JVM and exits this one with the child's exit code.
+     */
+    public static String[] relaunchIfNeeded(String[] args) {
+        List<String> rest = new ArrayList<>(Arrays.asList(args));
+        boolean disabled = rest.remove(NO_RELAUNCH_ARG) || isSet(System.getenv(NO_RELAUNCH_ENV));
+        String[] relayArgs = rest.toArray(String[]::new);
+        if (disabled || System.getProperty(LAUNCHED_PROPERTY) != null || !startsTheRelay(relayArgs)) {
+            return relayArgs;
+        }
+        Plan plan = plan(Machine.current(), inheritedJvmArgs());
+        List<String> command = new ArrayList<>();
+        command.add(javaBinary());
+        command.addAll(plan.jvmOptions());
+        command.add("-D" + LAUNCHED_PROPERTY + "=" + ProcessHandle.current().pid());
+        command.add("-D" + CHOICE_PROPERTY + "=" + plan.summary());
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add(MAIN_CLASS);
+        command.addAll(Arrays.asList(relayArgs));
+        Process child;
+        try {
+            child = new ProcessBuilder(command).inheritIO().start();
+        } catch (IOException e) {
+            System.err.println("nexus: cannot start the relay JVM (" + e.getMessage() + "); running in this JVM without the launcher's options");
+            return relayArgs;
+        }
+        Thread forwarder = new Thread(() -> stop(child), "nexus-launcher-shutdown");
+        Runtime.getRuntime().addShutdownHook(forwarder);
+        try {
+            // On SIGTERM, forward it and then exit as the relay did (0 after a clean stop), not with 143.
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> new Thread(() -> stop(child), "nexus-launcher-sigterm").start());
+        } catch (Throwable unsupported) {
+            // the shutdown hook still forwards it
+        }
+        int code = waitFor(child);
+        try {
+            Runtime.getRuntime().removeShutdownHook(forwarder);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is already forwarding a signal; the JVM ends when it returns
+        }
+        System.exit(code);
+        return null; // not reached
+    }
+
+    /**
+     * In the relay JVM: log what the launcher chose (or that there was no launcher), and stop when
+     * the launcher JVM disappears without forwarding a signal (for example after SIGKILL), so no
+     * orphaned relay keeps the port and the database.
+     */
+    static void logChoice() {
+        Logger log = LoggerFactory.getLogger(Launcher.class);
+        String choice = System.getProperty(CHOICE_PROPERTY);
+        String parent = System.getProperty(LAUNCHED_PROPERTY);
+        if (choice != null && parent != null) {
+            log.info("launcher (pid {}) started this JVM with: {}", parent, choice);
+            watchParent(parent);
+        } else {
+            List<String> own = inheritedJvmArgs();
+            log.info("running without the launcher; JVM options: {}", own.isEmpty() ? "(none)" : String.join(" ", own));
+        }
+    }
+
+    private static void watchParent(String parentPid) {
+        try {
+            long pid = Long.parseLong(parentPid);
+            ProcessHandle.of(pid).ifPresentOrElse(
+                    p -> p.onExit().thenRun(() -> {
+                        LoggerFactory.getLogger(Launcher.class).info("launcher (pid {}) is gone: stopping", pid);
+                        System.exit(1);
+                    }),
+                    () -> System.exit(1));
+        } catch (NumberFormatException ignored) {
+            // set by hand to a non-pid: nothing to watch
+        }
+    }
+
+    /** The relay's JVM options for this machine, followed by whatever the operator passed. */
+    static Plan plan(Machine m, List<String> operatorArgs) {
+        List<String> opts = new ArrayList<>();
+        List<String> why = new ArrayList<>();
+        long heapMiB = Math.max(MIN_HEAP_MIB, Math.min(MAX_HEAP_CAP_MIB, m.memoryMiB() / MAX_HEAP_RAM_DIVISOR));
+        // Options the operator sets themself replace ours rather than follow them: two collectors
+        // are a JVM start error, and our -Xms could exceed their -Xmx.
+        boolean ownHeap = operatorArgs.stream().anyMatch(a -> a.startsWith("-Xmx") || a.startsWith("-Xms")
+                || a.startsWith("-XX:MaxRAMPercentage") || a.startsWith("-XX:MaxHeapSize") || a.startsWith("-XX:InitialHeapSize"));
+        boolean ownGc = operatorArgs.stream().anyMatch(a -> a.matches("-XX:[+]Use\\w*GC"));
+        if (!ownHeap) {
+            opts.add("-Xmx" + heapMiB + "m");
+            // A small starting heap keeps an idle relay small (issue 16, W4); it grows under load.
+            opts.add("-Xms64m");
+        }
+        if (!ownGc) {
+            // Serial GC: no concurrent GC threads competing for the cores the relay needs, the
+            // cheapest write barrier, and short young pauses on a heap this size.
+            opts.add("-XX:+UseSerialGC");
+        }
+        if (m.cores() <= C1_ONLY_MAX_CORES) {
+            opts.add("-XX:TieredStopAtLevel=1");
+            why.add("C1 only on " + m.cores() + " cores");
+        }
+        // After an OutOfMemoryError a relay is in an unknown state: exit and let the supervisor restart it.
+        opts.add("-XX:+ExitOnOutOfMemoryError");
+        if (m.javaFeature() >= 19 && m.cdsArchive() != null) {
+            opts.add("-XX:+AutoCreateSharedArchive");
+            opts.add("-XX:SharedArchiveFile=" + m.cdsArchive());
+            why.add("class-data archive " + m.cdsArchive());
+        }
+        opts.addAll(operatorArgs);
+        String summary = String.join(" ", opts) + " (" + (ownHeap ? "operator's heap" : "heap " + heapMiB + " MiB of " + m.memoryMiB() + " MiB RAM")
+                + (why.isEmpty() ? "" : "; " + String.join("; ", why))
+                + (operatorArgs.isEmpty() ? "" : "; operator's own options last") + ")";
+        return new Plan(List.copyOf(opts), summary);
+    }
+
+    record Plan(List<String> jvmOptions, String summary) {}
+
+    /** What the launcher looks at to choose the options. */
+    record Machine(int cores, long memoryMiB, int javaFeature, Path cdsArchive) {
+        static Machine current() {
+            long bytes = Runtime.getRuntime().maxMemory() * 4; // fallback: default max heap is 1/4 of RAM
+            if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+                bytes = os.getTotalMemorySize(); // container-aware since JDK 14
+            }
+            return new Machine(Runtime.getRuntime().availableProcessors(), bytes / (1024 * 1024),
+                    Runtime.version().feature(), cdsArchivePath());
+        }
+    }
+
+    /**
+     * Where the JDK 19+ auto-created class-data archive lives: in the user's own cache directory
+     * (never a shared temp directory, where another user could plant one), keyed by the jar and the
+     * JDK so that an upgrade of either starts a fresh archive. Null when there is no such place.
+     */
+    static Path cdsArchivePath() {
+        try {
+            String cp = System.getProperty("java.class.path", "");
+            if (cp.isEmpty() || cp.contains(File.pathSeparator)) return null; // only for the single jar
+            Path jar = Path.of(cp).toAbsolutePath();
+            if (!Files.isRegularFile(jar)) return null;
+            Path dir = Path.of(System.getProperty("user.home"), ".cache", "nexus");
+            Files.createDirectories(dir);
+            if (!Files.isWritable(dir)) return null;
+            String key = Integer.toHexString((jar + "|" + Files.size(jar) + "|" + Files.getLastModifiedTime(jar).toMillis()
+                    + "|" + System.getProperty("java.home") + "|" + Runtime.version()).hashCode());
+            return dir.resolve("nexus-" + key + ".jsa");
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** --help, --version and argument errors are answered by this JVM at once; only a relay run is relaunched. */
+    static boolean startsTheRelay(String[] args) {
+        for (String a : args) {
+            if (!a.equals("--config") && !a.equals("-c") && a.startsWith("-")) return false;
+        }
+        return true;
+    }
+
+    /**
+     * The JVM options this JVM was started with, minus those that the environment
+     * ({@code JAVA_TOOL_OPTIONS}, {@code JDK_JAVA_OPTIONS}) already gives the child, and minus the
+     * launcher's own marker properties.
+     */
+    static List<String> inheritedJvmArgs() {
+        Set<String> fromEnv = new HashSet<>();
+        for (String var : List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS")) {
+            String v = System.getenv(var);
+            if (v != null) fromEnv.addAll(Arrays.asList(v.trim().split("\\s+")));
+        }
+        List<String> out = new ArrayList<>();
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (fromEnv.contains(a) || a.startsWith("-D" + LAUNCHED_PROPERTY + "=") || a.startsWith("-D" + CHOICE_PROPERTY + "=")) continue;
+            out.add(a);
+        }
+        return out;
+    }
+
+    private static String javaBinary() {
+        return ProcessHandle.current().info().command()
+                .filter(c -> Files.isExecutable(Path.of(c)))
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    private static void stop(Process child) {
+        if (!child.isAlive()) return;
+        child.destroy(); // SIGTERM: the relay closes cleanly (its own shutdown hook)
+        try {
+            if (!child.waitFor(60, TimeUnit.SECONDS)) child.destroyForcibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static int waitFor(Process child) {
+        while (true) {
+            try {
+                return child.waitFor();
+            } catch (InterruptedException ignored) {
+                // keep waiting: the child's exit is this JVM's exit
+            }
+        }
+    }
+
+    private static boolean isSet(String v) {
+        return v != null && !v.isBlank() && !v.equals("0") && !v.equalsIgnoreCase("false");
+    }
+}

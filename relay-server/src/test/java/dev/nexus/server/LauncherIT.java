@@ -1,0 +1,138 @@
+package dev.nexus.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged jar, started exactly as README tells operators to: {@code java -jar nexus.jar --config nexus.toml}. */
+class LauncherIT {
+    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+)");
+    private static final long WAIT_S = 90; // a shared 2-core machine: generous, never a speed assertion
+
+    @TempDir Path dir;
+    private final List<Process> started = new ArrayList<>();
+    // A file, not a pipe: when the launcher exits, the JDK closes its end of a pipe, and the relay
+    // JVM's last lines (written after the launcher started waiting for it) would be lost.
+    private Path output;
+
+    @AfterEach
+    void killLeftovers() {
+        for (Process p : started) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+    }
+
+    private String log() throws IOException {
+        return Files.readString(output, StandardCharsets.UTF_8);
+    }
+
+    private Process startJar(Map<String, String> env, String bind) throws IOException {
+        Path cfg = dir.resolve("nexus.toml");
+        Files.writeString(cfg, "[server]\nbind = \"" + bind + "\"\n[storage]\npath = \"" + dir.resolve("nexus.db") + "\"\n[auth]\nrequired = false\n");
+        output = dir.resolve("out.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "-jar", System.getProperty("nexus.jar"), "--config", cfg.toString())
+                .redirectErrorStream(true).redirectOutput(output.toFile());
+        pb.environment().remove(Launcher.NO_RELAUNCH_ENV);
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        started.add(p);
+        return p;
+    }
+
+    private int awaitListeningPort(Process p) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_S);
+        while (System.nanoTime() < end) {
+            Matcher m = LISTENING.matcher(log());
+            if (m.find()) return Integer.parseInt(m.group(1));
+            if (!p.isAlive()) fail("the jar exited with " + p.exitValue() + " before listening:\n" + log());
+            Thread.sleep(100);
+        }
+        fail("the relay did not start listening:\n" + log());
+        return -1;
+    }
+
+    private static int awaitExit(Process p) throws InterruptedException {
+        assertTrue(p.waitFor(WAIT_S, TimeUnit.SECONDS), "process still running");
+        return p.exitValue();
+    }
+
+    @Test
+    void thePlainJarCommandRunsTheRelayInAJvmWithTheRelaysOptionsAndSigtermStopsBoth() throws Exception {
+        Process launcher = startJar(Map.of(), "127.0.0.1:0");
+        int port = awaitListeningPort(launcher);
+
+        List<ProcessHandle> children = launcher.children().toList();
+        assertEquals(1, children.size(), "one relay JVM under the launcher: " + children);
+        ProcessHandle relay = children.get(0);
+        List<String> relayArgs = List.of(relay.info().arguments().orElseThrow());
+        assertTrue(relayArgs.stream().anyMatch(a -> a.startsWith("-Xmx")), relayArgs.toString());
+        assertTrue(relayArgs.contains("-XX:+UseSerialGC"), relayArgs.toString());
+        assertTrue(relayArgs.contains("-D" + Launcher.LAUNCHED_PROPERTY + "=" + launcher.pid()), relayArgs.toString());
+        assertTrue(log().contains("launcher (pid " + launcher.pid() + ") started this JVM with: -Xmx"), log());
+
+        HttpResponse<String> info = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .header("Accept", "application/nostr+json").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, info.statusCode(), "the relay JVM serves NIP-11");
+
+        launcher.destroy(); // SIGTERM to the launcher, as a supervisor sends it
+        int code = awaitExit(launcher);
+        assertTrue(relay.onExit().get(WAIT_S, TimeUnit.SECONDS) != null && !relay.isAlive(), "the relay JVM stopped with its launcher");
+        assertEquals(0, code, "the launcher exits as the relay did on SIGTERM: a clean stop, 0");
+        assertTrue(log().contains("shutting down"), "the relay shut down cleanly:\n" + log());
+    }
+
+    @Test
+    void theRelaysExitCodeIsTheLaunchersExitCode() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            Process launcher = startJar(Map.of(), "127.0.0.1:" + taken.getLocalPort());
+            int code = awaitExit(launcher);
+            assertTrue(log().contains("launcher (pid " + launcher.pid() + ") started this JVM"), "the relay JVM ran:\n" + log());
+            assertTrue(log().contains("cannot start"), log());
+            assertEquals(1, code, "the relay's 'cannot start' exit code, passed on by the launcher");
+        }
+    }
+
+    @Test
+    void killingTheLauncherOutrightStillStopsTheRelay() throws Exception {
+        Process launcher = startJar(Map.of(), "127.0.0.1:0");
+        awaitListeningPort(launcher);
+        ProcessHandle relay = launcher.children().findFirst().orElseThrow();
+        launcher.destroyForcibly(); // SIGKILL: no shutdown hook forwards anything
+        awaitExit(launcher);
+        relay.onExit().get(WAIT_S, TimeUnit.SECONDS);
+        assertFalse(relay.isAlive(), "an orphaned relay would keep the port and the database");
+    }
+
+    @Test
+    void noRelaunchRunsTheRelayInTheFirstJvm() throws Exception {
+        Process launcher = startJar(Map.of(Launcher.NO_RELAUNCH_ENV, "1"), "127.0.0.1:0");
+        awaitListeningPort(launcher);
+        assertEquals(0, launcher.children().count(), "no second JVM");
+        assertTrue(log().contains("running without the launcher"), log());
+        launcher.destroy();
+        assertEquals(0, awaitExit(launcher), "SIGTERM is a clean stop");
+    }
+}

@@ -1,0 +1,69 @@
+package dev.nexus.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LauncherTest {
+    @Test
+    void onASmallMachineWithMuchRamTheHeapIsCappedAndOnlyC1Runs() {
+        Launcher.Plan plan = Launcher.plan(new Launcher.Machine(2, 24 * 1024, 17, null), List.of());
+        List<String> o = plan.jvmOptions();
+        assertTrue(o.contains("-Xmx1024m"), o.toString());
+        assertTrue(o.contains("-XX:TieredStopAtLevel=1"), o.toString());
+        assertTrue(o.contains("-XX:+UseSerialGC"), o.toString());
+        assertFalse(o.stream().anyMatch(x -> x.contains("SharedArchive")), "no AutoCreateSharedArchive before JDK 19: " + o);
+    }
+
+    @Test
+    void theHeapIsAQuarterOfASmallMachinesRamAndC2StaysOnManyCores() {
+        List<String> o = Launcher.plan(new Launcher.Machine(16, 2048, 21, Path.of("/home/n/.cache/nexus/a.jsa")), List.of()).jvmOptions();
+        assertTrue(o.contains("-Xmx512m"), o.toString());
+        assertFalse(o.contains("-XX:TieredStopAtLevel=1"), o.toString());
+        assertTrue(o.contains("-XX:+AutoCreateSharedArchive"), o.toString());
+        assertTrue(o.contains("-XX:SharedArchiveFile=/home/n/.cache/nexus/a.jsa"), o.toString());
+    }
+
+    @Test
+    void theHeapNeverGoesBelowTheFloorOnATinyContainer() {
+        List<String> o = Launcher.plan(new Launcher.Machine(1, 256, 17, null), List.of()).jvmOptions();
+        assertTrue(o.contains("-Xmx" + Launcher.MIN_HEAP_MIB + "m"), o.toString());
+    }
+
+    @Test
+    void theOperatorsOwnOptionsComeLastSoTheyWin() {
+        Launcher.Plan plan = Launcher.plan(new Launcher.Machine(2, 8192, 17, null), List.of("-Xmx3g", "-XX:+UseG1GC"));
+        List<String> o = plan.jvmOptions();
+        assertEquals(List.of("-Xmx3g", "-XX:+UseG1GC"), o.subList(o.size() - 2, o.size()));
+        assertTrue(o.indexOf("-Xmx1024m") < o.indexOf("-Xmx3g"));
+        assertTrue(plan.summary().contains("operator's own options last"), plan.summary());
+    }
+
+    @Test
+    void anOperatorsOwnCollectorAndHeapReplaceOursInsteadOfConflicting() {
+        List<String> o = Launcher.plan(new Launcher.Machine(2, 8192, 17, null), List.of("-XX:+UseG1GC", "-Xmx32m")).jvmOptions();
+        assertFalse(o.contains("-XX:+UseSerialGC"), "two collectors stop the JVM: " + o);
+        assertFalse(o.contains("-Xms64m"), "an initial heap above the operator's maximum stops the JVM: " + o);
+        assertTrue(o.contains("-XX:+UseG1GC") && o.contains("-Xmx32m"), o.toString());
+    }
+
+    @Test
+    void onlyARelayRunIsRelaunchedNotHelpVersionOrBadArguments() {
+        assertTrue(Launcher.startsTheRelay(new String[] {}));
+        assertTrue(Launcher.startsTheRelay(new String[] {"--config", "nexus.toml"}));
+        assertTrue(Launcher.startsTheRelay(new String[] {"-c", "nexus.toml"}));
+        assertFalse(Launcher.startsTheRelay(new String[] {"--help"}));
+        assertFalse(Launcher.startsTheRelay(new String[] {"--version"}));
+        assertFalse(Launcher.startsTheRelay(new String[] {"--config", "x.toml", "--frobnicate"}));
+    }
+
+    @Test
+    void noRelaunchArgumentIsConsumedAndTheRelayRunsInThisJvm() {
+        String[] rest = Launcher.relaunchIfNeeded(new String[] {"--no-relaunch", "--config", "x.toml"});
+        assertEquals(List.of("--config", "x.toml"), List.of(rest));
+    }
+}
