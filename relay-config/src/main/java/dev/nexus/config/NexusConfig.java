@@ -50,8 +50,15 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         }
     }
 
-    /** {@code [storage]}: the SQLite file and how it is written. */
-    public record Storage(String path, String synchronous, int readerPoolSize, int writeBatchMax, long walMaxBytes) {}
+    /** Where events are stored: one SQLite file, or a PostgreSQL database shared by several nodes. */
+    public enum Backend { SQLITE, POSTGRES }
+
+    /**
+     * {@code [storage]}: the backend; for SQLite the file, how it is written and its WAL bound, for
+     * PostgreSQL its libpq-style URI (the password may instead come from NEXUS_PG_PASSWORD or PGPASSWORD).
+     */
+    public record Storage(Backend backend, String path, String synchronous, int readerPoolSize, int writeBatchMax, long walMaxBytes,
+                          String postgresUrl, int postgresConnectTimeoutMs) {}
 
     /** When NIP-42 authentication is demanded. */
     public enum AuthMode { ALWAYS, WRITES, NEVER }
@@ -217,12 +224,26 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     }
 
     private static Storage storage(Section s) throws ConfigException {
+        String backendName = s.string("backend", "sqlite").toLowerCase(Locale.ROOT);
+        Backend backend = switch (backendName) {
+            case "sqlite" -> Backend.SQLITE;
+            case "postgres", "postgresql" -> Backend.POSTGRES;
+            default -> throw new ConfigException(s.key("backend") + " must be \"sqlite\" or \"postgres\"");
+        };
         String sync = s.string("synchronous", "normal").toLowerCase(Locale.ROOT);
         if (!sync.equals("normal") && !sync.equals("full")) throw new ConfigException(s.key("synchronous") + " must be \"normal\" or \"full\"");
         String path = s.string("path", "./data/nexus.db");
         if (path.isBlank()) throw new ConfigException(s.key("path") + " must not be empty");
-        Storage storage = new Storage(path, sync, s.integer("reader_pool_size", 4, 1, 64), s.integer("write_batch_max", 1024, 1, 100000),
-                s.integer("wal_max_bytes", 64L * 1024 * 1024, 256L * 1024, Long.MAX_VALUE));
+        String postgresUrl = s.string("postgres_url", "");
+        if (backend == Backend.POSTGRES && postgresUrl.isBlank()) {
+            throw new ConfigException(s.key("postgres_url") + " must be set when backend = \"postgres\", e.g. \"postgresql://127.0.0.1:5432/nexus?user=nexus\"");
+        }
+        if (!postgresUrl.isEmpty() && !(postgresUrl.startsWith("postgresql://") || postgresUrl.startsWith("postgres://"))) {
+            throw new ConfigException(s.key("postgres_url") + " must be a libpq-style URI starting with postgresql://");
+        }
+        Storage storage = new Storage(backend, path, sync, s.integer("reader_pool_size", 4, 1, 64), s.integer("write_batch_max", 1024, 1, 100000),
+                s.integer("wal_max_bytes", 64L * 1024 * 1024, 256L * 1024, Long.MAX_VALUE),
+                postgresUrl, s.integer("postgres_connect_timeout_ms", 5000, 100, 600000));
         s.rejectUnknownKeys();
         return storage;
     }

@@ -130,6 +130,19 @@ class NexusConfigTest {
     }
 
     @Test
+    void thePostgresBackendIsChosenInStorageAndNeedsItsUri() throws Exception {
+        assertEquals(NexusConfig.Backend.SQLITE, NexusConfig.parse("").storage().backend());
+        NexusConfig c = NexusConfig.parse("[storage]\nbackend = \"postgres\"\npostgres_url = \"postgresql://127.0.0.1:5432/nexus?user=nexus\"\n");
+        assertEquals(NexusConfig.Backend.POSTGRES, c.storage().backend());
+        assertEquals("postgresql://127.0.0.1:5432/nexus?user=nexus", c.storage().postgresUrl());
+        assertEquals(5000, c.storage().postgresConnectTimeoutMs());
+        ConfigException missing = assertThrows(ConfigException.class, () -> NexusConfig.parse("[storage]\nbackend = \"postgres\"\n"));
+        assertTrue(missing.getMessage().contains("[storage].postgres_url"), missing.getMessage());
+        assertThrows(ConfigException.class, () -> NexusConfig.parse("[storage]\nbackend = \"mysql\"\n"));
+        assertThrows(ConfigException.class, () -> NexusConfig.parse("[storage]\npostgres_url = \"jdbc:postgresql://h/db\"\n"));
+    }
+
+    @Test
     void anUnknownKeyIsAnErrorThatNamesIt() {
         ConfigException e = assertThrows(ConfigException.class, () -> NexusConfig.parse("[limits]\nmax_filtres = 3\n"));
         assertTrue(e.getMessage().contains("[limits].max_filtres"), e.getMessage());

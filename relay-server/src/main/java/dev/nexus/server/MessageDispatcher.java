@@ -15,6 +15,7 @@ import dev.nexus.core.ProtocolLimits;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.core.SignatureVerifier;
 import dev.nexus.storage.EventStore;
+import dev.nexus.storage.LiveFeed;
 import dev.nexus.storage.StoreException;
 import dev.nexus.storage.StoredEvent;
 import dev.nexus.storage.WriteResult;
@@ -45,6 +46,8 @@ final class MessageDispatcher {
     private final NexusConfig config;
     private final ClientMessageParser parser;
     private final EventStore store;
+    /** The cluster's feed of commits, or null when this node's own writer is the only source of live events. */
+    private final LiveFeed liveFeed;
     private final SignatureVerifier verifier;
     private final TwoLaneExecutor verifiers;
     private final Executor queryWorkers;
@@ -58,13 +61,14 @@ final class MessageDispatcher {
     private final QueueBound queriesBound;
     private final MarketplaceKinds marketplace;
 
-    MessageDispatcher(NexusConfig config, EventStore store, SignatureVerifier verifier, TwoLaneExecutor verifiers,
+    MessageDispatcher(NexusConfig config, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
                       Executor queryWorkers, SubscriptionIndex index, RateLimiter limiter) {
         this.config = config;
         NexusConfig.Limits l = config.limits();
         this.parser = new ClientMessageParser(new ProtocolLimits(l.maxEventTags(), l.maxContentLength(), l.maxFilters(),
                 l.maxSubidLength(), l.maxFilterValues()));
         this.store = store;
+        this.liveFeed = liveFeed;
         this.verifier = verifier;
         this.verifiers = verifiers;
         this.queryWorkers = queryWorkers;
@@ -191,6 +195,10 @@ final class MessageDispatcher {
             return;
         }
         if (Kinds.isEphemeral(e.kind())) {
+            if (liveFeed != null) {
+                liveFeed.publish(e).whenComplete((result, error) -> finish(s, e, error == null ? result : WriteResult.error("could not relay the event")));
+                return;
+            }
             finish(s, e, WriteResult.STORED);
             publishLive(e);
             return;
@@ -207,8 +215,16 @@ final class MessageDispatcher {
                 if (!result.alreadyStored() && e.kind() == Kinds.DELETION) forgetDeleted(e);
             }
             finish(s, e, result);
-            if (result.accepted() && !result.alreadyStored()) publishLive(e);
+            // With a cluster feed, every node (this one included) fans out from the feed, in commit order.
+            if (liveFeed == null && result.accepted() && !result.alreadyStored()) publishLive(e);
         });
+    }
+
+    /** From the cluster feed (on its thread): an event committed by any node, or an ephemeral one, in commit order. */
+    void onCommitted(LiveFeed.LiveEvent committed) {
+        Event e = committed.event();
+        if (committed.stored() && e.kind() == Kinds.DELETION) forgetDeleted(e);
+        publishLive(e);
     }
 
     /** Deleted ids must reach the store again so that it can answer "blocked:", not "duplicate:". */

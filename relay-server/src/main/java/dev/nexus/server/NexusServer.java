@@ -4,6 +4,10 @@ import dev.nexus.config.NexusConfig;
 import dev.nexus.core.SignatureVerifier;
 import dev.nexus.core.SignatureVerifiers;
 import dev.nexus.storage.EventStore;
+import dev.nexus.storage.LiveFeed;
+import dev.nexus.storage.postgres.PostgresEventStore;
+import dev.nexus.storage.postgres.PostgresLiveFeed;
+import dev.nexus.storage.postgres.PostgresLocation;
 import dev.nexus.storage.RetentionPolicy;
 import dev.nexus.storage.SqliteEventStore;
 import io.netty.bootstrap.ServerBootstrap;
@@ -48,6 +52,7 @@ public final class NexusServer implements AutoCloseable {
     private final NexusConfig config;
     private final String version;
     private EventStore store;
+    private LiveFeed liveFeed;
     private EventLoopGroup bossGroup;
     private EventLoopGroup ioGroup;
     private TwoLaneExecutor verifiers;
@@ -77,15 +82,24 @@ public final class NexusServer implements AutoCloseable {
         NexusConfig.Retention ret = config.retention();
         SslContext tls = s.tls() ? tlsContext(s) : null;
 
-        store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(),
-                new RetentionPolicy(config.marketplace().kinds(), ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds()),
-                st.walMaxBytes(), config.limits().maxQueryMillis());
+        RetentionPolicy retention = new RetentionPolicy(config.marketplace().kinds(), ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds());
+        if (st.backend() == NexusConfig.Backend.POSTGRES) {
+            // Several nodes share the database; every node's live subscribers hear every node's commits through the feed.
+            PostgresEventStore pg = new PostgresEventStore(PostgresLocation.parse(st.postgresUrl()), st.readerPoolSize(),
+                    st.writeBatchMax(), retention, st.postgresConnectTimeoutMs());
+            store = pg;
+            liveFeed = new PostgresLiveFeed(pg, "nexus-feed");
+        } else {
+            store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(), retention,
+                    st.walMaxBytes(), config.limits().maxQueryMillis());
+        }
         SignatureVerifier verifier = SignatureVerifiers.best();
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
         RateLimiter limiter = new RateLimiter(config.rateLimits());
         SubscriptionIndex index = new SubscriptionIndex(config.limits().maxTotalSubscriptions(), config.limits().maxTotalFilterValues());
-        dispatcher = new MessageDispatcher(config, store, verifier, verifiers, queryWorkers, index, limiter);
+        dispatcher = new MessageDispatcher(config, store, liveFeed, verifier, verifiers, queryWorkers, index, limiter);
+        if (liveFeed != null) liveFeed.start(dispatcher::onCommitted);
         RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter, s.realIpHeader());
 
         gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds());
@@ -173,6 +187,7 @@ public final class NexusServer implements AutoCloseable {
         if (sweeper != null) sweeper.shutdownNow();
         if (verifiers != null) verifiers.shutdown(10, TimeUnit.SECONDS);
         shutdown(queryWorkers);
+        if (liveFeed != null) liveFeed.close();
         if (store != null) store.close();
         log.info("Nexus stopped");
     }

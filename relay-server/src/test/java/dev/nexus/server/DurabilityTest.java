@@ -59,7 +59,7 @@ class DurabilityTest {
         }
     }
 
-    private static RelayClient connectWhenUp(int port) throws Exception {
+    static RelayClient connectWhenUp(int port) throws Exception {
         long deadline = System.currentTimeMillis() + 30000;
         while (true) {
             try {
