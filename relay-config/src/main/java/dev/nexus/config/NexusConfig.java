@@ -84,7 +84,10 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     public record Limits(int maxMessageBytes, int maxSubscriptions, int maxFilters, int maxLimit, int maxSubidLength,
                          int maxEventTags, int maxContentLength, int maxFilterValues, long createdAtLowerLimit,
                          long createdAtUpperLimit, int maxOutboundBytes, int maxTotalSubscriptions, long maxTotalFilterValues,
-                         int maxEventsInFlight, int maxQueuedQueries, int maxQueryMillis) {}
+                         int maxEventsInFlight, int maxQueuedQueries, int maxQueryMillis, int maxNegentropyEvents, int maxNegentropySessions) {
+        /** NIP-77 is served (and advertised) unless {@code max_negentropy_events} is 0. */
+        public boolean negentropyEnabled() { return maxNegentropyEvents > 0; }
+    }
 
     /** {@code [retention]}: how long marketplace kinds live (seconds after created_at) and the sweep. */
     public record Retention(long jobRequestSeconds, long jobResultSeconds, long jobFeedbackSeconds,
@@ -291,7 +294,9 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                 s.integer("max_total_filter_values", 2_000_000L, 1L, Long.MAX_VALUE),
                 s.integer("max_events_in_flight", 20_000, 1, 10_000_000),
                 s.integer("max_queued_queries", 2_000, 1, 10_000_000),
-                s.integer("max_query_millis", 2_000, 0, 3_600_000));
+                s.integer("max_query_millis", 2_000, 0, 3_600_000),
+                s.integer("max_negentropy_events", 500_000, 0, 50_000_000),
+                s.integer("max_negentropy_sessions", 4, 1, 1000));
         s.rejectUnknownKeys();
         return limits;
     }

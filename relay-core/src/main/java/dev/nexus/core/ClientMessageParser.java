@@ -79,6 +79,16 @@ public final class ClientMessageParser {
                 yield new ClientMessage.Count(subId, filters(p, verb, subId));
             }
             case "CLOSE" -> unsubscribe(p);
+            case "NEG-OPEN" -> negentropyOpen(p);
+            case "NEG-MSG" -> {
+                String subId = subscriptionId(p, verb);
+                yield new ClientMessage.NegentropyMessage(subId, string(p, "NEG-MSG needs a hex message"));
+            }
+            case "NEG-CLOSE" -> {
+                String subId = subscriptionId(p, verb);
+                if (p.nextToken() != JsonToken.END_ARRAY) throw new MalformedMessageException("invalid: NEG-CLOSE takes exactly one subscription id");
+                yield new ClientMessage.NegentropyClose(subId);
+            }
             default -> throw new MalformedMessageException("invalid: unknown message type " + truncate(verb));
         };
         if (p.nextToken() != null) throw new MalformedMessageException("invalid: trailing data after message");
@@ -117,6 +127,28 @@ public final class ClientMessageParser {
         String subId = subscriptionId(p, "CLOSE");
         if (p.nextToken() != JsonToken.END_ARRAY) throw new MalformedMessageException("invalid: CLOSE takes exactly one subscription id");
         return new ClientMessage.Unsubscribe(subId);
+    }
+
+    /** {@code ["NEG-OPEN", subId, filter, initialMessage]}: exactly one filter (NIP-77). */
+    private ClientMessage negentropyOpen(JsonParser p) throws IOException, MalformedMessageException, InvalidFilterException {
+        String subId = subscriptionId(p, "NEG-OPEN");
+        if (p.nextToken() != JsonToken.START_OBJECT) throw new InvalidFilterException(subId, "invalid: NEG-OPEN needs one filter object", "NEG-OPEN");
+        Filter filter;
+        try {
+            filter = filter(p, subId);
+        } catch (InvalidFilterException e) {
+            throw new InvalidFilterException(subId, e.getMessage(), "NEG-OPEN");
+        }
+        String message = string(p, "NEG-OPEN needs the initial message, hex-encoded, after the filter");
+        return new ClientMessage.NegentropyOpen(subId, filter, message);
+    }
+
+    /** A string and then the message's closing bracket. */
+    private static String string(JsonParser p, String missing) throws IOException, MalformedMessageException {
+        if (p.nextToken() != JsonToken.VALUE_STRING) throw new MalformedMessageException("invalid: " + missing);
+        String value = p.getText();
+        if (p.nextToken() != JsonToken.END_ARRAY) throw new MalformedMessageException("invalid: " + missing + ", and nothing more");
+        return value;
     }
 
     private String subscriptionId(JsonParser p, String verb) throws IOException, MalformedMessageException {

@@ -26,6 +26,19 @@ public final class RelayMessages {
         return open("COUNT", subscriptionId, 32).append(",{\"count\":").append(count).append("}]").toString();
     }
 
+    /** NIP-77: {@code ["NEG-MSG",subId,hexMessage]}. */
+    public static String negentropyMessage(String subscriptionId, String hexMessage) {
+        StringBuilder sb = open("NEG-MSG", subscriptionId, 4 + hexMessage.length()).append(",\"");
+        return sb.append(hexMessage).append("\"]").toString();
+    }
+
+    /** NIP-77: {@code ["NEG-ERR",subId,reason]}; the subscription is closed after it. */
+    public static String negentropyError(String subscriptionId, String reason) {
+        StringBuilder sb = open("NEG-ERR", subscriptionId, 8 + reason.length()).append(',');
+        EventJson.appendQuoted(sb, reason);
+        return sb.append(']').toString();
+    }
+
     public static String notice(String message) {
         return open("NOTICE", message, 0).append(']').toString();
     }

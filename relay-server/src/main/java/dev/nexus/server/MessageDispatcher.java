@@ -55,6 +55,7 @@ final class MessageDispatcher {
     private final RateLimiter limiter;
     private final RecentIds recentIds = new RecentIds(100_000);
     private final Nip42Auth auth;
+    private final Nip77Handler nip77;
     private final AuthBudget authBudget;
     private final QueueBound eventsBound;
     private final RestrictedKinds restricted;
@@ -83,6 +84,19 @@ final class MessageDispatcher {
         this.queriesBound = new QueueBound(l.maxQueuedQueries());
         this.authBudget = new AuthBudget(a.maxAuthsInFlight(), a.maxAuthsPerConnection(), a.maxFailedAuths());
         this.marketplace = config.marketplace().kinds();
+        // NIP-77 reconciles ids only, so restricted kinds cannot be filtered event by event as REQ
+        // does: a filter that may match them is refused unless it is pinned to the reader.
+        this.nip77 = new Nip77Handler(l, store, queryWorkers, (s, verb, filters) -> {
+            String refusal = readRefusal(s, verb, filters);
+            if (refusal != null) return refusal;
+            for (Filter f : filters) {
+                if (restricted.mayMatchRestricted(f) && !RestrictedKinds.pinnedTo(s.authenticated(), f)) {
+                    return "restricted: this filter may match kinds served only to their author or recipient; "
+                            + "exclude those kinds, or pin the filter to your authenticated pubkey (authors or #p)";
+                }
+            }
+            return null;
+        });
     }
 
     void useBoundPort(int port) {
@@ -112,6 +126,7 @@ final class MessageDispatcher {
 
     void onClose(Session s) {
         for (Subscription sub : s.removeAllSubscriptions()) index.remove(sub);
+        nip77.onDisconnect(s);
     }
 
     /** Called on the session's event loop with one complete text message. */
@@ -126,7 +141,8 @@ final class MessageDispatcher {
             s.send(RelayMessages.ok(e.eventId(), false, "invalid: " + e.getMessage()));
             return;
         } catch (InvalidFilterException e) {
-            s.send(RelayMessages.closed(e.subscriptionId(), e.getMessage()));
+            s.send(e.verb().equals("NEG-OPEN") ? RelayMessages.negentropyError(e.subscriptionId(), e.getMessage())
+                    : RelayMessages.closed(e.subscriptionId(), e.getMessage()));
             return;
         }
         if (message instanceof ClientMessage.Publish p) onEvent(s, p.event());
@@ -134,6 +150,9 @@ final class MessageDispatcher {
         else if (message instanceof ClientMessage.Unsubscribe c) onCloseSubscription(s, c.subscriptionId());
         else if (message instanceof ClientMessage.Count c) onCount(s, c);
         else if (message instanceof ClientMessage.Authenticate a) onAuth(s, a.event());
+        else if (message instanceof ClientMessage.NegentropyOpen o) nip77.onOpen(s, o);
+        else if (message instanceof ClientMessage.NegentropyMessage m) nip77.onMessage(s, m);
+        else if (message instanceof ClientMessage.NegentropyClose c) nip77.onClose(s, c.subscriptionId());
     }
 
     // ------------------------------------------------------------------ EVENT

@@ -13,8 +13,16 @@ import dev.nexus.core.MarketplaceKinds;
 
 /** The NIP-11 relay information document, rendered once from the config at start. */
 final class RelayInfo {
-    /** Only NIPs this relay really implements. */
+    /** Only NIPs this relay really implements (77 is added when negentropy is enabled). */
     static final List<Integer> SUPPORTED_NIPS = List.of(1, 9, 11, 40, 42, 45, 70, 89, 90);
+
+    static List<Integer> supportedNips(NexusConfig c) {
+        if (!c.limits().negentropyEnabled()) return SUPPORTED_NIPS;
+        List<Integer> nips = new java.util.ArrayList<>(SUPPORTED_NIPS);
+        nips.add(77);
+        nips.sort(null);
+        return List.copyOf(nips);
+    }
 
     private RelayInfo() {}
 
@@ -27,7 +35,7 @@ final class RelayInfo {
             if (!c.server().pubkey().isEmpty()) g.writeStringField("pubkey", c.server().pubkey());
             if (!c.server().contact().isEmpty()) g.writeStringField("contact", c.server().contact());
             g.writeArrayFieldStart("supported_nips");
-            for (int nip : SUPPORTED_NIPS) g.writeNumber(nip);
+            for (int nip : supportedNips(c)) g.writeNumber(nip);
             g.writeEndArray();
             g.writeStringField("software", "nexus");
             g.writeStringField("version", version);
@@ -50,6 +58,10 @@ final class RelayInfo {
             if (l.createdAtLowerLimit() > 0) g.writeNumberField("created_at_lower_limit", l.createdAtLowerLimit());
             if (l.createdAtUpperLimit() > 0) g.writeNumberField("created_at_upper_limit", l.createdAtUpperLimit());
             // Nexus's own limits, advertised so agents can pace themselves.
+            if (l.negentropyEnabled()) {
+                g.writeNumberField("max_negentropy_events", l.maxNegentropyEvents());
+                g.writeNumberField("max_negentropy_sessions", l.maxNegentropySessions());
+            }
             g.writeNumberField("max_connections_per_ip", r.maxConnectionsPerIp());
             budget(g, r.defaultBudget());
             if (!r.pubkeyBudgets().isEmpty()) {

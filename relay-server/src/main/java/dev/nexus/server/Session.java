@@ -40,6 +40,7 @@ final class Session {
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     private final ArrayDeque<StoredResults> storedQueue = new ArrayDeque<>();
     private final AtomicInteger eventsInFlight = new AtomicInteger();
+    private final NegentropySessions negentropy = new NegentropySessions();
     private final AuthBudget.Account authAccount = new AuthBudget.Account();
     private volatile boolean closing;
 
@@ -60,6 +61,8 @@ final class Session {
     boolean isAuthenticated() { return !authenticated.isEmpty(); }
     Map<String, Subscription> subscriptions() { return subscriptions; }
     AtomicInteger eventsInFlight() { return eventsInFlight; }
+    /** NIP-77 sessions; event loop only. */
+    NegentropySessions negentropy() { return negentropy; }
     AuthBudget.Account authAccount() { return authAccount; }
 
     /** Closes the connection with a reason, after what was already queued for it. */

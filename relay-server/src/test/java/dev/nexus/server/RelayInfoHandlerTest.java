@@ -56,7 +56,7 @@ class RelayInfoHandlerTest {
         assertEquals("application/nostr+json", res.headers().get(HttpHeaderNames.CONTENT_TYPE));
         String body = res.content().toString(StandardCharsets.UTF_8);
         assertTrue(body.contains("\"version\":\"1.2.3\""), body);
-        assertTrue(body.contains("\"supported_nips\":[1,9,11,40,42,45,70,89,90]"), body);
+        assertTrue(body.contains("\"supported_nips\":[1,9,11,40,42,45,70,77,89,90]"), body);
         res.release();
     }
 

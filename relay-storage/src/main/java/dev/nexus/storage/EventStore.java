@@ -24,6 +24,21 @@ public interface EventStore extends AutoCloseable {
     /** How many distinct stored, unexpired events match any of {@code filters}; limits are ignored (NIP-45). */
     long count(List<Filter> filters, long nowSeconds);
 
+    /** Receives (created_at, id) pairs from {@link #scanIdsAscending}. */
+    @FunctionalInterface
+    interface IdConsumer {
+        void accept(long createdAt, String id);
+    }
+
+    /**
+     * Streams the (created_at, id) of every stored, unexpired event matching {@code filter} in
+     * ascending (created_at, id) order (the order NIP-77 reconciles in), without holding them in
+     * memory; with the filter's {@code limit}, only the newest that many. Stops after
+     * {@code maxItems} and returns how many were passed on, so a caller that asks for one more than
+     * it accepts learns that the filter covers too much without reading the rest.
+     */
+    int scanIdsAscending(Filter filter, long nowSeconds, int maxItems, IdConsumer consumer);
+
     /** Whether an event with this id is stored (expired or not). */
     boolean contains(String id);
 

@@ -49,6 +49,28 @@ record FilterQuery(String sql, List<Object> params) {
         return new FilterQuery(sql.toString(), List.copyOf(params));
     }
 
+    /**
+     * (created_at, id) of the matching events in ascending order, at most {@code max} rows; with
+     * the filter's limit, of the newest {@code limit} only (chosen as a REQ would, then re-sorted).
+     */
+    static FilterQuery idsAscending(Filter f, int max, long now) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder(256);
+        if (f.limit() != null) {
+            sql.append("SELECT id, created_at FROM (SELECT e.id AS id, e.created_at AS created_at FROM ");
+            String driver = fromWhere(sql, params, f, now);
+            sql.append(driver != null ? " ORDER BY t.created_at DESC, e.id ASC LIMIT ?" : " ORDER BY e.created_at DESC, e.id ASC LIMIT ?");
+            params.add(f.limit());
+            sql.append(") ORDER BY created_at ASC, id ASC LIMIT ?");
+        } else {
+            sql.append("SELECT e.id, e.created_at FROM ");
+            String driver = fromWhere(sql, params, f, now);
+            sql.append(driver != null ? " ORDER BY t.created_at ASC, e.id ASC LIMIT ?" : " ORDER BY e.created_at ASC, e.id ASC LIMIT ?");
+        }
+        params.add(max);
+        return new FilterQuery(sql.toString(), List.copyOf(params));
+    }
+
     /** Appends the FROM and WHERE clauses for {@code f}; returns the tag driving the plan, or null. */
     private static String fromWhere(StringBuilder sql, List<Object> params, Filter f, long now) {
         String driver = f.ids() == null ? singleValuedTag(f) : null;

@@ -211,6 +211,26 @@ public final class SqliteEventStore implements EventStore {
         }
     }
 
+    @Override
+    public int scanIdsAscending(Filter filter, long nowSeconds, int maxItems, IdConsumer consumer) {
+        if (filter.matchesNothing() || maxItems <= 0 || (filter.limit() != null && filter.limit() == 0)) return 0;
+        FilterQuery q = FilterQuery.idsAscending(filter, maxItems, nowSeconds);
+        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(q.sql())) {
+            bind(ps, q.params());
+            ps.setFetchSize(1024);
+            int n = 0;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    consumer.accept(rs.getLong(2), rs.getString(1));
+                    n++;
+                }
+            }
+            return n;
+        } catch (SQLException e) {
+            throw new StoreException("id scan failed: " + e.getMessage(), e);
+        }
+    }
+
     private static void checkBoundValues(int n) {
         if (n > MAX_BOUND_VALUES) {
             throw new StoreException(StoreException.Reason.TOO_MANY_VALUES,

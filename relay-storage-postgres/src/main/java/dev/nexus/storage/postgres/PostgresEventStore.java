@@ -143,6 +143,33 @@ public final class PostgresEventStore implements EventStore {
     }
 
     @Override
+    public int scanIdsAscending(Filter filter, long nowSeconds, int maxItems, IdConsumer consumer) {
+        if (filter.matchesNothing() || maxItems <= 0 || (filter.limit() != null && filter.limit() == 0)) return 0;
+        PostgresFilterQuery q = PostgresFilterQuery.idsAscending(filter, maxItems, nowSeconds);
+        try (Connection c = readers.getConnection()) {
+            // The driver streams with a fetch size only inside a transaction; otherwise it buffers every row.
+            c.setAutoCommit(false);
+            try (PreparedStatement ps = c.prepareStatement(q.sql())) {
+                PostgresFilterQuery.bind(c, ps, q.params());
+                ps.setFetchSize(1024);
+                int n = 0;
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        consumer.accept(rs.getLong(2), rs.getString(1));
+                        n++;
+                    }
+                }
+                return n;
+            } finally {
+                c.rollback();
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("id scan failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
     public long count(List<Filter> filters, long nowSeconds) {
         List<String> selects = new ArrayList<>();
         List<Object> params = new ArrayList<>();

@@ -38,6 +38,28 @@ record PostgresFilterQuery(String sql, List<Object> params) {
         return new PostgresFilterQuery(sql.toString(), List.copyOf(params));
     }
 
+    /**
+     * (id, created_at) of the matches in ascending (created_at, id) order, at most {@code max} rows;
+     * with the filter's limit, of the newest {@code limit} only (chosen as a REQ would, then re-sorted).
+     */
+    static PostgresFilterQuery idsAscending(Filter f, int max, long now) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder(256);
+        if (f.limit() != null) {
+            sql.append("SELECT id, created_at FROM (SELECT e.id AS id, e.created_at AS created_at FROM ");
+            String driver = fromWhere(sql, params, f, now);
+            sql.append(driver != null ? " ORDER BY t.created_at DESC, e.id ASC LIMIT ?" : " ORDER BY e.created_at DESC, e.id ASC LIMIT ?");
+            params.add(f.limit());
+            sql.append(") newest ORDER BY created_at ASC, id ASC LIMIT ?");
+        } else {
+            sql.append("SELECT e.id, e.created_at FROM ");
+            String driver = fromWhere(sql, params, f, now);
+            sql.append(driver != null ? " ORDER BY t.created_at ASC, e.id ASC LIMIT ?" : " ORDER BY e.created_at ASC, e.id ASC LIMIT ?");
+        }
+        params.add(max);
+        return new PostgresFilterQuery(sql.toString(), List.copyOf(params));
+    }
+
     private static String fromWhere(StringBuilder sql, List<Object> params, Filter f, long now) {
         String driver = f.ids() == null ? singleValuedTag(f) : null;
         if (driver != null) {

@@ -73,6 +73,21 @@ class PostgresEventStoreTest {
     }
 
     @Test
+    void negentropyScansStreamIdsOldestFirstTheNewestLimitOnlyAndStopAtTheMaximum() throws Exception {
+        List<Event> events = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) events.add(alice.sign(1, List.of(), "n" + i, NOW - 60 + i));
+        events.add(bob.sign(7, List.of(), "+", NOW - 30));
+        for (Event e : events) assertTrue(write(e).accepted());
+        List<String> all = new java.util.ArrayList<>();
+        assertEquals(6, store.scanIdsAscending(filter("{\"kinds\":[1]}"), NOW, 100, (at, id) -> all.add(id)));
+        assertEquals(events.subList(0, 6).stream().map(Event::id).toList(), all, "ascending by created_at");
+        List<String> newest = new java.util.ArrayList<>();
+        store.scanIdsAscending(filter("{\"kinds\":[1],\"limit\":2}"), NOW, 100, (at, id) -> newest.add(id));
+        assertEquals(List.of(events.get(4).id(), events.get(5).id()), newest, "the newest two, oldest first");
+        assertEquals(3, store.scanIdsAscending(filter("{\"kinds\":[1]}"), NOW, 3, (at, id) -> { }), "stops at the maximum");
+    }
+
+    @Test
     void everyFilterFieldIsAnsweredByTheQuery() throws Exception {
         Event job = alice.sign(5050, List.of(List.of("p", bob.pubkey())), "job", NOW - 50);
         Event note = bob.sign(1, List.of(List.of("t", "nostr")), "note", NOW - 20);
