@@ -96,7 +96,7 @@ final class RestrictedKinds {
 
     /** Whether some event this filter matches could be restricted. */
     boolean mayMatchRestricted(Filter f) {
-        if (f.kinds() == null) return true;
+        if (f.kinds() == null) return !kinds.isEmpty() || encryptedJobs;
         for (int k : f.kinds()) if (kinds.contains(k) || (encryptedJobs && marketplace.isJobTraffic(k) && !open.contains(k))) return true;
         return false;
     }

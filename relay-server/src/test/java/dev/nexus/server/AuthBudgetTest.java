@@ -34,7 +34,7 @@ class AuthBudgetTest {
             }
             int badSignature = 0, refusedUnchecked = 0;
             JsonNode m;
-            while ((m = c.next(x -> x.get(0).asText().equals("OK"), 3000)) != null) {
+            while ((m = c.next(x -> x.get(0).asText().equals("OK"), 10_000)) != null) {
                 String message = m.get(3).asText();
                 if (message.equals("invalid: bad signature")) badSignature++;
                 else if (message.startsWith("rate-limited:") || message.startsWith("restricted:")) refusedUnchecked++;
