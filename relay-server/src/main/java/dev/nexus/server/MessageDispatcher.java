@@ -210,7 +210,7 @@ final class MessageDispatcher {
 
     private void verifyAndStore(Session s, Event e) {
         if (!verifier.verify(e)) {
-            finish(s, e, new WriteResult(false, "invalid: bad signature"));
+            finish(s, e, WriteResult.invalid("bad signature"));
             return;
         }
         if (Kinds.isEphemeral(e.kind())) {
@@ -231,11 +231,11 @@ final class MessageDispatcher {
             // the deletion's OK must reach the store (blocked:), not a stale cache entry.
             if (result.accepted()) {
                 recentIds.add(e.id());
-                if (!result.alreadyStored() && e.kind() == Kinds.DELETION) forgetDeleted(e);
+                if (result.isNew() && e.kind() == Kinds.DELETION) forgetDeleted(e);
             }
             finish(s, e, result);
             // With a cluster feed, every node (this one included) fans out from the feed, in commit order.
-            if (liveFeed == null && result.accepted() && !result.alreadyStored()) publishLive(e);
+            if (liveFeed == null && result.isNew()) publishLive(e);
         });
     }
 

@@ -387,7 +387,7 @@ public final class SqliteEventStore implements EventStore {
             for (WriterStatements.Version old : st.versions(e.pubkey(), kind, dTag)) {
                 // NIP-01: the newest wins; on equal created_at the lowest id wins.
                 boolean newer = e.createdAt() > old.createdAt() || (e.createdAt() == old.createdAt() && e.id().compareTo(old.id()) < 0);
-                if (!newer) return WriteResult.duplicate("a newer version of this replaceable event is already stored");
+                if (!newer) return WriteResult.olderThanStored("a newer version of this replaceable event is already stored");
             }
             st.deleteVersions(e.pubkey(), kind, dTag);
         }

@@ -150,7 +150,8 @@ class SqliteEventStoreTest {
         assertTrue(write(e).accepted());
         WriteResult again = write(e);
         assertTrue(again.accepted());
-        assertTrue(again.alreadyStored());
+        assertEquals(WriteResult.Status.DUPLICATE, again.status());
+        assertTrue(again.accepted());
         assertTrue(again.message().startsWith("duplicate:"), again.message());
         assertEquals(List.of(e.id()), ids("{}"));
     }
@@ -183,6 +184,7 @@ class SqliteEventStoreTest {
         WriteResult stale = write(alice.sign(0, List.of(), "{\"name\":\"stale\"}", NOW - 7));
         assertFalse(stale.accepted());
         assertTrue(stale.message().startsWith("duplicate:"), stale.message());
+        assertEquals(WriteResult.Status.REJECTED_OLDER, stale.status());
         assertEquals(List.of(v2.id()), ids("{\"kinds\":[0],\"authors\":[\"" + alice.pubkey() + "\"]}"));
     }
 
@@ -233,6 +235,7 @@ class SqliteEventStoreTest {
         WriteResult again = write(mine);
         assertFalse(again.accepted());
         assertTrue(again.message().startsWith("blocked:"), again.message());
+        assertEquals(WriteResult.Status.BLOCKED, again.status());
     }
 
     @Test

@@ -177,13 +177,14 @@ final class Importer {
         }
     }
 
-    /** The store phrases its refusals as NIP-01 OK messages; their prefix is the outcome. */
+    /** The store's status is the outcome; an event it already holds is OK true (NIP-01) but nothing new. */
     static Outcome outcomeOf(WriteResult result) {
-        String m = result.message();
-        // Checked before accepted(): an event the store already holds is OK true (NIP-01) but nothing new.
-        if (m.startsWith("duplicate:")) return Outcome.DUPLICATE;
-        if (result.accepted()) return Outcome.STORED;
-        if (m.startsWith("blocked:")) return Outcome.BLOCKED;
-        return Outcome.ERROR;
+        return switch (result.status()) {
+            case STORED -> Outcome.STORED;
+            case DUPLICATE, REJECTED_OLDER -> Outcome.DUPLICATE;
+            case BLOCKED -> Outcome.BLOCKED;
+            case INVALID -> Outcome.INVALID;
+            case ERROR -> Outcome.ERROR;
+        };
     }
 }

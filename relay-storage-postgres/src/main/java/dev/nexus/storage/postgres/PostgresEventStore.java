@@ -324,7 +324,7 @@ public final class PostgresEventStore implements EventStore {
                 for (WriteTask task : batch) {
                     WriteResult r = task.ephemeral() ? WriteResult.STORED : tx.store(task.event());
                     results.add(r);
-                    if (r.accepted() && !r.alreadyStored()) {
+                    if (r.isNew()) {
                         live.add(task.event());
                         stored.add(!task.ephemeral());
                     }

@@ -103,7 +103,7 @@ final class PostgresTransaction {
     /** Applies the NIP-01/09 rules to one event of the batch (after {@link #prefetch} of the whole batch). */
     WriteResult store(Event e) throws SQLException {
         String unstorable = unstorable(e);
-        if (unstorable != null) return new WriteResult(false, "invalid: " + unstorable);
+        if (unstorable != null) return WriteResult.invalid(unstorable);
         if (stored.contains(e.id())) return WriteResult.ALREADY_STORED;
         if (tombstoned.contains(e.id() + ':' + e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
         int kind = e.kind();
@@ -124,7 +124,7 @@ final class PostgresTransaction {
             for (Version old : versions) {
                 // NIP-01: the newest wins; on equal created_at the lowest id wins.
                 boolean newer = e.createdAt() > old.createdAt() || (e.createdAt() == old.createdAt() && e.id().compareTo(old.id()) < 0);
-                if (!newer) return WriteResult.duplicate("a newer version of this replaceable event is already stored");
+                if (!newer) return WriteResult.olderThanStored("a newer version of this replaceable event is already stored");
             }
             for (Version old : versions) {
                 deleteSeq(old.seq());

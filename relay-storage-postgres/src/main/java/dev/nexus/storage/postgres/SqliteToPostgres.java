@@ -88,6 +88,6 @@ public final class SqliteToPostgres {
     }
 
     private static boolean countsAsStored(WriteResult r) {
-        return r.accepted() && !r.alreadyStored();
+        return r.isNew();
     }
 }

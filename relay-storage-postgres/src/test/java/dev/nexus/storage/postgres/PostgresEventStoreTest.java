@@ -165,7 +165,8 @@ class PostgresEventStoreTest {
         assertTrue(write(e).accepted());
         WriteResult again = write(e);
         assertTrue(again.accepted());
-        assertTrue(again.alreadyStored());
+        assertEquals(WriteResult.Status.DUPLICATE, again.status());
+        assertTrue(again.accepted());
         assertTrue(again.message().startsWith("duplicate:"), again.message());
         assertEquals(List.of(e.id()), ids("{}"));
     }
@@ -198,6 +199,7 @@ class PostgresEventStoreTest {
         WriteResult stale = write(alice.sign(0, List.of(), "{\"name\":\"stale\"}", NOW - 7));
         assertFalse(stale.accepted());
         assertTrue(stale.message().startsWith("duplicate:"), stale.message());
+        assertEquals(WriteResult.Status.REJECTED_OLDER, stale.status());
         assertEquals(List.of(v2.id()), ids("{\"kinds\":[0],\"authors\":[\"" + alice.pubkey() + "\"]}"));
     }
 
@@ -248,6 +250,7 @@ class PostgresEventStoreTest {
         WriteResult again = write(mine);
         assertFalse(again.accepted());
         assertTrue(again.message().startsWith("blocked:"), again.message());
+        assertEquals(WriteResult.Status.BLOCKED, again.status());
     }
 
     @Test
