@@ -84,7 +84,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     public record Limits(int maxMessageBytes, int maxSubscriptions, int maxFilters, int maxLimit, int maxSubidLength,
                          int maxEventTags, int maxContentLength, int maxFilterValues, long createdAtLowerLimit,
                          long createdAtUpperLimit, int maxOutboundBytes, int maxTotalSubscriptions, long maxTotalFilterValues,
-                         int maxEventsInFlight, int maxQueuedQueries, int maxQueryMillis, int maxNegentropyEvents, int maxNegentropySessions) {
+                         int maxEventsInFlight, int maxQueuedQueries, int maxQueryMillis, int maxNegentropyEvents, int maxNegentropySessions,
+                         KindRanges allowedKinds) {
         /** NIP-77 is served (and advertised) unless {@code max_negentropy_events} is 0. */
         public boolean negentropyEnabled() { return maxNegentropyEvents > 0; }
     }
@@ -296,7 +297,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                 s.integer("max_queued_queries", 2_000, 1, 10_000_000),
                 s.integer("max_query_millis", 2_000, 0, 3_600_000),
                 s.integer("max_negentropy_events", 500_000, 0, 50_000_000),
-                s.integer("max_negentropy_sessions", 4, 1, 1000));
+                s.integer("max_negentropy_sessions", 4, 1, 1000),
+                s.kindRanges("allowed_kinds", KindRanges.NONE));
         s.rejectUnknownKeys();
         return limits;
     }

@@ -14,6 +14,9 @@ import dev.nexus.core.MalformedMessageException;
 import dev.nexus.core.ProtocolLimits;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.core.SignatureVerifier;
+import dev.nexus.server.policy.AccessControl;
+import dev.nexus.server.policy.Policies;
+import dev.nexus.server.policy.Refusal;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.LiveFeed;
 import dev.nexus.storage.StoreException;
@@ -52,7 +55,7 @@ final class MessageDispatcher {
     private final TwoLaneExecutor verifiers;
     private final Executor queryWorkers;
     private final SubscriptionIndex index;
-    private final RateLimiter limiter;
+    private final Policies policies;
     private final RecentIds recentIds = new RecentIds(100_000);
     private final Nip42Auth auth;
     private final Nip77Handler nip77;
@@ -63,7 +66,7 @@ final class MessageDispatcher {
     private final MarketplaceKinds marketplace;
 
     MessageDispatcher(NexusConfig config, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
-                      Executor queryWorkers, SubscriptionIndex index, RateLimiter limiter) {
+                      Executor queryWorkers, SubscriptionIndex index, Policies policies, AccessControl access) {
         this.config = config;
         NexusConfig.Limits l = config.limits();
         this.parser = new ClientMessageParser(new ProtocolLimits(l.maxEventTags(), l.maxContentLength(), l.maxFilters(),
@@ -74,8 +77,8 @@ final class MessageDispatcher {
         this.verifiers = verifiers;
         this.queryWorkers = queryWorkers;
         this.index = index;
-        this.limiter = limiter;
-        this.auth = new Nip42Auth(config, verifier);
+        this.policies = policies;
+        this.auth = new Nip42Auth(config, verifier, access);
         NexusConfig.Auth a = config.auth();
         this.eventsBound = new QueueBound(l.maxEventsInFlight());
         this.restricted = config.auth().requiredForWrites()
@@ -162,9 +165,9 @@ final class MessageDispatcher {
             s.send(RelayMessages.ok(e.id(), false, "error: the relay is shutting down; publish again once it is back"));
             return;
         }
-        String refusal = admission(s, e);
+        Refusal refusal = policies.admit(e, s);
         if (refusal != null) {
-            s.send(RelayMessages.ok(e.id(), false, refusal));
+            s.send(RelayMessages.ok(e.id(), false, refusal.message()));
             return;
         }
         if (recentIds.contains(e.id())) {
@@ -174,38 +177,6 @@ final class MessageDispatcher {
         if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) ReadGate.of(s.channel()).pause(ReadGate.EVENTS_IN_FLIGHT);
         eventsBound.enter(s.channel());
         verifiers.execute(() -> verifyAndStore(s, e), marketplace.isJobTraffic(e.kind()));
-    }
-
-    /** Every cheap reason to refuse an event, checked before the signature; null when admitted. */
-    private String admission(Session s, Event e) {
-        int kind = e.kind();
-        if (kind == Kinds.AUTH) return "invalid: kind 22242 events are only accepted in an AUTH message";
-        NexusConfig.Auth a = config.auth();
-        if (!s.isAuthenticated() && a.requiredToPublish(kind)) return "auth-required: this relay requires NIP-42 authentication to publish";
-        if (a.deniedPubkeys().contains(e.pubkey())) return "blocked: this pubkey may not publish here";
-        // Without authentication (auth off, or an open kind) the allow list can only be checked against the event's author;
-        // with it, an allowed agent could otherwise publish events signed by keys that are not allowed.
-        boolean authorsChecked = !a.requiredForWrites() || !s.isAuthenticated() || a.allowListCoversAuthors();
-        if (!a.allowedPubkeys().isEmpty() && authorsChecked && !a.allowedPubkeys().contains(e.pubkey())) {
-            return "restricted: this event's author is not on the relay's allow list";
-        }
-        if (e.hasTag("-") && !s.authenticated().contains(e.pubkey())) {
-            // NIP-70 protected event: only its author, authenticated, may publish it.
-            return s.isAuthenticated() ? "restricted: this protected event may only be published by its author"
-                    : "auth-required: this protected event may only be published by its authenticated author";
-        }
-        RateLimiter.Kind budget = marketplace.isJobTraffic(kind) ? RateLimiter.Kind.JOBS : RateLimiter.Kind.EVENTS;
-        if (!limiter.forIp(s.remoteIp()).tryTake(budget)) return "rate-limited: slow down, too many events from your address";
-        // The budget is the authenticated agent's: a gift wrap's throwaway key or a relayed event's author is not charged.
-        String agent = s.authenticated().contains(e.pubkey()) ? e.pubkey() : firstOrNull(s.authenticated());
-        if (agent != null && !limiter.forPubkey(agent).tryTake(budget)) return "rate-limited: slow down, too many events from your pubkey";
-        long now = now();
-        NexusConfig.Limits l = config.limits();
-        if (l.createdAtUpperLimit() > 0 && e.createdAt() > now + l.createdAtUpperLimit()) return "invalid: created_at is too far in the future";
-        if (l.createdAtLowerLimit() > 0 && e.createdAt() < now - l.createdAtLowerLimit()) return "invalid: created_at is too far in the past";
-        Long expiration = e.expiration();
-        if (expiration != null && expiration <= now) return "invalid: event has already expired (NIP-40)";
-        return marketplace.shapeRefusal(e);
     }
 
     private void verifyAndStore(Session s, Event e) {
@@ -275,17 +246,10 @@ final class MessageDispatcher {
 
     // ------------------------------------------------------------------ REQ / CLOSE
 
-    /** Why a REQ or COUNT may not read now (the CLOSED message), or null. */
+    /** Why a REQ, COUNT or NEG-OPEN may not read now (the CLOSED message), or null. */
     private String readRefusal(Session s, String verb, List<Filter> filters) {
-        if (config.auth().requiredForReads() && !s.isAuthenticated() && !onlyOpenKinds(filters)) {
-            return "auth-required: this relay requires NIP-42 authentication to read";
-        }
-        if (!limiter.forIp(s.remoteIp()).tryTake(RateLimiter.Kind.REQS)) return "rate-limited: slow down, too many " + verb + "s from your address";
-        String agent = firstOrNull(s.authenticated());
-        if (agent != null && !limiter.forPubkey(agent).tryTake(RateLimiter.Kind.REQS)) {
-            return "rate-limited: slow down, too many " + verb + "s from your pubkey";
-        }
-        return null;
+        Refusal refusal = policies.admitRead(verb, filters, s);
+        return refusal == null ? null : refusal.message();
     }
 
     private void onReq(Session s, ClientMessage.Subscribe req) {
@@ -435,22 +399,6 @@ final class MessageDispatcher {
                 }
             }
         }, authBudget.priority(account));
-    }
-
-    /** Whether every filter names its kinds and all of them are {@code [auth] open_kinds}: readable without AUTH. */
-    private boolean onlyOpenKinds(List<Filter> filters) {
-        KindRanges open = config.auth().openKinds();
-        if (open.isEmpty() || filters.isEmpty()) return false;
-        for (Filter f : filters) {
-            if (f.kinds() == null || f.kinds().isEmpty()) return false;
-            for (int k : f.kinds()) if (!open.contains(k)) return false;
-        }
-        return true;
-    }
-
-    private static String firstOrNull(Set<String> set) {
-        for (String s : set) return s;
-        return null;
     }
 
     static long now() {

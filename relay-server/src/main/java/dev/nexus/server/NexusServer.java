@@ -3,6 +3,8 @@ package dev.nexus.server;
 import dev.nexus.config.NexusConfig;
 import dev.nexus.core.SignatureVerifier;
 import dev.nexus.core.SignatureVerifiers;
+import dev.nexus.server.policy.AccessControl;
+import dev.nexus.server.policy.Policies;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.LiveFeed;
 import dev.nexus.storage.postgres.PostgresEventStore;
@@ -98,7 +100,9 @@ public final class NexusServer implements AutoCloseable {
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
         RateLimiter limiter = new RateLimiter(config.rateLimits());
         SubscriptionIndex index = new SubscriptionIndex(config.limits().maxTotalSubscriptions(), config.limits().maxTotalFilterValues());
-        dispatcher = new MessageDispatcher(config, store, liveFeed, verifier, verifiers, queryWorkers, index, limiter);
+        AccessControl access = AccessControl.fromConfig(config);
+        Policies policies = Policies.fromConfig(config, access, limiter, MessageDispatcher::now);
+        dispatcher = new MessageDispatcher(config, store, liveFeed, verifier, verifiers, queryWorkers, index, policies, access);
         if (liveFeed != null) liveFeed.start(dispatcher::onCommitted);
         RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter, s.realIpHeader());
 

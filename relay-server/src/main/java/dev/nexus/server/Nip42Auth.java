@@ -3,6 +3,7 @@ package dev.nexus.server;
 import dev.nexus.config.NexusConfig;
 import dev.nexus.core.Event;
 import dev.nexus.core.Kinds;
+import dev.nexus.server.policy.AccessControl;
 import dev.nexus.core.SignatureVerifier;
 import java.net.URI;
 import java.util.ArrayList;
@@ -17,11 +18,13 @@ final class Nip42Auth {
 
     private final NexusConfig config;
     private final SignatureVerifier verifier;
+    private final AccessControl access;
     private volatile Set<String> relayNames = Set.of();
     private volatile String displayUrl;
 
-    Nip42Auth(NexusConfig config, SignatureVerifier verifier) {
+    Nip42Auth(NexusConfig config, SignatureVerifier verifier, AccessControl access) {
         this.config = config;
+        this.access = access;
         this.verifier = verifier;
         useBoundPort(config.server().port());
     }
@@ -69,9 +72,8 @@ final class Nip42Auth {
         }
         if (Math.abs(e.createdAt() - now) > MAX_CLOCK_SKEW_SECONDS) return "invalid: created_at is more than 10 minutes from now";
         if (!verifier.verify(e)) return "invalid: bad signature";
-        NexusConfig.Auth a = config.auth();
-        if (a.deniedPubkeys().contains(e.pubkey())) return "blocked: this pubkey is not welcome here";
-        if (!a.allowedPubkeys().isEmpty() && !a.allowedPubkeys().contains(e.pubkey())) {
+        if (access.isDenied(e.pubkey())) return "blocked: this pubkey is not welcome here";
+        if (!access.isAllowed(e.pubkey())) {
             return "restricted: this pubkey is not on the relay's allow list";
         }
         return null;

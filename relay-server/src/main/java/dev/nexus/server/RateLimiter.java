@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * budgets still apply to their authenticated agents. Pubkeys named in {@code [[rate_limits.pubkey]]}
  * get their own budgets instead of the default.
  */
-final class RateLimiter {
-    enum Kind { EVENTS, JOBS, REQS }
+public final class RateLimiter {
+    public enum Kind { EVENTS, JOBS, REQS }
 
     /** A token bucket; a rate of zero means the budget is unlimited. */
     static final class TokenBucket {
@@ -49,7 +49,7 @@ final class RateLimiter {
     }
 
     /** The three budgets of one IP or one pubkey. */
-    static final class Buckets {
+    public static final class Buckets {
         final TokenBucket events, jobs, reqs;
 
         Buckets(NexusConfig.Budget c) {
@@ -58,7 +58,7 @@ final class RateLimiter {
             reqs = new TokenBucket(c.reqsPerSecond(), c.reqsBurst());
         }
 
-        boolean tryTake(Kind kind) {
+        public boolean tryTake(Kind kind) {
             return switch (kind) {
                 case EVENTS -> events.tryTake();
                 case JOBS -> jobs.tryTake();
@@ -79,7 +79,7 @@ final class RateLimiter {
     private final Map<String, Buckets> byPubkey = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> connections = new ConcurrentHashMap<>();
 
-    RateLimiter(NexusConfig.RateLimits config) {
+    public RateLimiter(NexusConfig.RateLimits config) {
         this.config = config;
         Set<String> normalized = new java.util.HashSet<>();
         for (String ip : config.exemptIps()) {
@@ -89,12 +89,12 @@ final class RateLimiter {
         this.exempt = Set.copyOf(normalized);
     }
 
-    Buckets forIp(String ip) {
+    public Buckets forIp(String ip) {
         if (exempt.contains(ip)) return UNLIMITED;
         return byIp.computeIfAbsent(ip, k -> new Buckets(config.defaultBudget()));
     }
 
-    Buckets forPubkey(String pubkey) {
+    public Buckets forPubkey(String pubkey) {
         return byPubkey.computeIfAbsent(pubkey, k -> new Buckets(config.budgetOf(pubkey)));
     }
 

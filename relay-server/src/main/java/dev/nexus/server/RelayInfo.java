@@ -54,7 +54,7 @@ final class RelayInfo {
             g.writeNumberField("min_pow_difficulty", 0);
             g.writeBooleanField("auth_required", c.auth().requiredForReads());
             g.writeBooleanField("payment_required", false);
-            g.writeBooleanField("restricted_writes", c.auth().requiredForWrites() || !c.auth().allowedPubkeys().isEmpty());
+            g.writeBooleanField("restricted_writes", c.auth().requiredForWrites() || !c.auth().allowedPubkeys().isEmpty() || !l.allowedKinds().isEmpty());
             if (l.createdAtLowerLimit() > 0) g.writeNumberField("created_at_lower_limit", l.createdAtLowerLimit());
             if (l.createdAtUpperLimit() > 0) g.writeNumberField("created_at_upper_limit", l.createdAtUpperLimit());
             // Nexus's own limits, advertised so agents can pace themselves.
@@ -80,6 +80,7 @@ final class RelayInfo {
             kinds(g, "job_feedback_kinds", m.jobFeedback());
             kinds(g, "agent_kinds", m.agentMessages());
             if (c.auth().requiredForWrites() && !c.auth().openKinds().isEmpty()) kinds(g, "auth_open_kinds", c.auth().openKinds());
+            if (!l.allowedKinds().isEmpty()) kinds(g, "allowed_kinds", l.allowedKinds());
             g.writeNumberField("max_outbound_bytes", l.maxOutboundBytes());
             g.writeNumberField("max_auths_per_connection", c.auth().maxAuthsPerConnection());
             g.writeNumberField("max_failed_auths", c.auth().maxFailedAuths());

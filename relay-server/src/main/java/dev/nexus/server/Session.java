@@ -2,6 +2,7 @@ package dev.nexus.server;
 
 import dev.nexus.core.Event;
 import dev.nexus.core.RelayMessages;
+import dev.nexus.server.policy.ConnectionView;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * Subscriptions and the stored-results queue are only touched on the channel's event loop;
  * the authenticated pubkeys are read from verifier and writer threads too.
  */
-final class Session {
+final class Session implements ConnectionView {
     static final AttributeKey<Session> KEY = AttributeKey.valueOf("nexus.session");
     private static final Logger log = LoggerFactory.getLogger(Session.class);
     /** Live events held for one subscription while its stored results are still being sent. */
@@ -37,6 +38,7 @@ final class Session {
     private final String challenge;
     private final long maxOutboundBytes;
     private final Set<String> authenticated = ConcurrentHashMap.newKeySet();
+    private final Set<String> authenticatedView = java.util.Collections.unmodifiableSet(authenticated);
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     private final ArrayDeque<StoredResults> storedQueue = new ArrayDeque<>();
     private final AtomicInteger eventsInFlight = new AtomicInteger();
@@ -55,10 +57,12 @@ final class Session {
     }
 
     Channel channel() { return channel; }
-    String remoteIp() { return remoteIp; }
+    @Override public String remoteIp() { return remoteIp; }
     String challenge() { return challenge; }
+    /** Mutable: only AUTH (Nip42) adds to it; everybody else reads {@link #authenticatedPubkeys()}. */
     Set<String> authenticated() { return authenticated; }
-    boolean isAuthenticated() { return !authenticated.isEmpty(); }
+    @Override public Set<String> authenticatedPubkeys() { return authenticatedView; }
+    @Override public boolean isAuthenticated() { return !authenticated.isEmpty(); }
     Map<String, Subscription> subscriptions() { return subscriptions; }
     AtomicInteger eventsInFlight() { return eventsInFlight; }
     /** NIP-77 sessions; event loop only. */
