@@ -7,6 +7,7 @@ import dev.nexus.server.policy.AccessControl;
 import dev.nexus.server.policy.Policies;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.LiveFeed;
+import dev.nexus.storage.LocalLiveFeed;
 import dev.nexus.storage.postgres.PostgresEventStore;
 import dev.nexus.storage.postgres.PostgresLiveFeed;
 import dev.nexus.storage.postgres.PostgresLocation;
@@ -45,11 +46,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread roles: {@code nexus-io-*} (Netty event loops: sockets, parsing, cheap checks, writes
  * to clients), {@code nexus-verify-*} (signature checks), {@code nexus-writer} (the one SQLite
- * writer; also runs fan-out after each commit), {@code nexus-query-*} (stored queries),
- * {@code nexus-sweeper} (expiry and housekeeping).
+ * writer; hands each commit to the live feed), {@code nexus-fanout} (matches committed and ephemeral
+ * events against subscriptions; with PostgreSQL, {@code nexus-feed} does this), {@code nexus-query-*}
+ * (stored queries), {@code nexus-sweeper} (expiry and housekeeping).
  */
 public final class NexusServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NexusServer.class);
+    /** Committed events fan-out may fall behind by before the writer waits for it. */
+    private static final int LIVE_FEED_CAPACITY = 65_536;
 
     private final NexusConfig config;
     private final String version;
@@ -94,6 +98,7 @@ public final class NexusServer implements AutoCloseable {
         } else {
             store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(), retention,
                     st.walMaxBytes(), config.limits().maxQueryMillis());
+            liveFeed = new LocalLiveFeed(LIVE_FEED_CAPACITY);
         }
         SignatureVerifier verifier = SignatureVerifiers.best();
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
@@ -103,7 +108,7 @@ public final class NexusServer implements AutoCloseable {
         AccessControl access = AccessControl.fromConfig(config);
         Policies policies = Policies.fromConfig(config, access, limiter, MessageDispatcher::now);
         dispatcher = new MessageDispatcher(config, store, liveFeed, verifier, verifiers, queryWorkers, index, policies, access);
-        if (liveFeed != null) liveFeed.start(dispatcher::onCommitted);
+        liveFeed.start(dispatcher::onCommitted);
         RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter, s.realIpHeader());
 
         gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds());

@@ -27,6 +27,14 @@ public interface LiveFeed extends AutoCloseable {
      */
     CompletableFuture<WriteResult> publish(Event ephemeral);
 
+    /**
+     * Called by this node, on its writer's completion, for each event it has just committed. A feed
+     * that learns of commits from the database itself (every node's, in commit order) ignores it;
+     * the in-process {@link LocalLiveFeed} is fed by it.
+     */
+    default void committedHere(Event stored) {
+    }
+
     @Override
     void close();
 }

@@ -1,0 +1,124 @@
+package dev.nexus.server;
+
+import dev.nexus.core.Event;
+import dev.nexus.core.Kinds;
+import dev.nexus.core.MarketplaceKinds;
+import dev.nexus.core.RelayMessages;
+import dev.nexus.core.SignatureVerifier;
+import dev.nexus.server.policy.Policies;
+import dev.nexus.server.policy.Refusal;
+import dev.nexus.storage.EventStore;
+import dev.nexus.storage.LiveFeed;
+import dev.nexus.storage.WriteResult;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * NIP-01 EVENT, from frame to OK: the {@link Policies} on the I/O thread, the recent-ids cache,
+ * back-pressure (a connection with too many EVENTs in flight stops being read), the signature on
+ * the verifier pool (job traffic in its own lane), the store (or, for ephemeral events, the live
+ * feed), then the OK, then the hand-off of what was committed to the {@link LiveFeed}. Every EVENT read gets exactly one OK, shutdown included.
+ */
+final class EventIngest {
+    private static final Logger log = LoggerFactory.getLogger(EventIngest.class);
+    /** EVENTs one connection may have between parse and OK before the relay stops reading from it. */
+    private static final int MAX_EVENTS_IN_FLIGHT = 1024;
+    private static final int RESUME_READING_AT = MAX_EVENTS_IN_FLIGHT / 2;
+
+    private final Policies policies;
+    private final EventStore store;
+    private final LiveFeed liveFeed;
+    private final SignatureVerifier verifier;
+    private final TwoLaneExecutor verifiers;
+    private final MarketplaceKinds marketplace;
+    private final RecentIds recentIds = new RecentIds(100_000);
+    private final QueueBound eventsBound;
+    private volatile boolean shuttingDown;
+
+    EventIngest(Policies policies, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
+                MarketplaceKinds marketplace, int maxEventsInFlight) {
+        this.policies = policies;
+        this.store = store;
+        this.liveFeed = liveFeed;
+        this.verifier = verifier;
+        this.verifiers = verifiers;
+        this.marketplace = marketplace;
+        this.eventsBound = new QueueBound(maxEventsInFlight);
+    }
+
+    /** From now on EVENTs are answered at once, not stored: the relay is stopping (decoders may still read a little). */
+    void refuseNewEvents() {
+        shuttingDown = true;
+    }
+
+    /** Waits until every EVENT read so far has been answered (its OK sent after commit); false on timeout. */
+    boolean awaitEventsAnswered(long timeoutMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (eventsBound.queued() > 0) {
+            if (System.currentTimeMillis() > deadline) return false;
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
+    /** On the session's event loop. */
+    void onEvent(Session s, Event e) {
+        if (shuttingDown) {
+            s.send(RelayMessages.ok(e.id(), false, "error: the relay is shutting down; publish again once it is back"));
+            return;
+        }
+        Refusal refusal = policies.admit(e, s);
+        if (refusal != null) {
+            s.send(RelayMessages.ok(e.id(), false, refusal.message()));
+            return;
+        }
+        if (recentIds.contains(e.id())) {
+            s.send(RelayMessages.ok(e.id(), WriteResult.ALREADY_STORED.accepted(), WriteResult.ALREADY_STORED.message()));
+            return;
+        }
+        if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) ReadGate.of(s.channel()).pause(ReadGate.EVENTS_IN_FLIGHT);
+        eventsBound.enter(s.channel());
+        verifiers.execute(() -> verifyAndStore(s, e), marketplace.isJobTraffic(e.kind()));
+    }
+
+    private void verifyAndStore(Session s, Event e) {
+        if (!verifier.verify(e)) {
+            finish(s, e, WriteResult.invalid("bad signature"));
+            return;
+        }
+        if (Kinds.isEphemeral(e.kind())) {
+            liveFeed.publish(e).whenComplete((result, error) -> finish(s, e, error == null ? result : WriteResult.error("could not relay the event")));
+            return;
+        }
+        store.write(e).whenComplete((result, error) -> {
+            if (error != null) {
+                log.error("storing event {} failed: {}", e.id(), error.toString());
+                result = WriteResult.error("could not store the event");
+            }
+            // The id caches are updated before the OK: a client that republishes a deleted event right after
+            // the deletion's OK must reach the store (blocked:), not a stale cache entry.
+            if (result.accepted()) {
+                recentIds.add(e.id());
+                if (result.isNew() && e.kind() == Kinds.DELETION) forgetDeleted(e);
+            }
+            finish(s, e, result);
+            // Still on the writer's thread: only a hand-off. Fan-out reads the feed on its own thread (a cluster
+            // feed ignores this and reads every node's commits, this one's included, from the database).
+            if (result.isNew()) liveFeed.committedHere(e);
+        });
+    }
+
+    /** Deleted ids must reach the store again so that it can answer "blocked:", not "duplicate:". */
+    void forgetDeleted(Event deletion) {
+        for (List<String> tag : deletion.tags()) {
+            if (tag.size() >= 2 && tag.get(0).equals("e")) recentIds.remove(tag.get(1));
+        }
+    }
+
+    private void finish(Session s, Event e, WriteResult result) {
+        s.send(RelayMessages.ok(e.id(), result.accepted(), result.message()));
+        eventsBound.exit();
+        if (s.eventsInFlight().decrementAndGet() == RESUME_READING_AT) ReadGate.of(s.channel()).resume(ReadGate.EVENTS_IN_FLIGHT);
+    }
+}
