@@ -38,9 +38,8 @@ final class MessageDispatcher {
     private final FanOut fanOut;
 
     MessageDispatcher(NexusConfig config, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
-                      Executor queryWorkers, SubscriptionIndex index, Policies policies, AccessControl access) {
+                      Executor queryWorkers, SubscriptionIndex index, Policies policies, AccessControl access, LongSupplier clock) {
         NexusConfig.Limits l = config.limits();
-        LongSupplier clock = MessageDispatcher::now;
         this.parser = new ClientMessageParser(new ProtocolLimits(l.maxEventTags(), l.maxContentLength(), l.maxFilters(),
                 l.maxSubidLength(), l.maxFilterValues()));
         NexusConfig.Auth a = config.auth();

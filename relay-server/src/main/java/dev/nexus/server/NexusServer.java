@@ -32,6 +32,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import java.io.File;
 import java.util.List;
+import java.util.function.LongSupplier;
 import java.util.concurrent.ExecutorService;
 import javax.net.ssl.SSLException;
 import java.util.concurrent.Executors;
@@ -57,6 +58,8 @@ public final class NexusServer implements AutoCloseable {
 
     private final NexusConfig config;
     private final String version;
+    private final SignatureVerifier givenVerifier;
+    private final LongSupplier clock;
     private EventStore store;
     private LiveFeed liveFeed;
     private EventLoopGroup bossGroup;
@@ -76,8 +79,21 @@ public final class NexusServer implements AutoCloseable {
     }
 
     public NexusServer(NexusConfig config, String version) {
-        this.config = config;
-        this.version = version;
+        this(new NexusServerBuilder(config).version(version));
+    }
+
+    NexusServer(NexusServerBuilder parts) {
+        this.config = parts.config;
+        this.version = parts.version;
+        this.store = parts.store;
+        this.liveFeed = parts.liveFeed;
+        this.givenVerifier = parts.verifier;
+        this.clock = parts.clock;
+    }
+
+    /** A relay some of whose parts (store, live feed, verifier, clock) are given instead of built from config. */
+    public static NexusServerBuilder builder(NexusConfig config) {
+        return new NexusServerBuilder(config);
     }
 
     /** Opens the store, binds the port and returns once the relay accepts connections. */
@@ -89,7 +105,9 @@ public final class NexusServer implements AutoCloseable {
         SslContext tls = s.tls() ? tlsContext(s) : null;
 
         RetentionPolicy retention = new RetentionPolicy(config.marketplace().kinds(), ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds());
-        if (st.backend() == NexusConfig.Backend.POSTGRES) {
+        if (store != null) {
+            if (liveFeed == null) liveFeed = new LocalLiveFeed(LIVE_FEED_CAPACITY);
+        } else if (st.backend() == NexusConfig.Backend.POSTGRES) {
             // Several nodes share the database; every node's live subscribers hear every node's commits through the feed.
             PostgresEventStore pg = new PostgresEventStore(PostgresLocation.parse(st.postgresUrl()), st.readerPoolSize(),
                     st.writeBatchMax(), retention, st.postgresConnectTimeoutMs());
@@ -100,14 +118,14 @@ public final class NexusServer implements AutoCloseable {
                     st.walMaxBytes(), config.limits().maxQueryMillis());
             liveFeed = new LocalLiveFeed(LIVE_FEED_CAPACITY);
         }
-        SignatureVerifier verifier = SignatureVerifiers.best();
+        SignatureVerifier verifier = givenVerifier != null ? givenVerifier : SignatureVerifiers.best();
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
         RateLimiter limiter = new RateLimiter(config.rateLimits());
         SubscriptionIndex index = new SubscriptionIndex(config.limits().maxTotalSubscriptions(), config.limits().maxTotalFilterValues());
         AccessControl access = AccessControl.fromConfig(config);
-        Policies policies = Policies.fromConfig(config, access, limiter, MessageDispatcher::now);
-        dispatcher = new MessageDispatcher(config, store, liveFeed, verifier, verifiers, queryWorkers, index, policies, access);
+        Policies policies = Policies.fromConfig(config, access, limiter, clock);
+        dispatcher = new MessageDispatcher(config, store, liveFeed, verifier, verifiers, queryWorkers, index, policies, access, clock);
         liveFeed.start(dispatcher::onCommitted);
         RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter, s.realIpHeader());
 
