@@ -91,6 +91,8 @@ public final class PeerSync {
                 reconcile(c, peer, filter, stats, have, need, 0);
                 stats.have = have.size();
                 stats.need = need.size();
+                stats.reconcileBytesSent = c.bytesSent();
+                stats.reconcileBytesReceived = c.bytesReceived();
                 if (direction != SyncDirection.UP) fetch(c, peer, need, stats);
                 if (direction != SyncDirection.DOWN) publish(c, have, stats);
             } finally {

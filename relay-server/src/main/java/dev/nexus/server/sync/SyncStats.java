@@ -11,6 +11,9 @@ public final class SyncStats {
     int reconciliations;
     long bytesSent;
     long bytesReceived;
+    /** Of those, what the reconciliation itself took (NEG-OPEN/MSG/CLOSE and their answers, plus AUTH if asked). */
+    long reconcileBytesSent;
+    long reconcileBytesReceived;
     /** Ids this side has and the peer lacks, and the other way round. */
     long have;
     long need;
@@ -35,6 +38,9 @@ public final class SyncStats {
     public int roundTrips() { return roundTrips; }
     public long bytesSent() { return bytesSent; }
     public long bytesReceived() { return bytesReceived; }
+    public long reconcileBytesSent() { return reconcileBytesSent; }
+    public long reconcileBytesReceived() { return reconcileBytesReceived; }
+    public int sessions() { return reconciliations; }
     public long have() { return have; }
     public long need() { return need; }
     public long fetched() { return fetched; }
@@ -60,9 +66,10 @@ public final class SyncStats {
 
     public String summary() {
         return String.format(Locale.ROOT,
-                "sync %s %s: %d negentropy round trips (%d sessions), sent %s, received %s; have %d, need %d; "
+                "sync %s %s: %d negentropy round trips (%d sessions, sent %s, received %s); total sent %s, received %s; have %d, need %d; "
                         + "fetched %d (duplicate %d, refused %d, invalid %d, unavailable %d); published %d (refused %d, failed %d)%s; %.2f s",
-                url, direction.name().toLowerCase(Locale.ROOT), roundTrips, reconciliations, bytes(bytesSent), bytes(bytesReceived),
+                url, direction.name().toLowerCase(Locale.ROOT), roundTrips, reconciliations, bytes(reconcileBytesSent), bytes(reconcileBytesReceived),
+                bytes(bytesSent), bytes(bytesReceived),
                 have, need, fetched, fetchedDuplicate, fetchRefused, fetchInvalid, unavailable, published, publishRefused, publishFailed,
                 authenticated ? "; authenticated" : "", elapsedNanos / 1e9);
     }
