@@ -66,7 +66,7 @@ public final class SyncStats {
 
     public String summary() {
         return String.format(Locale.ROOT,
-                "sync %s %s: %d negentropy round trips (%d sessions, sent %s, received %s); total sent %s, received %s; have %d, need %d; "
+                "sync %s %s: %d negentropy round trips (NEG-OPEN %d, sent %s, received %s); total sent %s, received %s; have %d, need %d; "
                         + "fetched %d (duplicate %d, refused %d, invalid %d, unavailable %d); published %d (refused %d, failed %d)%s; %.2f s",
                 url, direction.name().toLowerCase(Locale.ROOT), roundTrips, reconciliations, bytes(reconcileBytesSent), bytes(reconcileBytesReceived),
                 bytes(bytesSent), bytes(bytesReceived),
