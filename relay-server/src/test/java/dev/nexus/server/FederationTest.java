@@ -232,4 +232,41 @@ class FederationTest {
             assertTrue(totals.rounds().get() >= 2, "rounds " + totals.rounds().get());
         }
     }
+
+    @Test
+    void aPeerThatRefusesLargeFiltersIsReconciledInTimeSlices() throws Exception {
+        Path dirA = relayDir("a");
+        try (TestRelay a = TestRelay.start(dirA, OPEN); TestRelay b = TestRelay.start(relayDir("b"), OPEN + "[limits]\nmax_negentropy_events = 10\n")) {
+            List<Event> all = new ArrayList<>(), everyOther = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                Event e = bob.sign(1, List.of(), "note " + i, NOW - 4000 + i * 100);
+                all.add(e);
+                if (i % 2 == 0) everyOther.add(e);
+            }
+            publishAll(b, all);
+            publishAll(a, everyOther);
+            Run run = cli("sync", "--config", cliConfig(dirA, "").toString(), b.url(), "--filter", "{\"kinds\":[1]}");
+            assertEquals(0, run.code(), run.out() + run.err());
+            assertTrue(run.out().contains("have 0, need 20"), run.out());
+            assertFalse(run.out().contains("NEG-OPEN 1,"), "the first NEG-OPEN is refused, so there are several: " + run.out());
+            assertEquals(idsOf(all), ids(a, "{}"));
+        }
+    }
+
+    @Test
+    void aPeerThatRequiresAuthOnlyToWriteGetsEveryPublishedEventAfterOneAuthentication() throws Exception {
+        Path dirA = relayDir("a");
+        try (TestRelay a = TestRelay.start(dirA, OPEN); TestRelay b = TestRelay.start(relayDir("b"), "[auth]\nrequired = \"writes\"\n")) {
+            List<Event> onA = new ArrayList<>();
+            for (int i = 0; i < 70; i++) onA.add(alice.sign(1, List.of(), "note " + i, NOW - 1000 + i)); // more than the 32 in flight
+            publishAll(a, onA);
+            Path keyFile = dir.resolve("sync.key");
+            Files.writeString(keyFile, "0000000000000000000000000000000000000000000000000000000000000007");
+            Run run = cli("sync", "--config", cliConfig(dirA, "[sync]\nsecret_key_file = \"" + keyFile.toString().replace("\\", "/") + "\"\n").toString(),
+                    b.url(), "--filter", "{\"kinds\":[1]}", "--dir", "up");
+            assertEquals(0, run.code(), run.out() + run.err());
+            assertTrue(run.out().contains("published 70 (refused 0, failed 0); authenticated"), run.out());
+            assertEquals(idsOf(onA), ids(b, "{}"));
+        }
+    }
 }

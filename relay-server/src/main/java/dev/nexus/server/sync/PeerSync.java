@@ -47,7 +47,7 @@ import java.util.function.Consumer;
 public final class PeerSync {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PUBLISH_WINDOW = 32;
-    private static final int MAX_SPLIT_DEPTH = 24;
+    private static final int MAX_SPLIT_DEPTH = 40;
     private static final int RATE_LIMIT_RETRIES = 5;
 
     private final EventStore store;
@@ -115,11 +115,13 @@ public final class PeerSync {
         int seen = store.scanIdsAscending(filter, now, maxLocal + 1, (createdAt, id) -> {
             if (items.size() < maxLocal) items.add(createdAt, Hex.decode(id));
         });
+        VectorStorage storage = items.build();
         if (seen > maxLocal) {
-            split(c, peer, filter, stats, have, need, depth, "this relay holds more than " + maxLocal + " events for the filter");
+            // The items are the oldest maxLocal: splitting at the newest of them leaves at most that many below.
+            split(c, peer, filter, stats, have, need, depth, storage.timestamp(storage.size() - 1),
+                    "this relay holds more than " + maxLocal + " events for the filter");
             return;
         }
-        VectorStorage storage = items.build();
         boolean retriedAfterAuth = false;
         while (true) {
             String subId = "neg-" + subscriptionIds.incrementAndGet();
@@ -163,22 +165,24 @@ public final class PeerSync {
                 continue;
             }
             if (refusal.startsWith("blocked:") && (refusal.contains("more than") || refusal.contains("too many"))) {
-                split(c, peer, filter, stats, have, need, depth, "the peer: " + refusal);
+                // Federating relays hold much the same events: this side's median time halves the peer's set too.
+                Long median = storage.size() >= 2 ? storage.timestamp(storage.size() / 2) : null;
+                split(c, peer, filter, stats, have, need, depth, median, "the peer: " + refusal);
                 return;
             }
             throw new SyncException("the peer refused NEG-OPEN: " + refusal);
         }
     }
 
-    /** Reconciles the two halves of the filter's time range one after the other. */
-    private void split(PeerConnection c, PeerLimits peer, Filter filter, SyncStats stats, List<byte[]> have, List<byte[]> need, int depth, String why)
-            throws SyncException, InterruptedException {
+    /** Reconciles the filter's time range in two parts, at {@code pivot} when it lies inside the range, else in the middle. */
+    private void split(PeerConnection c, PeerLimits peer, Filter filter, SyncStats stats, List<byte[]> have, List<byte[]> need, int depth,
+                       Long pivot, String why) throws SyncException, InterruptedException {
         long lo = filter.since() != null ? filter.since() : 0;
         long hi = filter.until() != null ? filter.until() : System.currentTimeMillis() / 1000 + Math.max(86400, config.limits().createdAtUpperLimit());
         if (filter.limit() != null || depth >= MAX_SPLIT_DEPTH || hi <= lo) {
             throw new SyncException("the filter covers too many events (" + why + ") and cannot be split further; narrow it");
         }
-        long mid = lo + (hi - lo) / 2;
+        long mid = pivot != null && pivot >= lo && pivot < hi ? pivot : lo + (hi - lo) / 2;
         reconcile(c, peer, FilterJson.withTimes(filter, lo, mid), stats, have, need, depth + 1);
         reconcile(c, peer, FilterJson.withTimes(filter, mid + 1, hi), stats, have, need, depth + 1);
     }
@@ -241,20 +245,21 @@ public final class PeerSync {
             p.nextToken();
             e = EventJson.parse(p, limits);
         } catch (Exception ex) {
-            stats.fetchInvalid++;
+            countInvalid(stats);
             return null;
         }
         if (!wanted.contains(e.id()) || !received.add(e.id())) {
-            stats.fetchInvalid++; // not what was asked for: a peer that answers ids with other events is not to be trusted with them
+            countInvalid(stats); // not what was asked for: a peer that answers ids with other events is not to be trusted with them
             return null;
         }
-        String refusal = refusal(e);
-        if (refusal != null) {
-            stats.fetchRefused++;
+        if (refusal(e) != null) {
+            synchronized (stats) {
+                stats.fetchRefused++;
+            }
             return null;
         }
         if (!verifier.verify(e)) {
-            stats.fetchInvalid++;
+            countInvalid(stats);
             return null;
         }
         return store.write(e).handle((result, error) -> {
@@ -267,6 +272,13 @@ public final class PeerSync {
             if (error == null && result.accepted() && !result.alreadyStored()) afterStored.accept(e);
             return null;
         });
+    }
+
+    /** The store's writer thread counts the outcomes of writes at the same time. */
+    private static void countInvalid(SyncStats stats) {
+        synchronized (stats) {
+            stats.fetchInvalid++;
+        }
     }
 
     /**
@@ -311,7 +323,7 @@ public final class PeerSync {
         ArrayDeque<StoredEvent> pending = new ArrayDeque<>(events);
         Map<String, StoredEvent> inFlight = new LinkedHashMap<>();
         Map<String, Integer> attempts = new java.util.HashMap<>();
-        boolean retriedAfterAuth = false;
+        Set<String> resentAfterAuth = new HashSet<>();
         while (!pending.isEmpty() || !inFlight.isEmpty()) {
             while (!pending.isEmpty() && inFlight.size() < PUBLISH_WINDOW) {
                 StoredEvent e = pending.poll();
@@ -325,9 +337,9 @@ public final class PeerSync {
             String message = m.path(3).asText();
             if (m.path(2).asBoolean()) {
                 stats.published++;
-            } else if (message.startsWith("auth-required:") && !c.authenticated() && !retriedAfterAuth) {
-                c.authenticate();
-                retriedAfterAuth = true;
+            } else if (message.startsWith("auth-required:") && resentAfterAuth.add(e.id())) {
+                // Every event in flight gets this answer; the first one authenticates, all are sent again once.
+                if (!c.authenticated()) c.authenticate();
                 pending.addFirst(e);
             } else if (message.startsWith("rate-limited:") && attempts.merge(e.id(), 1, Integer::sum) <= RATE_LIMIT_RETRIES) {
                 Thread.sleep(1000L * attempts.get(e.id()));
