@@ -122,6 +122,12 @@ public final class PeerSync {
                     "this relay holds more than " + maxLocal + " events for the filter");
             return;
         }
+        if (peer.maxNegentropyEvents() > 0 && storage.size() > peer.maxNegentropyEvents() && storage.size() >= 2) {
+            // The peer advertises (NIP-11) that it refuses larger sets: it very likely holds as many, so split before asking.
+            split(c, peer, filter, stats, have, need, depth, storage.timestamp(storage.size() / 2),
+                    "the peer's max_negentropy_events is " + peer.maxNegentropyEvents());
+            return;
+        }
         boolean retriedAfterAuth = false;
         while (true) {
             String subId = "neg-" + subscriptionIds.incrementAndGet();
