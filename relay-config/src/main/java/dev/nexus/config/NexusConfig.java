@@ -22,7 +22,7 @@ import java.util.Set;
  * documented example and README.md for the reference table.
  */
 public record NexusConfig(Server server, Storage storage, Auth auth, Limits limits, Retention retention, RateLimits rateLimits,
-                          Marketplace marketplace) {
+                          Marketplace marketplace, Sync sync) {
 
     /** {@code [server]}: where to listen and what NIP-11 says about this relay. */
     public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
@@ -124,6 +124,23 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
      */
     public record Marketplace(MarketplaceKinds kinds) {}
 
+    /** Which side of a NIP-77 sync receives the events the other lacks. */
+    public enum SyncDirection { DOWN, UP, BOTH }
+
+    /**
+     * {@code [sync]}: federation with other relays over NIP-77. {@code secretKeyFile} holds the hex
+     * key this relay authenticates with (NIP-42) when a peer asks; the environment variable
+     * NEXUS_SYNC_SECRET_KEY overrides it. Each {@code [[sync.peers]]} is reconciled on its interval
+     * by the relay's {@code nexus-sync} thread.
+     */
+    public record Sync(String secretKeyFile, List<SyncPeer> peers) {}
+
+    /**
+     * One {@code [[sync.peers]]}: {@code filterJson} is a NIP-01 filter (validated at load);
+     * {@code windowSeconds} &gt; 0 replaces its {@code since} with "that many seconds ago" at every round.
+     */
+    public record SyncPeer(String name, String url, String filterJson, SyncDirection direction, int intervalSeconds, long windowSeconds) {}
+
     public static NexusConfig defaults() {
         try {
             return parse("");
@@ -150,7 +167,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         } catch (IOException e) {
             throw new ConfigException("config is not valid TOML: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
-        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits", "marketplace");
+        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits", "marketplace", "sync");
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!sections.contains(name)) throw new ConfigException("unknown section or key [" + name + "]");
@@ -158,7 +175,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         }
         NexusConfig config = new NexusConfig(server(section(root, "server")), storage(section(root, "storage")),
                 auth(section(root, "auth")), limits(section(root, "limits")), retention(section(root, "retention")),
-                rateLimits(section(root, "rate_limits")), marketplace(section(root, "marketplace")));
+                rateLimits(section(root, "rate_limits")), marketplace(section(root, "marketplace")), sync(section(root, "sync")));
         return config;
     }
 
@@ -352,6 +369,45 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                 s.kindRanges("agent_kinds", d.agentMessages())));
         s.rejectUnknownKeys();
         return m;
+    }
+
+    private static Sync sync(Section s) throws ConfigException {
+        String keyFile = s.string("secret_key_file", "");
+        List<SyncPeer> peers = new java.util.ArrayList<>();
+        Set<String> names = new java.util.HashSet<>();
+        for (Section p : s.tables("peers")) {
+            String url = p.string("url", "");
+            if (!url.startsWith("ws://") && !url.startsWith("wss://")) throw new ConfigException(p.key("url") + " must be a ws:// or wss:// URL, got \"" + url + "\"");
+            try {
+                java.net.URI uri = new java.net.URI(url);
+                if (uri.getHost() == null) throw new ConfigException(p.key("url") + " has no host: \"" + url + "\"");
+            } catch (java.net.URISyntaxException e) {
+                throw new ConfigException(p.key("url") + " is not a valid URL: " + e.getMessage());
+            }
+            String name = p.string("name", url);
+            if (!names.add(name)) throw new ConfigException(p.key("name") + ": a peer named \"" + name + "\" is configured already");
+            String filter = p.string("filter", "{}");
+            try {
+                new dev.nexus.core.ClientMessageParser(new dev.nexus.core.ProtocolLimits(2000, 102400, 1, 64, 1_000_000))
+                        .parse("[\"REQ\",\"sync\"," + filter + "]");
+            } catch (Exception e) {
+                throw new ConfigException(p.key("filter") + " must be a NIP-01 filter as JSON, e.g. '{\"kinds\":[31990]}': "
+                        + (e.getMessage() == null ? e.toString() : e.getMessage().replaceFirst("^invalid: ", "")));
+            }
+            String dir = p.string("direction", "down");
+            SyncDirection direction = switch (dir) {
+                case "down" -> SyncDirection.DOWN;
+                case "up" -> SyncDirection.UP;
+                case "both" -> SyncDirection.BOTH;
+                default -> throw new ConfigException(p.key("direction") + " must be \"down\", \"up\" or \"both\", got \"" + dir + "\"");
+            };
+            int interval = p.integer("interval_seconds", 300, 1, 7 * 86400);
+            long window = p.integer("window_seconds", 0L, 0L, 100L * 365 * 86400);
+            p.rejectUnknownKeys();
+            peers.add(new SyncPeer(name, url, filter, direction, interval, window));
+        }
+        s.rejectUnknownKeys();
+        return new Sync(keyFile, List.copyOf(peers));
     }
 
     private static boolean isHex64(String s) {

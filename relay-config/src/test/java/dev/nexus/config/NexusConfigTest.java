@@ -195,4 +195,44 @@ class NexusConfigTest {
         Files.writeString(f, "[server]\nbind = \"127.0.0.1:0\"\n");
         assertEquals(0, NexusConfig.load(f).server().port());
     }
+
+    @Test
+    void syncPeersAreReadWithTheirDefaults() throws Exception {
+        NexusConfig c = NexusConfig.parse("""
+                [sync]
+                secret_key_file = "/etc/nexus/sync.key"
+                [[sync.peers]]
+                name = "eu"
+                url = "wss://eu.relay.example"
+                filter = '{"kinds":[31990]}'
+                direction = "both"
+                interval_seconds = 60
+                window_seconds = 3600
+                [[sync.peers]]
+                url = "ws://10.0.0.2:7777"
+                """);
+        assertEquals("/etc/nexus/sync.key", c.sync().secretKeyFile());
+        assertEquals(List.of(
+                new NexusConfig.SyncPeer("eu", "wss://eu.relay.example", "{\"kinds\":[31990]}", NexusConfig.SyncDirection.BOTH, 60, 3600),
+                new NexusConfig.SyncPeer("ws://10.0.0.2:7777", "ws://10.0.0.2:7777", "{}", NexusConfig.SyncDirection.DOWN, 300, 0)),
+                c.sync().peers());
+        assertTrue(NexusConfig.parse("").sync().peers().isEmpty());
+    }
+
+    @Test
+    void badSyncPeersAreErrorsThatNameTheKey() {
+        for (String[] bad : new String[][] {
+                {"[[sync.peers]]\nurl = \"https://relay.example\"\n", "[sync.peers][0].url"},
+                {"[[sync.peers]]\n", "[sync.peers][0].url"},
+                {"[[sync.peers]]\nurl = \"ws://a\"\nfilter = '{\"kinds\":\"1\"}'\n", "[sync.peers][0].filter"},
+                {"[[sync.peers]]\nurl = \"ws://a\"\nfilter = 'kinds=1'\n", "[sync.peers][0].filter"},
+                {"[[sync.peers]]\nurl = \"ws://a\"\ndirection = \"sideways\"\n", "[sync.peers][0].direction"},
+                {"[[sync.peers]]\nurl = \"ws://a\"\ninterval_seconds = 0\n", "[sync.peers][0].interval_seconds"},
+                {"[[sync.peers]]\nurl = \"ws://a\"\nintervl = 5\n", "intervl"},
+                {"[[sync.peers]]\nurl = \"ws://a\"\n[[sync.peers]]\nurl = \"ws://a\"\n", "[sync.peers][1].name"},
+                {"[sync]\nsecret_key = \"ab\"\n", "[sync].secret_key"}}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> NexusConfig.parse(bad[0]), bad[0]);
+            assertTrue(e.getMessage().contains(bad[1]), e.getMessage());
+        }
+    }
 }

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 public final class Main {
     private static final String USAGE = """
             Usage: java -jar nexus.jar [--config FILE] [--no-relaunch] [--help] [--version]
-                   java -jar nexus.jar export|import|delete|compact|stats --help   (admin commands)
+                   java -jar nexus.jar export|import|delete|compact|stats|sync --help   (admin commands)
 
             Nexus, a Nostr relay for the agent compute marketplace.
 

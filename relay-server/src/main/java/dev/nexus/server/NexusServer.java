@@ -13,6 +13,9 @@ import dev.nexus.storage.postgres.PostgresLiveFeed;
 import dev.nexus.storage.postgres.PostgresLocation;
 import dev.nexus.storage.RetentionPolicy;
 import dev.nexus.storage.SqliteEventStore;
+import dev.nexus.server.sync.EventSigner;
+import dev.nexus.server.sync.PeerSync;
+import dev.nexus.server.sync.PeerSyncScheduler;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -71,6 +74,7 @@ public final class NexusServer implements AutoCloseable {
     private ConnectionGate gate;
     private boolean closed;
     private MessageDispatcher dispatcher;
+    private PeerSyncScheduler peerSync;
     private final ConnectionCloses closes = new ConnectionCloses();
     private int port;
 
@@ -160,6 +164,7 @@ public final class NexusServer implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
         sweeper.scheduleAtFixedRate(closes::logRecent, 60, 60, TimeUnit.SECONDS);
+        if (!config.sync().peers().isEmpty()) startPeerSync(verifier);
 
         log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {}{}; marketplace: {})",
                 version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
@@ -167,6 +172,22 @@ public final class NexusServer implements AutoCloseable {
                 config.auth().openKinds().isEmpty() ? "" : " except open kinds " + config.auth().openKinds(),
                 config.marketplace().kinds());
         return this;
+    }
+
+    /**
+     * [[sync.peers]]: events fetched from peers are stored by the sync and then reach this relay's
+     * live subscribers as another writer's commits do (with a cluster feed, the feed carries them).
+     */
+    private void startPeerSync(SignatureVerifier verifier) {
+        EventSigner signer = EventSigner.fromEnvironmentOrFile(System.getenv(EventSigner.ENVIRONMENT_VARIABLE), config.sync().secretKeyFile());
+        // The local feed fans the event out on nexus-fanout; a cluster feed ignores this and carries the commit itself.
+        java.util.function.Consumer<dev.nexus.core.Event> toSubscribers = liveFeed::committedHere;
+        peerSync = new PeerSyncScheduler(new PeerSync(store, verifier, config, signer, toSubscribers, 30_000), config.sync().peers()).start();
+    }
+
+    /** The [[sync.peers]] scheduler, or null when none are configured. */
+    PeerSyncScheduler peerSync() {
+        return peerSync;
     }
 
     static WriteBufferWaterMark waterMark(long maxOutboundBytes) {
@@ -207,6 +228,7 @@ public final class NexusServer implements AutoCloseable {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        if (peerSync != null) peerSync.close();
         if (serverChannel != null) serverChannel.close().syncUninterruptibly();
         if (gate != null) answerWhatWasReadThenSayGoodbye();
         if (bossGroup != null) bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

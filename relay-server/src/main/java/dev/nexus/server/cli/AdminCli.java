@@ -11,15 +11,15 @@ import picocli.CommandLine.Command;
 
 /**
  * The admin commands of {@code java -jar nexus.jar <command> [--config nexus.toml] ...}: export,
- * import, delete, compact, stats. Exit codes scripts can trust: 0 done, 1 failed, 2 usage or
+ * import, delete, compact, stats, sync. Exit codes scripts can trust: 0 done, 1 failed, 2 usage or
  * configuration error. Data and results go to stdout, progress and errors to stderr.
  */
 @Command(name = "nexus", versionProvider = AdminCli.VersionProvider.class, synopsisSubcommandLabel = "COMMAND",
         description = "Nexus admin commands (the relay itself starts without a command).",
-        subcommands = {ExportCommand.class, ImportCommand.class, DeleteCommand.class, CompactCommand.class, StatsCommand.class})
+        subcommands = {ExportCommand.class, ImportCommand.class, DeleteCommand.class, CompactCommand.class, StatsCommand.class, SyncCommand.class})
 public final class AdminCli {
     static final int OK = 0, FAILED = 1, USAGE = 2;
-    private static final Set<String> COMMANDS = Set.of("export", "import", "delete", "compact", "stats");
+    private static final Set<String> COMMANDS = Set.of("export", "import", "delete", "compact", "stats", "sync");
 
     /** Whether {@code firstArgument} names an admin command (anything else is the relay's own start). */
     public static boolean isCommand(String firstArgument) {
