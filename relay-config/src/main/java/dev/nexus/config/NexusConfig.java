@@ -22,7 +22,7 @@ import java.util.Set;
  * documented example and README.md for the reference table.
  */
 public record NexusConfig(Server server, Storage storage, Auth auth, Limits limits, Retention retention, RateLimits rateLimits,
-                          Marketplace marketplace) {
+                          Marketplace marketplace, Metrics metrics) {
 
     /** {@code [server]}: where to listen and what NIP-11 says about this relay. */
     public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
@@ -123,6 +123,13 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
      */
     public record Marketplace(MarketplaceKinds kinds) {}
 
+    /**
+     * {@code [metrics]}: {@code GET /metrics} (Prometheus text format) on the relay's port, served
+     * only to loopback clients unless {@code allowRemote}; and the summary log line every
+     * {@code summaryLogSeconds} (0: never).
+     */
+    public record Metrics(boolean enabled, boolean allowRemote, int summaryLogSeconds) {}
+
     public static NexusConfig defaults() {
         try {
             return parse("");
@@ -149,7 +156,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         } catch (IOException e) {
             throw new ConfigException("config is not valid TOML: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
-        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits", "marketplace");
+        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits", "marketplace", "metrics");
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!sections.contains(name)) throw new ConfigException("unknown section or key [" + name + "]");
@@ -157,7 +164,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         }
         NexusConfig config = new NexusConfig(server(section(root, "server")), storage(section(root, "storage")),
                 auth(section(root, "auth")), limits(section(root, "limits")), retention(section(root, "retention")),
-                rateLimits(section(root, "rate_limits")), marketplace(section(root, "marketplace")));
+                rateLimits(section(root, "rate_limits")), marketplace(section(root, "marketplace")), metrics(section(root, "metrics")));
         return config;
     }
 
@@ -348,6 +355,12 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
                 s.kindRanges("result_kinds", d.jobResults()),
                 s.kindRanges("feedback_kinds", d.jobFeedback()),
                 s.kindRanges("agent_kinds", d.agentMessages())));
+        s.rejectUnknownKeys();
+        return m;
+    }
+
+    private static Metrics metrics(Section s) throws ConfigException {
+        Metrics m = new Metrics(s.bool("enabled", true), s.bool("allow_remote", false), s.integer("summary_log_seconds", 60, 0, 86400));
         s.rejectUnknownKeys();
         return m;
     }

@@ -14,6 +14,7 @@ import dev.nexus.core.MalformedMessageException;
 import dev.nexus.core.ProtocolLimits;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.core.SignatureVerifier;
+import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.LiveFeed;
 import dev.nexus.storage.StoreException;
@@ -61,9 +62,11 @@ final class MessageDispatcher {
     private final RestrictedKinds restricted;
     private final QueueBound queriesBound;
     private final MarketplaceKinds marketplace;
+    private final RelayMetrics metrics;
 
     MessageDispatcher(NexusConfig config, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
-                      Executor queryWorkers, SubscriptionIndex index, RateLimiter limiter) {
+                      Executor queryWorkers, SubscriptionIndex index, RateLimiter limiter, RelayMetrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         NexusConfig.Limits l = config.limits();
         this.parser = new ClientMessageParser(new ProtocolLimits(l.maxEventTags(), l.maxContentLength(), l.maxFilters(),
@@ -135,16 +138,20 @@ final class MessageDispatcher {
         try {
             message = parser.parse(utf8, offset, length);
         } catch (MalformedMessageException e) {
+            metrics.messageIn("malformed");
             s.send(RelayMessages.notice(e.getMessage()));
             return;
         } catch (InvalidEventException e) {
+            metrics.eventUnparsable();
             s.send(RelayMessages.ok(e.eventId(), false, "invalid: " + e.getMessage()));
             return;
         } catch (InvalidFilterException e) {
+            metrics.messageIn(e.verb());
             s.send(e.verb().equals("NEG-OPEN") ? RelayMessages.negentropyError(e.subscriptionId(), e.getMessage())
                     : RelayMessages.closed(e.subscriptionId(), e.getMessage()));
             return;
         }
+        metrics.messageIn(message);
         if (message instanceof ClientMessage.Publish p) onEvent(s, p.event());
         else if (message instanceof ClientMessage.Subscribe r) onReq(s, r);
         else if (message instanceof ClientMessage.Unsubscribe c) onCloseSubscription(s, c.subscriptionId());
@@ -160,15 +167,18 @@ final class MessageDispatcher {
     private void onEvent(Session s, Event e) {
         if (shuttingDown) {
             s.send(RelayMessages.ok(e.id(), false, "error: the relay is shutting down; publish again once it is back"));
+            metrics.eventAnswered(e, false, "error:");
             return;
         }
         String refusal = admission(s, e);
         if (refusal != null) {
             s.send(RelayMessages.ok(e.id(), false, refusal));
+            metrics.eventAnswered(e, false, refusal);
             return;
         }
         if (recentIds.contains(e.id())) {
             s.send(RelayMessages.ok(e.id(), WriteResult.ALREADY_STORED.accepted(), WriteResult.ALREADY_STORED.message()));
+            metrics.eventAnswered(e, true, WriteResult.ALREADY_STORED.message());
             return;
         }
         if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) ReadGate.of(s.channel()).pause(ReadGate.EVENTS_IN_FLIGHT);
@@ -255,6 +265,7 @@ final class MessageDispatcher {
 
     private void finish(Session s, Event e, WriteResult result) {
         s.send(RelayMessages.ok(e.id(), result.accepted(), result.message()));
+        metrics.eventAnswered(e, result.accepted(), result.message());
         eventsBound.exit();
         if (s.eventsInFlight().decrementAndGet() == RESUME_READING_AT) ReadGate.of(s.channel()).resume(ReadGate.EVENTS_IN_FLIGHT);
     }
