@@ -78,6 +78,7 @@ public final class RelayMetrics implements AutoCloseable {
     private final DistributionSummary writeBatchSize;
     private final Map<String, Timer> queryTimers = new ConcurrentHashMap<>();
     private final JobClock jobClock;
+    private final List<Object> countSources = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final MetricsSummary summary;
 
     public RelayMetrics(NexusConfig.Metrics config, MarketplaceKinds marketplace) {
@@ -176,6 +177,7 @@ public final class RelayMetrics implements AutoCloseable {
 
     /** Connections that ended, by why; the count lives where the reason is known. */
     public void connectionsClosed(String reason, LongSupplier count) {
+        countSources.add(count); // the registry holds function counters' sources weakly
         FunctionCounter.builder("nexus.connections.closed", count, c -> c.getAsLong()).tag("reason", reason)
                 .description("Connections that ended, by reason").register(registry);
     }
