@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The metrics in one log line for operators without Prometheus: what changed since the last line
  * (connections, events in by outcome, live events out, jobs, refusals by reason). Nothing is logged
- * for an interval in which nothing happened.
+ * for an interval in which nothing happened: no message came in, nothing was sent live, nothing was
+ * refused and the relay closed nobody (connections alone, like scrapes, do not count).
  */
 final class MetricsSummary {
     private static final Logger log = LoggerFactory.getLogger(MetricsSummary.class);
@@ -45,12 +46,13 @@ final class MetricsSummary {
         long feedback = delta("nexus.job.feedback");
         long results = delta("nexus.job.results");
         long eventsIn = sum(events);
-        if (opened == 0 && sum(closed) == 0 && sum(refused) == 0 && eventsIn == 0 && sum(messagesIn) == 0 && delivered == 0) return null;
+        Map<String, Long> relayClosed = new TreeMap<>(closed);
+        relayClosed.remove("client");
+        // Sockets that come and go without a message (a Prometheus scrape, a health check) are not news.
+        if (eventsIn == 0 && sum(messagesIn) == 0 && delivered == 0 && sum(refused) == 0 && sum(relayClosed) == 0) return null;
 
         StringBuilder b = new StringBuilder("activity: connections ").append(openNow()).append(" open, ")
                 .append(opened).append(" opened, ").append(sum(closed)).append(" closed");
-        Map<String, Long> relayClosed = new TreeMap<>(closed);
-        relayClosed.remove("client");
         appendReasons(b, relayClosed);
         if (sum(refused) > 0) b.append(", ").append(sum(refused)).append(" refused");
         appendReasons(b, refused);

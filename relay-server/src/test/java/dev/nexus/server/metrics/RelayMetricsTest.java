@@ -77,6 +77,8 @@ class RelayMetricsTest {
         try (RelayMetrics m = metrics(NexusConfig.defaults().metrics())) {
             assertNull(m.summaryLine(), "nothing happened yet");
             m.connectionOpened();
+            assertNull(m.summaryLine(), "a socket that sends nothing (a scrape) is not news");
+            m.connectionOpened();
             m.connectionRefused("max_connections 10");
             Event request = key.sign(5050, "job");
             m.eventAnswered(request, true, "");
