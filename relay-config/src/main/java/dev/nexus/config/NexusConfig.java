@@ -22,7 +22,7 @@ import java.util.Set;
  * documented example and README.md for the reference table.
  */
 public record NexusConfig(Server server, Storage storage, Auth auth, Limits limits, Retention retention, RateLimits rateLimits,
-                          Marketplace marketplace, Sync sync) {
+                          Marketplace marketplace, Sync sync, Metrics metrics) {
 
     /** {@code [server]}: where to listen and what NIP-11 says about this relay. */
     public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
@@ -141,6 +141,13 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
      */
     public record SyncPeer(String name, String url, String filterJson, SyncDirection direction, int intervalSeconds, long windowSeconds) {}
 
+    /**
+     * {@code [metrics]}: {@code GET /metrics} (Prometheus text format) on the relay's port, served
+     * only to loopback clients unless {@code allowRemote}; and the summary log line every
+     * {@code summaryLogSeconds} (0: never).
+     */
+    public record Metrics(boolean enabled, boolean allowRemote, int summaryLogSeconds) {}
+
     public static NexusConfig defaults() {
         try {
             return parse("");
@@ -167,7 +174,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         } catch (IOException e) {
             throw new ConfigException("config is not valid TOML: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
-        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits", "marketplace", "sync");
+        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits", "marketplace", "sync", "metrics");
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!sections.contains(name)) throw new ConfigException("unknown section or key [" + name + "]");
@@ -175,7 +182,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         }
         NexusConfig config = new NexusConfig(server(section(root, "server")), storage(section(root, "storage")),
                 auth(section(root, "auth")), limits(section(root, "limits")), retention(section(root, "retention")),
-                rateLimits(section(root, "rate_limits")), marketplace(section(root, "marketplace")), sync(section(root, "sync")));
+                rateLimits(section(root, "rate_limits")), marketplace(section(root, "marketplace")), sync(section(root, "sync")),
+                metrics(section(root, "metrics")));
         return config;
     }
 
@@ -408,6 +416,12 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         }
         s.rejectUnknownKeys();
         return new Sync(keyFile, List.copyOf(peers));
+    }
+
+    private static Metrics metrics(Section s) throws ConfigException {
+        Metrics m = new Metrics(s.bool("enabled", true), s.bool("allow_remote", false), s.integer("summary_log_seconds", 60, 0, 86400));
+        s.rejectUnknownKeys();
+        return m;
     }
 
     private static boolean isHex64(String s) {

@@ -143,6 +143,22 @@ class NexusConfigTest {
     }
 
     @Test
+    void metricsAreServedToLoopbackByDefaultAndTheirKeysAreChecked() throws Exception {
+        NexusConfig.Metrics d = NexusConfig.defaults().metrics();
+        assertTrue(d.enabled());
+        assertFalse(d.allowRemote());
+        assertEquals(60, d.summaryLogSeconds());
+        NexusConfig.Metrics m = NexusConfig.parse("[metrics]\nenabled = false\nallow_remote = true\nsummary_log_seconds = 0\n").metrics();
+        assertEquals(new NexusConfig.Metrics(false, true, 0), m);
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[metrics]\nbind = \"0.0.0.0:9100\"\n"))
+                .getMessage().contains("[metrics].bind"));
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[metrics]\nallow_remote = \"yes\"\n"))
+                .getMessage().contains("[metrics].allow_remote"));
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[metrics]\nsummary_log_seconds = -1\n"))
+                .getMessage().contains("[metrics].summary_log_seconds"));
+    }
+
+    @Test
     void anUnknownKeyIsAnErrorThatNamesIt() {
         ConfigException e = assertThrows(ConfigException.class, () -> NexusConfig.parse("[limits]\nmax_filtres = 3\n"));
         assertTrue(e.getMessage().contains("[limits].max_filtres"), e.getMessage());

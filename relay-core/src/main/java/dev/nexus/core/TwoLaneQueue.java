@@ -35,6 +35,11 @@ public final class TwoLaneQueue<T> {
         return queued.tryAcquire() ? take() : null;
     }
 
+    /** Items queued now, both lanes (for metrics: a moment's view under concurrent use). */
+    public int size() {
+        return queued.availablePermits();
+    }
+
     public boolean isEmpty() {
         return queued.availablePermits() == 0;
     }

@@ -44,8 +44,10 @@ public class SubscriptionIndexBenchmark {
         for (int i = 0; i < 100; i++) providers.add(NostrKey.generate());
         for (int i = 0; i < 100; i++) buyers.add(NostrKey.generate());
         long now = System.currentTimeMillis() / 1000;
+        dev.nexus.config.NexusConfig config = dev.nexus.config.NexusConfig.defaults();
+        dev.nexus.server.metrics.RelayMetrics metrics = new dev.nexus.server.metrics.RelayMetrics(config.metrics(), config.marketplace().kinds());
         for (int i = 0; i < 10_000; i++) {
-            Session s = new Session(new EmbeddedChannel(), "127.0.0.1", "c", 1 << 20);
+            Session s = new Session(new EmbeddedChannel(), "127.0.0.1", "c", 1 << 20, metrics);
             String filter = switch (i % 3) {
                 case 0 -> "{\"kinds\":[5050],\"#p\":[\"" + providers.get(i % 100).pubkey() + "\"]}";
                 case 1 -> "{\"kinds\":[6050,7000],\"#e\":[\"" + String.format("%064x", i) + "\"],\"#p\":[\"" + buyers.get(i % 100).pubkey() + "\"]}";

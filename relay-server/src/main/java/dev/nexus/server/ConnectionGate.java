@@ -1,5 +1,6 @@
 package dev.nexus.server;
 
+import dev.nexus.server.metrics.RelayMetrics;
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -27,8 +28,10 @@ final class ConnectionGate {
     private final io.netty.channel.group.ChannelGroup open =
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private volatile long lastRefusalLog;
+    private final RelayMetrics metrics;
 
-    ConnectionGate(int maxConnections, int maxPreUpgrade, long requestTimeoutSeconds) {
+    ConnectionGate(int maxConnections, int maxPreUpgrade, long requestTimeoutSeconds, RelayMetrics metrics) {
+        this.metrics = metrics;
         this.maxConnections = maxConnections;
         this.maxPreUpgrade = maxPreUpgrade;
         this.requestTimeoutSeconds = requestTimeoutSeconds;
@@ -52,11 +55,17 @@ final class ConnectionGate {
         }, requestTimeoutSeconds, TimeUnit.SECONDS);
         ch.attr(PRE_UPGRADE).set(deadline);
         open.add(ch);
+        metrics.connectionOpened();
         ch.closeFuture().addListener(f -> {
             connections.decrementAndGet();
             leavePreUpgrade(ch);
         });
         return true;
+    }
+
+    /** Sockets open now, upgraded or not. */
+    int connections() {
+        return connections.get();
     }
 
     /** Every open socket (for shutdown). */
@@ -78,6 +87,7 @@ final class ConnectionGate {
     }
 
     private void refuse(Channel ch, String cap) {
+        metrics.connectionRefused(cap);
         long now = System.nanoTime();
         if (now - lastRefusalLog > TimeUnit.SECONDS.toNanos(10)) { // one line per burst, not one per socket
             lastRefusalLog = now;

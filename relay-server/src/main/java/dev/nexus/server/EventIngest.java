@@ -5,6 +5,7 @@ import dev.nexus.core.Kinds;
 import dev.nexus.core.MarketplaceKinds;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.core.SignatureVerifier;
+import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.server.policy.Policies;
 import dev.nexus.server.policy.Refusal;
 import dev.nexus.storage.EventStore;
@@ -36,8 +37,11 @@ final class EventIngest {
     private final QueueBound eventsBound;
     private volatile boolean shuttingDown;
 
+    private final RelayMetrics metrics;
+
     EventIngest(Policies policies, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
-                MarketplaceKinds marketplace, int maxEventsInFlight) {
+                MarketplaceKinds marketplace, int maxEventsInFlight, RelayMetrics metrics) {
+        this.metrics = metrics;
         this.policies = policies;
         this.store = store;
         this.liveFeed = liveFeed;
@@ -66,15 +70,18 @@ final class EventIngest {
     void onEvent(Session s, Event e) {
         if (shuttingDown) {
             s.send(RelayMessages.ok(e.id(), false, "error: the relay is shutting down; publish again once it is back"));
+            metrics.eventAnswered(e, false, "error:");
             return;
         }
         Refusal refusal = policies.admit(e, s);
         if (refusal != null) {
             s.send(RelayMessages.ok(e.id(), false, refusal.message()));
+            metrics.eventAnswered(e, false, refusal.message());
             return;
         }
         if (recentIds.contains(e.id())) {
             s.send(RelayMessages.ok(e.id(), WriteResult.ALREADY_STORED.accepted(), WriteResult.ALREADY_STORED.message()));
+            metrics.eventAnswered(e, true, WriteResult.ALREADY_STORED.message());
             return;
         }
         if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) ReadGate.of(s.channel()).pause(ReadGate.EVENTS_IN_FLIGHT);
@@ -118,6 +125,7 @@ final class EventIngest {
 
     private void finish(Session s, Event e, WriteResult result) {
         s.send(RelayMessages.ok(e.id(), result.accepted(), result.message()));
+        metrics.eventAnswered(e, result.accepted(), result.message());
         eventsBound.exit();
         if (s.eventsInFlight().decrementAndGet() == RESUME_READING_AT) ReadGate.of(s.channel()).resume(ReadGate.EVENTS_IN_FLIGHT);
     }

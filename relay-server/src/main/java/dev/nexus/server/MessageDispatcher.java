@@ -12,6 +12,7 @@ import dev.nexus.core.MalformedMessageException;
 import dev.nexus.core.ProtocolLimits;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.core.SignatureVerifier;
+import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.server.policy.AccessControl;
 import dev.nexus.server.policy.Policies;
 import dev.nexus.server.policy.Refusal;
@@ -36,9 +37,12 @@ final class MessageDispatcher {
     private final AuthHandler auth;
     private final Nip77Handler nip77;
     private final FanOut fanOut;
+    private final RelayMetrics metrics;
 
     MessageDispatcher(NexusConfig config, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
-                      Executor queryWorkers, SubscriptionIndex index, Policies policies, AccessControl access, LongSupplier clock) {
+                      Executor queryWorkers, SubscriptionIndex index, Policies policies, AccessControl access, LongSupplier clock,
+                      RelayMetrics metrics) {
+        this.metrics = metrics;
         NexusConfig.Limits l = config.limits();
         this.parser = new ClientMessageParser(new ProtocolLimits(l.maxEventTags(), l.maxContentLength(), l.maxFilters(),
                 l.maxSubidLength(), l.maxFilterValues()));
@@ -48,7 +52,7 @@ final class MessageDispatcher {
                 : RestrictedKinds.none(config.marketplace().kinds());
         QueueBound queriesBound = new QueueBound(l.maxQueuedQueries());
         this.fanOut = new FanOut(index, restricted);
-        this.ingest = new EventIngest(policies, store, liveFeed, verifier, verifiers, config.marketplace().kinds(), l.maxEventsInFlight());
+        this.ingest = new EventIngest(policies, store, liveFeed, verifier, verifiers, config.marketplace().kinds(), l.maxEventsInFlight(), metrics);
         this.subscriptions = new Subscriptions(l, policies, store, queryWorkers, queriesBound, index, restricted, clock);
         this.counts = new CountHandler(policies, store, queryWorkers, queriesBound, restricted, clock);
         this.auth = new AuthHandler(config, verifier, access, verifiers, clock);
@@ -96,16 +100,20 @@ final class MessageDispatcher {
         try {
             message = parser.parse(utf8, offset, length);
         } catch (MalformedMessageException e) {
+            metrics.messageIn("malformed");
             s.send(RelayMessages.notice(e.getMessage()));
             return;
         } catch (InvalidEventException e) {
+            metrics.eventUnparsable();
             s.send(RelayMessages.ok(e.eventId(), false, "invalid: " + e.getMessage()));
             return;
         } catch (InvalidFilterException e) {
+            metrics.messageIn(e.verb());
             s.send(e.verb().equals("NEG-OPEN") ? RelayMessages.negentropyError(e.subscriptionId(), e.getMessage())
                     : RelayMessages.closed(e.subscriptionId(), e.getMessage()));
             return;
         }
+        metrics.messageIn(message);
         if (message instanceof ClientMessage.Publish p) ingest.onEvent(s, p.event());
         else if (message instanceof ClientMessage.Subscribe r) subscriptions.onReq(s, r);
         else if (message instanceof ClientMessage.Unsubscribe c) subscriptions.onClose(s, c.subscriptionId());

@@ -5,6 +5,7 @@ import dev.nexus.core.SignatureVerifier;
 import dev.nexus.core.SignatureVerifiers;
 import dev.nexus.server.policy.AccessControl;
 import dev.nexus.server.policy.Policies;
+import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.LiveFeed;
 import dev.nexus.storage.LocalLiveFeed;
@@ -76,6 +77,7 @@ public final class NexusServer implements AutoCloseable {
     private MessageDispatcher dispatcher;
     private PeerSyncScheduler peerSync;
     private final ConnectionCloses closes = new ConnectionCloses();
+    private RelayMetrics metrics;
     private int port;
 
     public NexusServer(NexusConfig config) {
@@ -122,18 +124,20 @@ public final class NexusServer implements AutoCloseable {
                     st.walMaxBytes(), config.limits().maxQueryMillis());
             liveFeed = new LocalLiveFeed(LIVE_FEED_CAPACITY);
         }
-        SignatureVerifier verifier = givenVerifier != null ? givenVerifier : SignatureVerifiers.best();
+        metrics = new RelayMetrics(config.metrics(), config.marketplace().kinds());
+        SignatureVerifier verifier = metrics.timed(givenVerifier != null ? givenVerifier : SignatureVerifiers.best());
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
         RateLimiter limiter = new RateLimiter(config.rateLimits());
         SubscriptionIndex index = new SubscriptionIndex(config.limits().maxTotalSubscriptions(), config.limits().maxTotalFilterValues());
         AccessControl access = AccessControl.fromConfig(config);
         Policies policies = Policies.fromConfig(config, access, limiter, clock);
-        dispatcher = new MessageDispatcher(config, store, liveFeed, verifier, verifiers, queryWorkers, index, policies, access, clock);
+        dispatcher = new MessageDispatcher(config, metrics.timed(store), liveFeed, verifier, verifiers, queryWorkers, index, policies, access, clock, metrics);
+        registerGauges(index);
         liveFeed.start(dispatcher::onCommitted);
-        RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter, s.realIpHeader());
+        RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter, s.realIpHeader(), metrics);
 
-        gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds());
+        gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds(), metrics);
         boolean epoll = Epoll.isAvailable();
         int ioThreads = s.ioThreads() > 0 ? s.ioThreads() : cores;
         bossGroup = epoll ? new EpollEventLoopGroup(1, new DefaultThreadFactory("nexus-accept")) : new NioEventLoopGroup(1, new DefaultThreadFactory("nexus-accept"));
@@ -150,7 +154,7 @@ public final class NexusServer implements AutoCloseable {
                 // Past the high-water mark the relay stops reading from a client and paces its query results;
                 // past max_outbound_bytes (live fan-out can still add) it drops the client (OutboundBudget).
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark(config.limits().maxOutboundBytes()))
-                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls, closes, gate));
+                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls, closes, gate, metrics));
         serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         String publicUrl = s.publicUrl(port);
@@ -165,6 +169,8 @@ public final class NexusServer implements AutoCloseable {
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
         sweeper.scheduleAtFixedRate(closes::logRecent, 60, 60, TimeUnit.SECONDS);
         if (!config.sync().peers().isEmpty()) startPeerSync(verifier);
+        int summaryEvery = config.metrics().summaryLogSeconds();
+        if (summaryEvery > 0) sweeper.scheduleAtFixedRate(metrics::logSummary, summaryEvery, summaryEvery, TimeUnit.SECONDS);
 
         log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {}{}; marketplace: {})",
                 version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
@@ -188,6 +194,22 @@ public final class NexusServer implements AutoCloseable {
     /** The [[sync.peers]] scheduler, or null when none are configured. */
     PeerSyncScheduler peerSync() {
         return peerSync;
+    }
+
+    /** What the metrics read from the parts that hold the numbers (closes by reason, queues, sockets, subscriptions). */
+    private void registerGauges(SubscriptionIndex index) {
+        for (ConnectionCloses.Reason r : ConnectionCloses.Reason.values()) {
+            metrics.connectionsClosed(r.name().toLowerCase(java.util.Locale.ROOT), () -> closes.count(r));
+        }
+        metrics.gauge("nexus.connections.open", "Sockets open now (WebSocket and plain HTTP)", () -> gate == null ? 0 : gate.connections());
+        metrics.gauge("nexus.subscriptions", "Live subscriptions (REQs open) across all connections", index::live);
+        metrics.queueDepth("verifiers", verifiers::queued);
+        if (queryWorkers instanceof java.util.concurrent.ThreadPoolExecutor pool) metrics.queueDepth("query", () -> pool.getQueue().size());
+    }
+
+    /** The relay's metrics (what {@code GET /metrics} serves). */
+    public RelayMetrics metrics() {
+        return metrics;
     }
 
     static WriteBufferWaterMark waterMark(long maxOutboundBytes) {
@@ -238,6 +260,7 @@ public final class NexusServer implements AutoCloseable {
         shutdown(queryWorkers);
         if (liveFeed != null) liveFeed.close();
         if (store != null) store.close();
+        if (metrics != null) metrics.close();
         log.info("Nexus stopped");
     }
 

@@ -1,6 +1,7 @@
 package dev.nexus.server;
 
 import dev.nexus.config.NexusConfig;
+import dev.nexus.server.metrics.RelayMetrics;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
@@ -44,10 +45,12 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     private final ConnectionCloses closes;
     private final ConnectionGate gate;
     private final WebSocketServerProtocolConfig wsConfig;
+    private final RelayMetrics metrics;
 
     /** {@code tls} is null when connections arrive in plain text (directly or from a TLS proxy). */
     RelayChannelInitializer(NexusConfig config, RelayInfoHandler relayInfo, MessageDispatcher dispatcher, SslContext tls,
-                            ConnectionCloses closes, ConnectionGate gate) {
+                            ConnectionCloses closes, ConnectionGate gate, RelayMetrics metrics) {
+        this.metrics = metrics;
         this.config = config;
         this.closes = closes;
         this.tls = tls;
@@ -80,6 +83,6 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast(RELAY_INFO, relayInfo);
         p.addLast(WEBSOCKET, new WebSocketServerProtocolHandler(wsConfig));
         p.addLast(WEBSOCKET_AGGREGATOR, new WebSocketFrameAggregator(config.limits().maxMessageBytes()));
-        p.addLast(RELAY_FRAMES, new RelayFrameHandler(dispatcher, gate, config.limits().maxOutboundBytes(), config.limits().maxMessageBytes()));
+        p.addLast(RELAY_FRAMES, new RelayFrameHandler(dispatcher, gate, config.limits().maxOutboundBytes(), config.limits().maxMessageBytes(), metrics));
     }
 }

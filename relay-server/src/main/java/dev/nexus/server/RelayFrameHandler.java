@@ -30,8 +30,11 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
     private final ConnectionGate gate;
     private final long maxOutboundBytes;
     private final int maxMessageBytes;
+    private final dev.nexus.server.metrics.RelayMetrics metrics;
 
-    RelayFrameHandler(MessageDispatcher dispatcher, ConnectionGate gate, long maxOutboundBytes, int maxMessageBytes) {
+    RelayFrameHandler(MessageDispatcher dispatcher, ConnectionGate gate, long maxOutboundBytes, int maxMessageBytes,
+                      dev.nexus.server.metrics.RelayMetrics metrics) {
+        this.metrics = metrics;
         this.dispatcher = dispatcher;
         this.gate = gate;
         this.maxOutboundBytes = maxOutboundBytes;
@@ -46,7 +49,7 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
             byte[] challenge = new byte[16];
             RANDOM.nextBytes(challenge);
             Session session = new Session(ctx.channel(), RelayInfoHandler.clientIp(ctx), HexFormat.of().formatHex(challenge),
-                    maxOutboundBytes);
+                    maxOutboundBytes, metrics);
             ctx.channel().attr(Session.KEY).set(session);
             dispatcher.onOpen(session);
             return;

@@ -1,5 +1,6 @@
 package dev.nexus.server;
 
+import dev.nexus.server.metrics.RelayMetrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -34,10 +35,12 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
     private final byte[] page;
     private final RateLimiter limiter;
     private final String realIpHeader;
+    private final RelayMetrics metrics;
 
     /** {@code realIpHeader} is empty when clients connect directly. */
-    RelayInfoHandler(String infoJson, String name, String description, RateLimiter limiter, String realIpHeader) {
+    RelayInfoHandler(String infoJson, String name, String description, RateLimiter limiter, String realIpHeader, RelayMetrics metrics) {
         super(false);
+        this.metrics = metrics;
         this.infoJson = infoJson.getBytes(StandardCharsets.UTF_8);
         this.page = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(name) + "</title></head><body><h1>"
                 + escape(name) + "</h1><p>" + escape(description) + "</p><p>This is a Nostr relay. Connect with a Nostr client over "
@@ -59,6 +62,7 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
             String ip = forwarded != null ? forwarded : socketIp(ctx);
             ctx.channel().attr(CLIENT_IP).set(ip);
             if (!limiter.tryConnect(ip)) {
+                metrics.connectionRefused("max_connections_per_ip");
                 req.release();
                 respond(ctx, req, HttpResponseStatus.TOO_MANY_REQUESTS, "text/plain; charset=utf-8",
                         "rate-limited: too many connections from your address\n".getBytes(StandardCharsets.UTF_8));
@@ -73,6 +77,9 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
                 respond(ctx, req, HttpResponseStatus.NO_CONTENT, null, new byte[0]);
             } else if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
                 respond(ctx, req, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "method not allowed\n".getBytes(StandardCharsets.UTF_8));
+            } else if (metrics.servesPath(req.uri())) {
+                RelayMetrics.Scrape scrape = metrics.scrape(forwardedIp(req), ctx.channel().remoteAddress());
+                respond(ctx, req, HttpResponseStatus.valueOf(scrape.status()), scrape.contentType(), scrape.body());
             } else if (wantsRelayInfo(req)) {
                 respond(ctx, req, HttpResponseStatus.OK, "application/nostr+json", infoJson);
             } else {

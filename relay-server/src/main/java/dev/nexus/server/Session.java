@@ -2,6 +2,7 @@ package dev.nexus.server;
 
 import dev.nexus.core.Event;
 import dev.nexus.core.RelayMessages;
+import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.server.policy.ConnectionView;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -45,11 +46,13 @@ final class Session implements ConnectionView {
     private final NegentropySessions negentropy = new NegentropySessions();
     private final AuthBudget.Account authAccount = new AuthBudget.Account();
     private volatile boolean closing;
+    private final RelayMetrics metrics;
 
     /** Stored events of one REQ still to be written, paced by channel writability. */
     private record StoredResults(Subscription sub, Iterator<byte[]> events) {}
 
-    Session(Channel channel, String remoteIp, String challenge, long maxOutboundBytes) {
+    Session(Channel channel, String remoteIp, String challenge, long maxOutboundBytes, RelayMetrics metrics) {
+        this.metrics = metrics;
         this.channel = channel;
         this.remoteIp = remoteIp;
         this.challenge = challenge;
@@ -79,6 +82,7 @@ final class Session implements ConnectionView {
     /** Sends one text frame; safe from any thread. */
     void send(String text) {
         if (channel.isActive()) channel.writeAndFlush(new TextWebSocketFrame(text), channel.voidPromise());
+        metrics.sent(text);
     }
 
     /**
@@ -109,6 +113,7 @@ final class Session implements ConnectionView {
             return false;
         }
         channel.write(eventFrame(sub, event), channel.voidPromise());
+        metrics.liveEventDelivered();
         return true;
     }
 
@@ -118,6 +123,7 @@ final class Session implements ConnectionView {
 
     /** {@code ["EVENT",subId,} + the shared event bytes + {@code ]}, without decoding the event. */
     private TextWebSocketFrame eventFrame(Subscription sub, byte[] json) {
+        metrics.sentEvent();
         String prefix = sub.eventPrefix();
         ByteBuf buf = channel.alloc().buffer(prefix.length() * 3 + json.length + 1);
         buf.writeCharSequence(prefix, StandardCharsets.UTF_8);
@@ -156,6 +162,7 @@ final class Session implements ConnectionView {
             storedQueue.poll();
             if (active) {
                 channel.write(new TextWebSocketFrame(RelayMessages.eose(r.sub().id())), channel.voidPromise());
+                metrics.sentEose();
                 for (Event e : r.sub().releaseAfterEose()) channel.write(eventFrame(r.sub(), e), channel.voidPromise());
                 wrote = true;
             }
@@ -193,6 +200,7 @@ final class Session implements ConnectionView {
     }
 
     private void disconnectSlowConsumer() {
+        metrics.liveEventDropped();
         if (closing) return;
         closing = true;
         ConnectionCloses.mark(channel, ConnectionCloses.Reason.SLOW_CONSUMER);

@@ -122,6 +122,11 @@ final class SubscriptionIndex {
         }
     }
 
+    /** Live subscriptions now (cheap: the relay-wide bound's count). */
+    long live() {
+        return subscriptions.get();
+    }
+
     int size() {
         Set<Subscription> all = new HashSet<>(catchAll);
         byId.values().forEach(all::addAll);

@@ -40,6 +40,11 @@ final class TwoLaneExecutor implements Executor {
         tasks.add(task, priority);
     }
 
+    /** Tasks waiting for a worker, both lanes. */
+    int queued() {
+        return tasks.size();
+    }
+
     private void work() {
         while (running || !tasks.isEmpty()) {
             Runnable task = tasks.poll(200, TimeUnit.MILLISECONDS);

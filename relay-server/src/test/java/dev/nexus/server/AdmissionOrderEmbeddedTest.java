@@ -10,6 +10,7 @@ import dev.nexus.core.Event;
 import dev.nexus.core.SignatureVerifier;
 import dev.nexus.core.SignatureVerifiers;
 import dev.nexus.core.testing.NostrKey;
+import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.server.policy.AccessControl;
 import dev.nexus.server.policy.Policies;
 import dev.nexus.storage.LocalLiveFeed;
@@ -76,11 +77,12 @@ class AdmissionOrderEmbeddedTest {
         queries = Executors.newSingleThreadExecutor();
         RateLimiter limiter = new RateLimiter(config.rateLimits());
         AccessControl access = AccessControl.fromConfig(config);
+        RelayMetrics metrics = new RelayMetrics(config.metrics(), config.marketplace().kinds());
         dispatcher = new MessageDispatcher(config, store, feed, gated, verifiers, queries, new SubscriptionIndex(1000, 100_000),
-                Policies.fromConfig(config, access, limiter, () -> NOW), access, () -> NOW);
+                Policies.fromConfig(config, access, limiter, () -> NOW), access, () -> NOW, metrics);
         feed.start(dispatcher::onCommitted);
         channel = new EmbeddedChannel();
-        session = new Session(channel, "203.0.113.9", "challenge", 1 << 20);
+        session = new Session(channel, "203.0.113.9", "challenge", 1 << 20, metrics);
         channel.attr(Session.KEY).set(session);
     }
 

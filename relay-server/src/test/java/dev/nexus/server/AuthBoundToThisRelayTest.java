@@ -93,7 +93,7 @@ class AuthBoundToThisRelayTest {
     void theRealIpIsTheLastEntryOfTheLastHeaderLineNotTheClientsOwnFirstLine() {
         NexusConfig config = NexusConfig.defaults();
         RelayInfoHandler handler = new RelayInfoHandler(RelayInfo.render(config, "t"), "Nexus", "d", new RateLimiter(config.rateLimits()),
-                "X-Forwarded-For");
+                "X-Forwarded-For", RelayInfoHandlerTest.metricsOf(config));
         EmbeddedChannel ch = new EmbeddedChannel(handler);
         FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/");
         req.headers().set(HttpHeaderNames.UPGRADE, "websocket").set(HttpHeaderNames.CONNECTION, "Upgrade");

@@ -20,7 +20,11 @@ import org.junit.jupiter.api.Test;
 class RelayInfoHandlerTest {
     private final NexusConfig config = NexusConfig.defaults();
     private final RelayInfoHandler handler = new RelayInfoHandler(RelayInfo.render(config, "1.2.3"), "Nexus", "desc",
-            new RateLimiter(config.rateLimits()), "");
+            new RateLimiter(config.rateLimits()), "", metricsOf(config));
+
+    static dev.nexus.server.metrics.RelayMetrics metricsOf(NexusConfig config) {
+        return new dev.nexus.server.metrics.RelayMetrics(config.metrics(), config.marketplace().kinds());
+    }
 
     private static FullHttpRequest upgrade(String forwardedFor) {
         FullHttpRequest req = get(null);
@@ -32,7 +36,7 @@ class RelayInfoHandlerTest {
     /** The address the handler files an upgrade request under, given its X-Forwarded-For header. */
     private String clientIpBehindProxy(String forwardedFor) {
         RelayInfoHandler behindProxy = new RelayInfoHandler(RelayInfo.render(config, "1.2.3"), "Nexus", "desc",
-                new RateLimiter(config.rateLimits()), "X-Forwarded-For");
+                new RateLimiter(config.rateLimits()), "X-Forwarded-For", metricsOf(config));
         EmbeddedChannel ch = new EmbeddedChannel(behindProxy);
         FullHttpRequest req = upgrade(forwardedFor);
         ch.writeInbound(req);

@@ -45,6 +45,26 @@ public interface EventStore extends AutoCloseable {
     /** Physically removes up to {@code batch} expired events; returns how many were removed. */
     int deleteExpired(long nowSeconds, int batch);
 
+    /** Told by the writer after each committed transaction: how many writes it held and how long it took. */
+    @FunctionalInterface
+    interface WriteObserver {
+        void batchCommitted(int writes, long nanos);
+    }
+
+    /** Lets metrics watch the writer's batches; a backend without a batching writer ignores it. */
+    default void observeWrites(WriteObserver observer) {
+    }
+
+    /** Writes (and sweeps) waiting for the writer now; 0 when the backend does not queue. */
+    default int queuedWrites() {
+        return 0;
+    }
+
+    /** The store's size on disk in bytes, or -1 when the backend cannot tell. */
+    default long sizeOnDiskBytes() {
+        return -1;
+    }
+
     @Override
     void close();
 }

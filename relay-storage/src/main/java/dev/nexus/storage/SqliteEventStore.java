@@ -70,6 +70,8 @@ public final class SqliteEventStore implements EventStore {
     private final AtomicLong truncations = new AtomicLong();
     private final AtomicLong busyTruncations = new AtomicLong();
     private long lastWalWarningNanos;
+    private volatile WriteObserver writeObserver = (writes, nanos) -> { };
+    private final Path dbFile;
 
     /** A store with the default WAL bound. */
     public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention) {
@@ -92,6 +94,7 @@ public final class SqliteEventStore implements EventStore {
         this.batchMax = batchMax;
         this.walMaxBytes = walMaxBytes;
         this.walFile = Path.of(file.toAbsolutePath() + "-wal");
+        this.dbFile = file.toAbsolutePath();
         try {
             Path parent = file.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
@@ -322,6 +325,7 @@ public final class SqliteEventStore implements EventStore {
     }
 
     private void runBatch(List<WriteTask> batch) {
+        long started = System.nanoTime();
         // Futures complete only after the commit, so each task leaves its completion here meanwhile.
         List<Runnable> afterCommit = new ArrayList<>(batch.size());
         try {
@@ -363,6 +367,7 @@ public final class SqliteEventStore implements EventStore {
             writesFailing = false;
             log.info("writes succeed again");
         }
+        writeObserver.batchCommitted(batch.size(), System.nanoTime() - started);
         afterCommit.forEach(Runnable::run);
     }
 
@@ -477,6 +482,26 @@ public final class SqliteEventStore implements EventStore {
             lastWalWarningNanos = now;
             log.warn("WAL is {} MiB, over its bound of {} MiB: readers kept the checkpoint from completing ({} times so far); retrying",
                     before / (1024 * 1024), walMaxBytes / (1024 * 1024), busyTruncations.get());
+        }
+    }
+
+    @Override
+    public void observeWrites(WriteObserver observer) {
+        writeObserver = observer;
+    }
+
+    @Override
+    public int queuedWrites() {
+        return tasks.size();
+    }
+
+    /** The database file and its write-ahead log. */
+    @Override
+    public long sizeOnDiskBytes() {
+        try {
+            return (Files.exists(dbFile) ? Files.size(dbFile) : 0) + walBytes();
+        } catch (java.io.IOException e) {
+            return -1;
         }
     }
 

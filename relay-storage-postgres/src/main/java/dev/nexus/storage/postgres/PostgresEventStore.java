@@ -54,6 +54,7 @@ public final class PostgresEventStore implements EventStore {
     private final Thread writer;
     private volatile boolean running = true;
     private volatile boolean databaseDown;
+    private volatile WriteObserver writeObserver = (writes, nanos) -> { };
 
     /**
      * @param connectTimeoutMillis how long a write or query waits for a connection before it is
@@ -260,6 +261,27 @@ public final class PostgresEventStore implements EventStore {
         }
     }
 
+    @Override
+    public void observeWrites(WriteObserver observer) {
+        writeObserver = observer;
+    }
+
+    @Override
+    public int queuedWrites() {
+        return tasks.size();
+    }
+
+    /** The whole database's size (every node shares it); -1 while it cannot be reached. */
+    @Override
+    public long sizeOnDiskBytes() {
+        try (Connection c = readers.getConnection(); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT pg_database_size(current_database())")) {
+            return rs.next() ? rs.getLong(1) : -1;
+        } catch (SQLException e) {
+            return -1;
+        }
+    }
+
     // ---------------------------------------------------------------- the writer thread
 
     private void writeLoop() {
@@ -285,7 +307,9 @@ public final class PostgresEventStore implements EventStore {
 
     private void runBatch(List<WriteTask> batch) {
         try {
+            long started = System.nanoTime();
             List<WriteResult> results = commit(batch);
+            writeObserver.batchCommitted(batch.size(), System.nanoTime() - started);
             if (databaseDown) {
                 databaseDown = false;
                 log.info("PostgreSQL is reachable again; writes resume");
