@@ -23,6 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
  * driven by {@code interop/rust-nostr-sync.mjs}.
  */
 class RustNostrSyncTest {
+    /**
+     * Node's output goes to a file, never to this JVM's own streams: surefire talks to its forked JVM
+     * over them, and a child writing there (or setting them non-blocking) breaks the build.
+     */
+    private static final ProcessBuilder.Redirect NODE_LOG = ProcessBuilder.Redirect.appendTo(java.nio.file.Path.of("target", "node.log").toFile());
     @TempDir Path dir;
 
     @Test
@@ -65,7 +70,7 @@ class RustNostrSyncTest {
         Path folder = interopFolder();
         ensureInstalled(folder);
         Process p = new ProcessBuilder("node", "rust-nostr-sync.mjs", url, Integer.toString(ownNotes))
-                .directory(folder.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                .directory(folder.toFile()).redirectError(NODE_LOG).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "rust-nostr sync did not finish");
         assertEquals(0, p.exitValue(), "rust-nostr sync failed: " + out);
@@ -86,7 +91,7 @@ class RustNostrSyncTest {
         if (Files.isDirectory(folder.resolve("node_modules/@rust-nostr/nostr-sdk"))
                 && Files.isDirectory(folder.resolve("node_modules/@nostr-dev-kit/sync"))
                 && Files.isDirectory(folder.resolve("node_modules/fake-indexeddb"))) return;
-        Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(folder.toFile()).inheritIO().start();
+        Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(folder.toFile()).redirectErrorStream(true).redirectOutput(NODE_LOG).start();
         if (!npm.waitFor(10, TimeUnit.MINUTES) || npm.exitValue() != 0) throw new IOException("npm ci failed in " + folder);
     }
 }

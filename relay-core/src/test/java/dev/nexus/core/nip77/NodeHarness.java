@@ -19,6 +19,11 @@ import java.util.concurrent.TimeUnit;
  * {@code npm ci} the first time.
  */
 final class NodeHarness implements AutoCloseable {
+    /**
+     * Node's output goes to a file, never to this JVM's own streams: surefire talks to its forked JVM
+     * over them, and a child writing there (or setting them non-blocking) breaks the build.
+     */
+    private static final ProcessBuilder.Redirect NODE_LOG = ProcessBuilder.Redirect.appendTo(java.nio.file.Path.of("target", "node.log").toFile());
     static final Path FOLDER = locate();
 
     private final Process process;
@@ -31,7 +36,7 @@ final class NodeHarness implements AutoCloseable {
     NodeHarness(long frameSizeLimit) throws IOException {
         ensureInstalled();
         ProcessBuilder pb = new ProcessBuilder("node", "negentropy-harness.mjs").directory(FOLDER.toFile())
-                .redirectError(ProcessBuilder.Redirect.INHERIT);
+                .redirectError(NODE_LOG);
         pb.environment().put("FRAMESIZELIMIT", Long.toString(frameSizeLimit));
         process = pb.start();
         in = new BufferedWriter(new OutputStreamWriter(process.getOutputStream(), StandardCharsets.US_ASCII), 1 << 16);
@@ -77,7 +82,7 @@ final class NodeHarness implements AutoCloseable {
     private static synchronized void ensureInstalled() throws IOException {
         if (Files.isDirectory(FOLDER.resolve("node_modules/@nostr-dev-kit/sync"))) return;
         try {
-            Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(FOLDER.toFile()).inheritIO().start();
+            Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(FOLDER.toFile()).redirectErrorStream(true).redirectOutput(NODE_LOG).start();
             if (!npm.waitFor(10, TimeUnit.MINUTES) || npm.exitValue() != 0) throw new IOException("npm ci failed in " + FOLDER);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
