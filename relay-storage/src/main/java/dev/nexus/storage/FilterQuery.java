@@ -40,6 +40,30 @@ record FilterQuery(String sql, List<Object> params) {
         return new FilterQuery(sql.toString(), List.copyOf(params));
     }
 
+    /**
+     * How many stored events match, expired ones included and without a limit: answered from the
+     * index alone for kinds/authors/time filters (no row is read), the first half of a one-filter COUNT.
+     */
+    static FilterQuery countIgnoringExpiry(Filter f) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder(256).append("SELECT COUNT(*) FROM ");
+        fromWhere(sql, params, f, null, true);
+        return new FilterQuery(sql.toString(), List.copyOf(params));
+    }
+
+    /**
+     * How many matches have expired but are still stored (the sweeper has not reached them yet):
+     * walks only the few rows of the expiry index up to {@code now}, the second half of a one-filter COUNT.
+     */
+    static FilterQuery countExpired(Filter f, long now) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder(256)
+                .append("SELECT COUNT(*) FROM event e INDEXED BY event_expires WHERE e.expires_at IS NOT NULL AND e.expires_at <= ?");
+        params.add(now);
+        conditions(sql, params, f, null, true);
+        return new FilterQuery(sql.toString(), List.copyOf(params));
+    }
+
     /** Every stored, unexpired match's wire JSON, oldest first and without a limit (the admin export). */
     static FilterQuery rawOf(Filter f, long now) {
         List<Object> params = new ArrayList<>();
@@ -73,7 +97,12 @@ record FilterQuery(String sql, List<Object> params) {
 
     /** Appends the FROM and WHERE clauses for {@code f}; returns the tag driving the plan, or null. */
     private static String fromWhere(StringBuilder sql, List<Object> params, Filter f, long now) {
-        String driver = f.ids() == null ? singleValuedTag(f) : null;
+        return fromWhere(sql, params, f, now, true);
+    }
+
+    /** With {@code unexpiredAt} null, expired events are not excluded (the caller subtracts them). */
+    private static String fromWhere(StringBuilder sql, List<Object> params, Filter f, Long unexpiredAt, boolean tagDriven) {
+        String driver = tagDriven && f.ids() == null ? singleValuedTag(f) : null;
         if (driver != null) {
             sql.append("tag t CROSS JOIN event e ON e.seq = t.event_seq WHERE t.name = ?");
             params.add(driver);
@@ -83,8 +112,16 @@ record FilterQuery(String sql, List<Object> params) {
         } else {
             sql.append("event e WHERE 1 = 1");
         }
-        sql.append(" AND (e.expires_at IS NULL OR e.expires_at > ?)");
-        params.add(now);
+        if (unexpiredAt != null) {
+            sql.append(" AND (e.expires_at IS NULL OR e.expires_at > ?)");
+            params.add(unexpiredAt);
+        }
+        conditions(sql, params, f, driver, false);
+        return driver;
+    }
+
+    /** The filter's terms on {@code e} (and its tags as probes or sub-selects), after the FROM/driver part. */
+    private static void conditions(StringBuilder sql, List<Object> params, Filter f, String driver, boolean tagsAsProbes) {
         if (f.ids() != null) in(sql, params, "e.id", f.ids());
         if (f.authors() != null) in(sql, params, "e.pubkey", f.authors());
         if (f.kinds() != null) {
@@ -97,7 +134,7 @@ record FilterQuery(String sql, List<Object> params) {
         if (driver == null) time(sql, params, "e.created_at", f);
         for (Map.Entry<String, Set<String>> tag : f.tags().entrySet()) {
             if (tag.getKey().equals(driver)) continue;
-            if (driver != null || f.ids() != null) {
+            if (tagsAsProbes || driver != null || f.ids() != null) {
                 sql.append(" AND EXISTS (SELECT 1 FROM tag x WHERE x.event_seq = e.seq AND x.name = ?");
                 params.add(tag.getKey());
                 in(sql, params, "x.value", tag.getValue());
@@ -110,7 +147,6 @@ record FilterQuery(String sql, List<Object> params) {
             }
             sql.append(')');
         }
-        return driver;
     }
 
     /** The tag to drive the query from: one with a single value, preferring `e` (event ids are the rarest values). */

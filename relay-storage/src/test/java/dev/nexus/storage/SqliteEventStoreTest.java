@@ -145,6 +145,32 @@ class SqliteEventStoreTest {
     }
 
     @Test
+    void aOneFilterCountLeavesOutExpiredEventsTheSweeperHasNotRemovedYet() throws Exception {
+        for (int i = 0; i < 3; i++) write(alice.sign(1, List.of(List.of("t", "gpu")), "a" + i, NOW - i));
+        write(alice.sign(1, List.of(List.of("t", "gpu"), List.of("expiration", String.valueOf(NOW + 10))), "soon gone", NOW));
+        write(bob.sign(5050, List.of(List.of("p", alice.pubkey()), List.of("expiration", String.valueOf(NOW + 10))), "{}", NOW));
+        for (String f : List.of("{\"kinds\":[1]}", "{\"authors\":[\"" + alice.pubkey() + "\"]}", "{\"#t\":[\"gpu\"]}",
+                "{\"kinds\":[1],\"#t\":[\"gpu\"],\"since\":" + (NOW - 1) + "}")) {
+            long before = store.count(List.of(filter(f)), NOW);
+            long after = store.count(List.of(filter(f)), NOW + 11);
+            assertEquals(1, before - after, f + ": " + before + " before the expiry, " + after + " after");
+        }
+        assertEquals(1, store.count(List.of(filter("{\"kinds\":[5050]}")), NOW));
+        assertEquals(0, store.count(List.of(filter("{\"kinds\":[5050]}")), NOW + 11));
+        assertEquals(0, store.count(List.of(filter("{\"kinds\":[5050],\"#p\":[\"" + alice.pubkey() + "\"]}")), NOW + 11));
+    }
+
+    @Test
+    void countingJobsOfOneKindReadsOnlyIndexesNotRows() throws Exception {
+        List<String> plan = store.explainCount(filter("{\"kinds\":[5050]}"), NOW);
+        assertTrue(plan.get(0).contains("COVERING INDEX"), "all matches are counted from an index alone: " + plan);
+        assertTrue(plan.get(1).contains("event_expires"), "expired matches are found through the expiry index: " + plan);
+        assertTrue(plan.stream().noneMatch(step -> step.startsWith("SCAN")), plan.toString());
+        List<String> byAuthor = store.explainCount(filter("{\"authors\":[\"" + alice.pubkey() + "\"],\"kinds\":[1]}"), NOW);
+        assertTrue(byAuthor.get(0).contains("COVERING INDEX"), byAuthor.toString());
+    }
+
+    @Test
     void aDuplicateIsASuccessWithTheDuplicatePrefixAndStoresNothingNew() throws Exception {
         Event e = alice.sign(1, "once");
         assertTrue(write(e).accepted());
