@@ -189,6 +189,15 @@ public final class NexusServer implements AutoCloseable {
         // The local feed fans the event out on nexus-fanout; a cluster feed ignores this and carries the commit itself.
         java.util.function.Consumer<dev.nexus.core.Event> toSubscribers = liveFeed::committedHere;
         peerSync = new PeerSyncScheduler(new PeerSync(store, verifier, config, signer, toSubscribers, 30_000), config.sync().peers()).start();
+        for (NexusConfig.SyncPeer peer : config.sync().peers()) {
+            PeerSyncScheduler.PeerTotals t = peerSync.totals(peer.name());
+            metrics.counterOf("nexus.sync.events", "Events moved by [[sync.peers]] rounds, by peer and direction", t.fetched()::get,
+                    "peer", peer.name(), "direction", "fetched");
+            metrics.counterOf("nexus.sync.events", "Events moved by [[sync.peers]] rounds, by peer and direction", t.published()::get,
+                    "peer", peer.name(), "direction", "published");
+            metrics.counterOf("nexus.sync.rounds", "[[sync.peers]] rounds run, by peer", t.rounds()::get, "peer", peer.name());
+            metrics.counterOf("nexus.sync.rounds.failed", "[[sync.peers]] rounds that failed, by peer", t.failedRounds()::get, "peer", peer.name());
+        }
     }
 
     /** The [[sync.peers]] scheduler, or null when none are configured. */

@@ -225,6 +225,8 @@ class FederationTest {
             for (int i = 0; i < 100 && totals.fetched().get() < 1; i++) Thread.sleep(50); // the round's totals are added as it ends
             assertEquals(1, totals.fetched().get());
             assertEquals(0, totals.failedRounds().get());
+            String scrape = a.server().metrics().scrapeText();
+            assertTrue(scrape.contains("nexus_sync_events_total{direction=\"fetched\",peer=\"b\"} 1.0"), "what moved is a metric:\n" + scrape.lines().filter(l -> l.contains("sync")).toList());
             Event other = bob.sign(7, List.of(), "+", System.currentTimeMillis() / 1000);
             publishAll(b, List.of(other));
             Thread.sleep(2500);

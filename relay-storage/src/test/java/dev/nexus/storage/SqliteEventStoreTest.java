@@ -110,15 +110,21 @@ class SqliteEventStoreTest {
         store.close();
         store = new SqliteEventStore(dir.resolve("lanes.db"), "normal", 2, 1, RetentionPolicy.DEFAULT);
         List<String> committed = new CopyOnWriteArrayList<>();
+        List<String> names = List.of("note-0", "note-1", "note-2", "job", "note-3");
+        // Signed before the lock is taken: on a loaded machine signing inside the window could outlast
+        // the writer's busy timeout, and a write that gives up would let the next note through first.
+        List<Event> events = new ArrayList<>();
+        for (String name : names) {
+            events.add(name.equals("job") ? alice.sign(5050, List.of(List.of("p", bob.pubkey())), "{}") : alice.sign(1, name));
+        }
         try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("lanes.db"));
              Statement lock = other.createStatement()) {
             // Another writer holds the database, so the relay's writer stalls and its queue fills up.
             lock.execute("BEGIN IMMEDIATE");
             List<CompletableFuture<WriteResult>> pending = new ArrayList<>();
-            for (String name : List.of("note-0", "note-1", "note-2", "job", "note-3")) {
-                Event e = name.equals("job") ? alice.sign(5050, List.of(List.of("p", bob.pubkey())), "{}")
-                        : alice.sign(1, name);
-                pending.add(store.write(e).whenComplete((r, err) -> committed.add(name)));
+            for (int i = 0; i < names.size(); i++) {
+                String name = names.get(i);
+                pending.add(store.write(events.get(i)).whenComplete((r, err) -> committed.add(name + (r != null && r.accepted() ? "" : ":" + r))));
             }
             lock.execute("ROLLBACK");
             pending.forEach(CompletableFuture::join);

@@ -182,6 +182,12 @@ public final class RelayMetrics implements AutoCloseable {
                 .description("Connections that ended, by reason").register(registry);
     }
 
+    /** A monotonic count someone else holds (e.g. a peer sync's totals); labels must come from config, never from clients. */
+    public void counterOf(String name, String description, LongSupplier count, String... tags) {
+        countSources.add(count);
+        FunctionCounter.builder(name, count, c -> c.getAsLong()).tags(tags).description(description).register(registry);
+    }
+
     /** A gauge of a number someone else holds (queue depths, open sockets, live subscriptions). */
     public void gauge(String name, String description, Supplier<Number> value, String... tags) {
         Gauge.builder(name, value).tags(tags).description(description).register(registry);
