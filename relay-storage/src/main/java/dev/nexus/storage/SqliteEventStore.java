@@ -55,6 +55,8 @@ public final class SqliteEventStore implements EventStore {
     volatile java.util.function.Consumer<Event> beforeStore;
     /** Set while batches fail (e.g. disk full), so the log gets one line when writes stop and one when they resume. */
     private boolean writesFailing;
+    /** How long a batch waits for another connection's write lock before its events are refused (as busy_timeout). */
+    private static final long BUSY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER: bound values one statement can take. */
     public static final int MAX_BOUND_VALUES = 32766;
     /** VM steps between two looks at the clock while a query runs. */
@@ -378,36 +380,17 @@ public final class SqliteEventStore implements EventStore {
 
     private void runBatch(List<WriteTask> batch) {
         long started = System.nanoTime();
-        // Futures complete only after the commit, so each task leaves its completion here meanwhile.
-        List<Runnable> afterCommit = new ArrayList<>(batch.size());
+        // Futures complete only after the commit, so each task leaves its completion in this list meanwhile.
+        List<Runnable> afterCommit;
         try {
-            for (WriteTask task : batch) {
-                if (task instanceof StoreEvent se) {
-                    WriteResult result = storeOne(se.event());
-                    afterCommit.add(() -> se.done().complete(result));
-                } else if (task instanceof Sweep sw) {
-                    int removed = st.deleteExpired(sw.now(), sw.batch());
-                    afterCommit.add(() -> sw.done().complete(removed));
-                }
-            }
-            writeConnection.commit();
+            afterCommit = commitWaitingForTheLock(batch, started + BUSY_WAIT_NANOS);
         } catch (Throwable e) {
             // Any exception or error (SQLite full, a bug, an Error) fails this batch only; the writer goes on.
             if (!writesFailing) {
                 writesFailing = true;
                 log.error("writes are failing, events are refused with OK false until storage recovers: {}", e.toString());
             }
-            try {
-                writeConnection.rollback();
-            } catch (Throwable alreadyRolledBack) {
-                // SQLite rolls back by itself on some errors (SQLITE_FULL): the driver's rollback then fails and
-                // does not open the next transaction, so open it here or every later commit fails.
-                try (java.sql.Statement begin = writeConnection.createStatement()) {
-                    begin.execute("BEGIN");
-                } catch (Throwable stillBroken) {
-                    // the next batch will report it
-                }
-            }
+            rollbackQuietly();
             String why = isDiskFull(e) ? "the relay's storage is full; try again later" : "could not store the event";
             for (WriteTask task : batch) {
                 if (task instanceof StoreEvent se) se.done().complete(WriteResult.error(why));
@@ -421,6 +404,62 @@ public final class SqliteEventStore implements EventStore {
         }
         writeObserver.batchCommitted(batch.size(), System.nanoTime() - started);
         afterCommit.forEach(Runnable::run);
+    }
+
+    /**
+     * Runs and commits the batch. Another connection may hold the write lock (an admin command, a
+     * backup): SQLite does not wait by itself when a transaction that has already read wants to write,
+     * so the batch is rolled back and tried again until the lock is free or the busy budget is spent.
+     */
+    private List<Runnable> commitWaitingForTheLock(List<WriteTask> batch, long busyDeadline) throws Throwable {
+        long pauseMillis = 1;
+        while (true) {
+            try {
+                return commitOnce(batch);
+            } catch (Throwable e) {
+                if (!isBusy(e) || System.nanoTime() >= busyDeadline) throw e;
+                rollbackQuietly();
+                Thread.sleep(pauseMillis);
+                pauseMillis = Math.min(pauseMillis * 2, 50);
+            }
+        }
+    }
+
+    private List<Runnable> commitOnce(List<WriteTask> batch) throws SQLException {
+        List<Runnable> afterCommit = new ArrayList<>(batch.size());
+        for (WriteTask task : batch) {
+            if (task instanceof StoreEvent se) {
+                WriteResult result = storeOne(se.event());
+                afterCommit.add(() -> se.done().complete(result));
+            } else if (task instanceof Sweep sw) {
+                int removed = st.deleteExpired(sw.now(), sw.batch());
+                afterCommit.add(() -> sw.done().complete(removed));
+            }
+        }
+        writeConnection.commit();
+        return afterCommit;
+    }
+
+    private void rollbackQuietly() {
+        try {
+            writeConnection.rollback();
+        } catch (Throwable alreadyRolledBack) {
+            // SQLite rolls back by itself on some errors (SQLITE_FULL): the driver's rollback then fails and
+            // does not open the next transaction, so open it here or every later commit fails.
+            try (java.sql.Statement begin = writeConnection.createStatement()) {
+                begin.execute("BEGIN");
+            } catch (Throwable stillBroken) {
+                // the next batch will report it
+            }
+        }
+    }
+
+    /** SQLITE_BUSY and its extended codes (BUSY_SNAPSHOT, BUSY_RECOVERY...): someone else holds the lock. */
+    private static boolean isBusy(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.sqlite.SQLiteException se && (se.getResultCode().code & 0xff) == 5) return true;
+        }
+        return false;
     }
 
     private static boolean isDiskFull(Throwable e) {

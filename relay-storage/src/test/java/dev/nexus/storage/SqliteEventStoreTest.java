@@ -17,6 +17,7 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
@@ -103,6 +104,22 @@ class SqliteEventStoreTest {
         assertEquals(List.of(twice.id()), ids("{\"#p\":[\"" + bob.pubkey() + "\",\"" + alice.pubkey() + "\"]}"));
         assertEquals(List.of(twice.id()), ids("{\"#e\":[\"" + "a".repeat(64) + "\"],\"#p\":[\"" + bob.pubkey() + "\"]}"));
         assertEquals(List.of(), ids("{\"#e\":[\"" + "a".repeat(64) + "\"],\"#p\":[\"" + alice.pubkey() + "\"]}"));
+    }
+
+    @Test
+    void aWriteWaitsForAnotherConnectionsWriteLockInsteadOfFailing() throws Exception {
+        assertTrue(write(alice.sign(1, "before the lock")).accepted());
+        Event e = alice.sign(1, "while an admin command holds the lock");
+        try (Connection other = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db"));
+             Statement lock = other.createStatement()) {
+            lock.execute("BEGIN IMMEDIATE");
+            CompletableFuture<WriteResult> pending = store.write(e);
+            Thread.sleep(300);
+            assertFalse(pending.isDone(), "answered while the lock was held: " + (pending.isDone() ? pending.join() : ""));
+            lock.execute("ROLLBACK");
+            assertEquals(WriteResult.Status.STORED, pending.get(10, TimeUnit.SECONDS).status());
+        }
+        assertEquals(List.of(e.id()), ids("{\"ids\":[\"" + e.id() + "\"]}"));
     }
 
     @Test
