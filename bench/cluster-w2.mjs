@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// Cross-node W2: pre-signed kind-1 events published on one relay URL at a fixed rate, N subscribers
-// (REQ {kinds:[1], #t:[this run]}) on another; measures publish->receive latency per delivery and
-// counts what never arrived. With the same URL twice it is the single-node figure to compare with.
+// Cross-node W2: the shared generator's W2 (../shared/bench/load/run.mjs) split across two relays:
+// pre-signed kind-5050 events published on one relay URL at a fixed rate, N subscribers on another,
+// half of them REQ {kinds:[5050], since} and half also "#p":[one provider] (half the events name
+// it), so 150 deliveries per event with 200 subscribers, as in run.mjs. Measures publish->receive
+// latency per delivery and counts what never arrived. With the same URL twice it is the
+// single-node figure to compare with.
 //
 // usage: node cluster-w2.mjs <publish ws://...> <subscribe ws://...> [pid,pid,...] [options]
 //   --subs 200 --events 2000 --rate 500 --pubs 2 --out FILE
@@ -9,15 +12,15 @@
 // both threads stamp with performance.timeOrigin + now(), comparable across threads.
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import fs from 'node:fs';
-import { connect, msgType, subIdOf, latStats, relayStat, nowMs, sleep, parseArgs, initSigning, finalizeEvent, generateSecretKey } from './lib.mjs';
+import { connect, msgType, latStats, relayStat, nowMs, sleep, parseArgs, initSigning, finalizeEvent, generateSecretKey, getPublicKey } from './lib.mjs';
 
 const ID_RE = /"id"\s*:\s*"([0-9a-f]{64})"/;
 
 if (!isMainThread) {
-  const { url, nSubs, tag, ids } = workerData;
+  const { url, nSubs, since, target, ids } = workerData;
   const index = new Map(ids.map((id, i) => [id, i]));
   const perSub = new Int32Array(nSubs);
-  const recvIdx = new Int32Array(nSubs * ids.length), recvT = new Float64Array(nSubs * ids.length);
+  const recvIdx = new Int32Array(nSubs * ids.length), recvT = new Float64Array(nSubs * ids.length) // room for every delivery;
   let n = 0, unknown = 0, closed = 0, eose = 0;
   const conns = [];
   for (let i = 0; i < nSubs; i += 20) { // open in batches: 200 handshakes at once trip nobody's limits but cost a burst
@@ -35,7 +38,9 @@ if (!isMainThread) {
         } else if (type === 'EOSE') { if (++eose === nSubs) resolve(); }
         else if (type === 'CLOSED') closed++;
       });
-      ws.send(JSON.stringify(['REQ', 's' + si, { kinds: [1], '#t': [tag] }]));
+      const f = { kinds: [5050], since };
+      if (si % 2 === 1) f['#p'] = [target];
+      ws.send(JSON.stringify(['REQ', 's' + si, f]));
     });
   });
   parentPort.postMessage({ type: 'ready' });
@@ -52,13 +57,16 @@ if (!isMainThread) {
   if (!pubUrl || !subUrl) { console.error('usage: node cluster-w2.mjs <publish ws://...> <subscribe ws://...> [pids] [--subs N --events N --rate N --pubs N --out FILE]'); process.exit(2); }
   const pids = (pidArg || '').split(',').filter(Boolean).map(Number);
   await initSigning();
-  const tag = 'w2x' + Math.random().toString(36).slice(2, 10);
   const keys = Array.from({ length: 20 }, () => generateSecretKey());
-  const nowSec = Math.floor(Date.now() / 1000);
-  const events = Array.from({ length: opt.events }, (_, i) => finalizeEvent({ kind: 1, created_at: nowSec, tags: [['t', tag]], content: `cross-node W2 ${i}` }, keys[i % keys.length]));
+  const providers = keys.slice(0, 10).map((k) => getPublicKey(k)), target = providers[0];
+  const since = Math.floor(Date.now() / 1000) + 1; // no earlier event is replayed
+  const events = Array.from({ length: opt.events }, (_, i) => finalizeEvent({ kind: 5050, created_at: since, content: '',
+    tags: [['i', `Fan-out job ${i} ${Math.random().toString(36).slice(2)}`, 'text'], ['param', 'model', 'x'], ['bid', '1000'],
+      ['p', i % 2 === 0 ? target : providers[1 + (i % (providers.length - 1))]]] }, keys[(i * 7 + 3) % keys.length]));
+  const toTarget = Math.ceil(opt.events / 2);
   const jsons = events.map((e) => JSON.stringify(['EVENT', e]));
 
-  const worker = new Worker(new URL(import.meta.url), { workerData: { url: subUrl, nSubs: opt.subs, tag, ids: events.map((e) => e.id) } });
+  const worker = new Worker(new URL(import.meta.url), { workerData: { url: subUrl, nSubs: opt.subs, since, target, ids: events.map((e) => e.id) } });
   const msgs = [];
   worker.on('message', (m) => msgs.push(m));
   worker.on('error', (e) => msgs.push({ type: 'error', error: String(e) }));
@@ -82,7 +90,7 @@ if (!isMainThread) {
     };
     tick();
   });
-  const tSent = nowMs(), expected = opt.subs * opt.events;
+  const tSent = nowMs(), expected = Math.ceil(opt.subs / 2) * opt.events + Math.floor(opt.subs / 2) * toTarget;
   // Wait for every delivery; give up 5 s after the last progress (30 s at most).
   let lastN = -1, lastProgress = nowMs(), seq = 0;
   while (nowMs() - tSent < 30000) {
@@ -103,7 +111,7 @@ if (!isMainThread) {
   for (let j = 0; j < res.n; j++) lat.push(res.recvT[j] - sendT[res.recvIdx[j]]);
   const L = latStats(lat);
   let subsMissing = 0, subsExtra = 0;
-  res.perSub.forEach((c) => { if (c < opt.events) subsMissing++; if (c > opt.events) subsExtra++; });
+  res.perSub.forEach((c, i) => { const want = i % 2 === 1 ? toTarget : opt.events; if (c < want) subsMissing++; if (c > want) subsExtra++; });
   const r = { publishUrl: pubUrl, subscribeUrl: subUrl, crossNode: pubUrl !== subUrl, subs: opt.subs, published: k,
     actualRatePerS: +(k / ((tSent - t0) / 1000)).toFixed(0), okTrue, okFalse, expectedDeliveries: expected, deliveries: res.n,
     lost: Math.max(0, expected - res.n), unknownEvents: res.unknown, closed: res.closed, subsMissingEvents: subsMissing, subsWithExtraEvents: subsExtra,
