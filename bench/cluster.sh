@@ -8,7 +8,7 @@
 #   W3   queries (run.mjs --only W3, which ingests its own W1 set first) against one node.
 # Relays are started exactly as operators do: java -jar relay-server/target/nexus.jar --config <toml>.
 #
-#   bench/cluster.sh                 # full: W1 2x20,000 events, W2X 200 subs x 2,000 events @500/s, W3 2,000 queries
+#   bench/cluster.sh                 # full: W1 2x20,000 events, W2X 200 and 50 subs x 2,000 events @500/s, W3 2,000 queries
 #   bench/cluster.sh --quick         # short everything: proves the harness, measures nothing
 #   bench/cluster.sh -- --w1-events 60000   # anything after -- goes to run.mjs
 #
@@ -20,7 +20,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 load=${NEXUS_LOAD_DIR:-$root/../shared/bench/load}
 [ -n "${NEXUS_LOAD_DIR:-}" ] || [ -f "$load/run.mjs" ] || load=$root/../../shared/bench/load # a git worktree one level deeper
 port=${NEXUS_BENCH_PORT:-7799}
-quick=0; pass=(); w2=(--subs 200 --events 2000 --rate 500 --pubs 2)
+quick=0; pass=(); w2=(--events 2000 --rate 500 --pubs 2); w2_subs="200 50" # 50: a point below this machine's saturation
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1; shift ;;
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     *) pass+=("$1"); shift ;;
   esac
 done
-if [ "$quick" = 1 ]; then pass=(--w1-events 3000 --w3-queries 300 "${pass[@]}"); w2=(--subs 50 --events 500 --rate 500 --pubs 2); fi
+if [ "$quick" = 1 ]; then pass=(--w1-events 3000 --w3-queries 300 "${pass[@]}"); w2=(--events 500 --rate 500 --pubs 2); w2_subs="50"; fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$root/bench/results/$stamp-cluster
 mkdir -p "$out"
@@ -86,7 +86,7 @@ w1_pair() { # $1 = setup, $2/$3 = url/pids of the first instance, $4/$5 = of the
 start_node sqlite "$port" "path = \"$tmp/sqlite/nexus.db\""
 sq_url=ws://127.0.0.1:$port; sq_pids=$node_pids
 w1_pair sqlite "$sq_url" "$sq_pids" "$sq_url" "$sq_pids"
-node "$root/bench/cluster-w2.mjs" "$sq_url" "$sq_url" "$sq_pids" "${w2[@]}" --out "$out/sqlite-w2x.json" | sed 's/^/sqlite /'
+for n in $w2_subs; do node "$root/bench/cluster-w2.mjs" "$sq_url" "$sq_url" "$sq_pids" "${w2[@]}" --subs "$n" --out "$out/sqlite-w2x-$n.json" | sed 's/^/sqlite /'; done
 node "$gen/run.mjs" "$sq_url" "$sq_pids" --only W3 --out "$out/sqlite-w3.json" "${pass[@]}" | grep -E '^W3 ' | sed 's/^/sqlite /'
 stop_nodes
 
@@ -110,7 +110,7 @@ postgres_url = \"$PG_URL\""
 start_node node-a "$((port + 1))" "$pg_storage"; a_url=ws://127.0.0.1:$((port + 1)); a_pids=$node_pids
 start_node node-b "$((port + 2))" "$pg_storage"; b_url=ws://127.0.0.1:$((port + 2)); b_pids=$node_pids
 w1_pair cluster "$a_url" "$a_pids" "$b_url" "$b_pids"
-node "$root/bench/cluster-w2.mjs" "$a_url" "$b_url" "$a_pids,$b_pids" "${w2[@]}" --out "$out/cluster-w2x.json" | sed 's/^/cluster /'
+for n in $w2_subs; do node "$root/bench/cluster-w2.mjs" "$a_url" "$b_url" "$a_pids,$b_pids" "${w2[@]}" --subs "$n" --out "$out/cluster-w2x-$n.json" | sed 's/^/cluster /'; done
 node "$gen/run.mjs" "$a_url" "$a_pids" --only W3 --out "$out/cluster-w3.json" "${pass[@]}" | grep -E '^W3 ' | sed 's/^/cluster /'
 stop_nodes
 
