@@ -4,7 +4,7 @@ import dev.nexus.config.NexusConfig;
 import dev.nexus.core.ProtocolLimits;
 import dev.nexus.core.SignatureVerifiers;
 import dev.nexus.storage.RetentionPolicy;
-import dev.nexus.storage.SqliteEventStore;
+import dev.nexus.storage.EventStore;
 import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -62,14 +62,12 @@ final class ImportCommand implements Callable<Integer>, AdminCli.Streams {
         }
         NexusConfig.Limits l = config.limits();
         ProtocolLimits limits = new ProtocolLimits(l.maxEventTags(), l.maxContentLength(), l.maxFilters(), l.maxSubidLength(), l.maxFilterValues());
-        NexusConfig.Retention r = config.retention();
-        RetentionPolicy retention = new RetentionPolicy(config.marketplace().kinds(), r.jobRequestSeconds(), r.jobResultSeconds(), r.jobFeedbackSeconds());
-        NexusConfig.Storage s = config.storage();
+        RetentionPolicy retention = StoreOptions.retention(config);
         long start = System.nanoTime();
         Map<Importer.Outcome, Long> counts;
         Importer importer;
         try (BufferedReader reader = new BufferedReader(new InputStreamReader(gunzipIfNeeded(raw), StandardCharsets.UTF_8), 1 << 16);
-             SqliteEventStore target = new SqliteEventStore(Path.of(s.path()), s.synchronous(), 1, s.writeBatchMax(), retention, s.walMaxBytes())) {
+             EventStore target = StoreOptions.openStore(config, 1)) {
             importer = new Importer(target, noVerify ? null : SignatureVerifiers.best(), limits, retention,
                     Runtime.getRuntime().availableProcessors());
             final Importer running = importer;

@@ -2,6 +2,11 @@ package dev.nexus.server.cli;
 
 import dev.nexus.config.ConfigException;
 import dev.nexus.config.NexusConfig;
+import dev.nexus.storage.EventStore;
+import dev.nexus.storage.RetentionPolicy;
+import dev.nexus.storage.SqliteEventStore;
+import dev.nexus.storage.postgres.PostgresEventStore;
+import dev.nexus.storage.postgres.PostgresLocation;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -20,6 +25,24 @@ final class StoreOptions {
         } catch (ConfigException e) {
             throw new ParameterException(spec.commandLine(), "config error: " + e.getMessage());
         }
+    }
+
+    /** The retention the relay applies, so that imported or synced events expire as published ones do. */
+    static RetentionPolicy retention(NexusConfig config) {
+        NexusConfig.Retention r = config.retention();
+        return new RetentionPolicy(config.marketplace().kinds(), r.jobRequestSeconds(), r.jobResultSeconds(), r.jobFeedbackSeconds());
+    }
+
+    /**
+     * The store the relay uses, SQLite or PostgreSQL as {@code [storage] backend} says, for commands
+     * that write through the relay's own rules (import, sync).
+     */
+    static EventStore openStore(NexusConfig config, int readers) {
+        NexusConfig.Storage s = config.storage();
+        if (s.backend() == NexusConfig.Backend.POSTGRES) {
+            return new PostgresEventStore(PostgresLocation.parse(s.postgresUrl()), readers, s.writeBatchMax(), retention(config), s.postgresConnectTimeoutMs());
+        }
+        return new SqliteEventStore(Path.of(s.path()), s.synchronous(), readers, s.writeBatchMax(), retention(config), s.walMaxBytes());
     }
 
     Path databasePath(CommandSpec spec) {

@@ -9,12 +9,7 @@ import dev.nexus.server.sync.PeerSync;
 import dev.nexus.server.sync.SyncException;
 import dev.nexus.server.sync.SyncStats;
 import dev.nexus.storage.EventStore;
-import dev.nexus.storage.RetentionPolicy;
-import dev.nexus.storage.SqliteEventStore;
-import dev.nexus.storage.postgres.PostgresEventStore;
-import dev.nexus.storage.postgres.PostgresLocation;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -75,7 +70,7 @@ final class SyncCommand implements Callable<Integer>, AdminCli.Streams {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        try (EventStore target = open(config)) {
+        try (EventStore target = StoreOptions.openStore(config, 2)) {
             PeerSync sync = new PeerSync(target, SignatureVerifiers.best(), config, signer, e -> { }, timeoutSeconds * 1000L);
             SyncStats stats;
             try {
@@ -87,15 +82,5 @@ final class SyncCommand implements Callable<Integer>, AdminCli.Streams {
             out.println(stats.summary());
             return stats.hasFailures() ? AdminCli.FAILED : AdminCli.OK;
         }
-    }
-
-    private static EventStore open(NexusConfig config) {
-        NexusConfig.Storage s = config.storage();
-        NexusConfig.Retention r = config.retention();
-        RetentionPolicy retention = new RetentionPolicy(config.marketplace().kinds(), r.jobRequestSeconds(), r.jobResultSeconds(), r.jobFeedbackSeconds());
-        if (s.backend() == NexusConfig.Backend.POSTGRES) {
-            return new PostgresEventStore(PostgresLocation.parse(s.postgresUrl()), 2, s.writeBatchMax(), retention, s.postgresConnectTimeoutMs());
-        }
-        return new SqliteEventStore(Path.of(s.path()), s.synchronous(), 2, s.writeBatchMax(), retention, s.walMaxBytes());
     }
 }

@@ -7,7 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.nexus.core.Event;
 import dev.nexus.core.EventJson;
 import dev.nexus.core.testing.NostrKey;
+import dev.nexus.config.NexusConfig;
+import dev.nexus.server.sync.FilterJson;
+import dev.nexus.storage.EventStore;
 import dev.nexus.storage.RetentionPolicy;
+import dev.nexus.storage.StoredEvent;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import dev.nexus.storage.SqliteEventStore;
 import dev.nexus.storage.WriteResult;
 import java.io.ByteArrayOutputStream;
@@ -112,6 +117,31 @@ class AdminCliTest {
         Run reExport = cli("export", "--config", target.toString());
         assertEquals(0, reExport.code(), reExport.err());
         assertEquals(jsonOf(kept), lines(reExport.out()));
+    }
+
+    @Test
+    void aSqliteRelayMovesToPostgresqlByExportThenImportWithTheRelaysOwnRules() throws Exception {
+        Path source = config("source");
+        List<Event> kept = populate(dir.resolve("source.db"));
+        Path dump = dir.resolve("dump.jsonl.gz");
+        assertEquals(0, cli("export", "--config", source.toString(), "--out", dump.toString()).code());
+        try (EmbeddedPostgres postgres = EmbeddedPostgres.builder().start()) {
+            Path target = dir.resolve("postgres.toml");
+            Files.writeString(target, "[storage]\nbackend = \"postgres\"\npostgres_url = \"postgresql://127.0.0.1:"
+                    + postgres.getPort() + "/postgres?user=postgres\"\n");
+            Run imported = cli("import", "--config", target.toString(), dump.toString());
+            assertEquals(0, imported.code(), imported.err());
+            assertTrue(imported.out().contains("stored=" + kept.size()), imported.out());
+            try (EventStore pg = StoreOptions.openStore(NexusConfig.load(target), 1)) {
+                Set<String> ids = new HashSet<>();
+                for (StoredEvent e : pg.query(FilterJson.parse("{}"), 1000, now)) ids.add(e.id());
+                Set<String> expected = new HashSet<>();
+                for (Event e : kept) expected.add(e.id());
+                assertEquals(expected, ids, "PostgreSQL serves exactly what the SQLite relay served");
+            }
+            Run again = cli("import", "--config", target.toString(), dump.toString());
+            assertTrue(again.out().contains("duplicate=" + kept.size()), "a second run stores nothing twice: " + again.out());
+        }
     }
 
     @Test
