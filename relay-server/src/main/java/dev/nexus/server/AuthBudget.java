@@ -6,7 +6,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * What AUTH frames may cost one connection. Each one can cost a Schnorr verification, so a client
  * replaying one frame with a valid id and a bad signature must not buy a verification per copy:
  * a connection has at most {@code max_auths_in_flight} AUTHs being checked, at most
- * {@code max_auths_per_connection} in all, and is closed after {@code max_failed_auths} failures.
+ * {@code max_auths_per_connection} in all, and is closed after {@code max_failed_auths} failures
+ * or past that total.
  * Only a connection's first AUTHs, before any failure, use the verifiers' priority lane; later
  * ones queue with ordinary events, so a flood of AUTHs cannot push job traffic back.
  */
@@ -37,6 +38,15 @@ final class AuthBudget {
             return "rate-limited: wait for the answer to your previous AUTH";
         }
         return null;
+    }
+
+    /**
+     * Whether the connection has sent more AUTH frames than it may send in all: it is then closed,
+     * as after too many failures (a flood that outruns the checks would otherwise stay connected,
+     * refused forever but never reaching {@code max_failed_auths}).
+     */
+    boolean exhausted(Account a) {
+        return a.attempts.get() > maxAttempts;
     }
 
     /** Whether this admitted AUTH may use the verifiers' priority lane. */

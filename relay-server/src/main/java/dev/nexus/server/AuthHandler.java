@@ -43,6 +43,7 @@ final class AuthHandler {
         String overBudget = budget.admit(account);
         if (overBudget != null) {
             s.send(RelayMessages.ok(e.id(), false, overBudget));
+            if (budget.exhausted(account)) s.closeWith(1008, "too many AUTH attempts");
             return;
         }
         verifiers.execute(() -> {
