@@ -85,9 +85,14 @@ final class ConnectionGate {
         return open;
     }
 
-    /** Closes every open socket whose client address (the real-IP header's when there is one) is {@code ip}. */
+    /**
+     * Closes every WebSocket connection whose client address (the real-IP header's when there is
+     * one) is {@code ip}. Plain HTTP requests in progress are left to finish (one of them may be
+     * the operator's blockip call, whose answer is still to be written); their next connection is refused.
+     */
     void closeFrom(String ip) {
         for (Channel ch : open) {
+            if (ch.attr(Session.KEY).get() == null) continue;
             String clientIp = ch.attr(RelayInfoHandler.CLIENT_IP).get();
             if (clientIp == null && ch.remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null) {
                 clientIp = IpAddresses.of(a.getAddress());

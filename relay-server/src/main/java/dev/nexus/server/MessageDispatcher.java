@@ -125,6 +125,11 @@ final class MessageDispatcher {
     }
 
     /** From the live feed (on its thread, nexus-fanout or nexus-feed): an event committed by any node, or an ephemeral one, in commit order. */
+    /** After a NIP-86 banevent: the id is no longer stored, so the recent-ids cache must not call it a duplicate. */
+    void forgetEvent(String id) {
+        ingest.forget(id);
+    }
+
     void onCommitted(LiveFeed.LiveEvent committed) {
         Event e = committed.event();
         if (committed.stored() && e.kind() == Kinds.DELETION) ingest.forgetDeleted(e);

@@ -145,6 +145,7 @@ public final class NexusServer implements AutoCloseable {
         gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds(), metrics);
         gate.refuseBlockedIps(moderation::isIpBlocked);
         moderation.onIpBlocked(gate::closeFrom);
+        moderation.onEventBanned(dispatcher::forgetEvent);
         moderation.onIdentityChanged(changed -> {
             RelayModerationView view = new RelayModerationView(changed);
             relayInfo.show(RelayInfo.render(config, version, changed), view.name(s), view.description(s));

@@ -44,6 +44,7 @@ public final class RelayModeration {
     private volatile Identity identity = new Identity(null, null, null);
     private volatile Consumer<Identity> onIdentityChanged = i -> { };
     private volatile Consumer<String> onIpBlocked = ip -> { };
+    private volatile Consumer<String> onEventBanned = id -> { };
     private boolean warnedUnpersisted;
 
     /** Loads what the store recorded and applies it to {@code access}. */
@@ -59,7 +60,7 @@ public final class RelayModeration {
                 case ALLOWED_KIND -> access.allowKind(Integer.parseInt(v));
                 case DENIED_KIND -> access.denyKind(Integer.parseInt(v));
                 case BLOCKED_IP -> blockedIpReasons.put(v, e.reason());
-                case Moderation.BANNED_EVENT -> bannedEvents.put(v, e.reason());
+                case Moderation.BANNED_EVENT -> { bannedEvents.put(v, e.reason()); access.denyEvent(v); }
                 case RELAY_NAME -> name = v;
                 case RELAY_DESCRIPTION -> description = v;
                 case RELAY_ICON -> icon = v;
@@ -75,6 +76,9 @@ public final class RelayModeration {
 
     /** Told when an IP is blocked, so connections from it can be closed. */
     public void onIpBlocked(Consumer<String> listener) { this.onIpBlocked = listener; }
+
+    /** Told when an event is banned (and deleted), so caches of stored ids can forget it. */
+    public void onEventBanned(Consumer<String> listener) { this.onEventBanned = listener; }
 
     public boolean isIpBlocked(String ip) {
         Set<String> blocked = blockedIps;
@@ -123,13 +127,16 @@ public final class RelayModeration {
     }
 
     synchronized void banEvent(String id, String reason) {
+        access.denyEvent(id); // first, so the event cannot be stored again between the store's delete and here
         record(Change.ADD, Moderation.BANNED_EVENT, id, reason);
         bannedEvents.put(id, reason);
+        onEventBanned.accept(id);
     }
 
     synchronized void allowEvent(String id) {
         record(Change.REMOVE, Moderation.BANNED_EVENT, id, "");
         bannedEvents.remove(id);
+        access.undenyEvent(id);
     }
 
     synchronized Map<String, String> bannedEvents() { return new LinkedHashMap<>(bannedEvents); }
