@@ -154,6 +154,11 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
      */
     public record Management(boolean enabled, Set<String> adminPubkeys) {}
 
+    /** NIP-86 is served (and advertised) when enabled and some key may call it: {@code [server] pubkey} or an admin key. */
+    public boolean managementServed() {
+        return management.enabled() && (!server.pubkey().isEmpty() || !management.adminPubkeys().isEmpty());
+    }
+
     public static NexusConfig defaults() {
         try {
             return parse("");

@@ -171,7 +171,7 @@ public final class NexusServer implements AutoCloseable {
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         String publicUrl = s.publicUrl(port);
         dispatcher.useBoundPort(port);
-        if (config.management().enabled()) {
+        if (config.managementServed()) {
             Nip42Auth relayNames = new Nip42Auth(config, verifier, access);
             relayNames.useBoundPort(port);
             java.util.Set<String> operators = new java.util.HashSet<>(config.management().adminPubkeys());

@@ -11,16 +11,16 @@ import java.util.Map;
 import dev.nexus.core.KindRanges;
 import dev.nexus.core.MarketplaceKinds;
 
-/** The NIP-11 relay information document, rendered once from the config at start. */
+/** The NIP-11 relay information document, rendered from the config at start and again when an operator renames the relay (NIP-86). */
 final class RelayInfo {
-    /** Only NIPs this relay really implements (77 is added when negentropy is enabled). */
+    /** Only NIPs this relay really implements (77 is added when negentropy is enabled, 86 when the management API is served). */
     static final List<Integer> SUPPORTED_NIPS = List.of(1, 9, 11, 40, 42, 45, 70, 89, 90);
 
     static List<Integer> supportedNips(NexusConfig c) {
-        if (!c.limits().negentropyEnabled() && !c.management().enabled()) return SUPPORTED_NIPS;
+        if (!c.limits().negentropyEnabled() && !c.managementServed()) return SUPPORTED_NIPS;
         List<Integer> nips = new java.util.ArrayList<>(SUPPORTED_NIPS);
         if (c.limits().negentropyEnabled()) nips.add(77);
-        if (c.management().enabled()) nips.add(86);
+        if (c.managementServed()) nips.add(86);
         nips.sort(null);
         return List.copyOf(nips);
     }

@@ -192,6 +192,9 @@ class Nip86ManagementRelayTest {
             HttpResponse<String> res = post(relay, body, header(operator, httpUrl(relay), "POST", sha256(body), System.currentTimeMillis() / 1000));
             assertEquals(405, res.statusCode());
         }
+        try (TestRelay relay = TestRelay.start(dir, "[auth]\nrequired = false\n")) {
+            assertFalse(nip11(relay).get("supported_nips").toString().contains("86"), "without an operator key nobody could call it");
+        }
     }
 
     @Test
