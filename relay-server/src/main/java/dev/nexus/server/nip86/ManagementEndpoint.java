@@ -31,7 +31,15 @@ public final class ManagementEndpoint implements AutoCloseable {
 
     /** Answers one POST (its body already bounded by the HTTP aggregator) on the management thread. */
     public void handle(String authorizationHeader, byte[] body, Consumer<Response> reply) {
-        worker.execute(() -> reply.accept(respond(authorizationHeader, body)));
+        worker.execute(() -> {
+            Response response;
+            try {
+                response = respond(authorizationHeader, body);
+            } catch (RuntimeException e) {
+                response = new Response(500, ManagementApi.answer(null, "internal error: " + e.getMessage()));
+            }
+            reply.accept(response);
+        });
     }
 
     Response respond(String authorizationHeader, byte[] body) {

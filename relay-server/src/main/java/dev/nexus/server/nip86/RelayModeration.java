@@ -127,8 +127,14 @@ public final class RelayModeration {
     }
 
     synchronized void banEvent(String id, String reason) {
+        boolean wasDenied = access.isEventDenied(id);
         access.denyEvent(id); // first, so the event cannot be stored again between the store's delete and here
-        record(Change.ADD, Moderation.BANNED_EVENT, id, reason);
+        try {
+            record(Change.ADD, Moderation.BANNED_EVENT, id, reason);
+        } catch (RuntimeException e) {
+            if (!wasDenied) access.undenyEvent(id);
+            throw e;
+        }
         bannedEvents.put(id, reason);
         onEventBanned.accept(id);
     }
