@@ -73,16 +73,18 @@ public final class PostgresEventStore implements EventStore {
         this.batchMax = batchMax;
         writers = pool("nexus-pg-writer", 2, false, connectTimeoutMillis);
         readers = pool("nexus-pg-readers", readerPoolSize, true, connectTimeoutMillis);
+        java.util.Set<String> banned = new java.util.HashSet<>();
         try (Connection c = writers.getConnection()) {
             PostgresSchema.migrate(c);
+            // On the writer's connection: the readers' pool stays empty until the first query, as before moderation existed.
+            for (dev.nexus.storage.Moderation.Entry e : readModeration(c)) {
+                if (e.category().equals(dev.nexus.storage.Moderation.BANNED_EVENT)) banned.add(e.value());
+            }
+            c.commit();
         } catch (SQLException e) {
             writers.close();
             readers.close();
             throw new IllegalStateException("cannot open the PostgreSQL store at " + location.display() + ": " + e.getMessage(), e);
-        }
-        java.util.Set<String> banned = new java.util.HashSet<>();
-        for (dev.nexus.storage.Moderation.Entry e : moderation()) {
-            if (e.category().equals(dev.nexus.storage.Moderation.BANNED_EVENT)) banned.add(e.value());
         }
         bannedEventIds = java.util.Set.copyOf(banned);
         writer = new Thread(this::writeLoop, "nexus-writer");
@@ -274,12 +276,17 @@ public final class PostgresEventStore implements EventStore {
 
     @Override
     public List<dev.nexus.storage.Moderation.Entry> moderation() {
-        List<dev.nexus.storage.Moderation.Entry> entries = new ArrayList<>();
-        try (Connection c = readers.getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT category, value, reason FROM moderation ORDER BY category, value")) {
-            while (rs.next()) entries.add(new dev.nexus.storage.Moderation.Entry(rs.getString(1), rs.getString(2), rs.getString(3)));
+        try (Connection c = readers.getConnection()) {
+            return readModeration(c);
         } catch (SQLException e) {
             throw new dev.nexus.storage.StoreException("reading moderation state failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<dev.nexus.storage.Moderation.Entry> readModeration(Connection c) throws SQLException {
+        List<dev.nexus.storage.Moderation.Entry> entries = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT category, value, reason FROM moderation ORDER BY category, value")) {
+            while (rs.next()) entries.add(new dev.nexus.storage.Moderation.Entry(rs.getString(1), rs.getString(2), rs.getString(3)));
         }
         return entries;
     }
