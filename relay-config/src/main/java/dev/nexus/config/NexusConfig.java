@@ -22,7 +22,7 @@ import java.util.Set;
  * documented example and README.md for the reference table.
  */
 public record NexusConfig(Server server, Storage storage, Auth auth, Limits limits, Retention retention, RateLimits rateLimits,
-                          Marketplace marketplace, Sync sync, Metrics metrics) {
+                          Marketplace marketplace, Sync sync, Metrics metrics, Management management) {
 
     /** {@code [server]}: where to listen and what NIP-11 says about this relay. */
     public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
@@ -148,6 +148,17 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
      */
     public record Metrics(boolean enabled, boolean allowRemote, int summaryLogSeconds) {}
 
+    /**
+     * {@code [management]}: the NIP-86 management API (JSON-RPC over HTTP POST on the relay's URL),
+     * callable by {@code [server] pubkey} and by {@code adminPubkeys}, each call signed with NIP-98.
+     */
+    public record Management(boolean enabled, Set<String> adminPubkeys) {}
+
+    /** NIP-86 is served (and advertised) when enabled and some key may call it: {@code [server] pubkey} or an admin key. */
+    public boolean managementServed() {
+        return management.enabled() && (!server.pubkey().isEmpty() || !management.adminPubkeys().isEmpty());
+    }
+
     public static NexusConfig defaults() {
         try {
             return parse("");
@@ -174,7 +185,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         } catch (IOException e) {
             throw new ConfigException("config is not valid TOML: " + e.getMessage().lines().findFirst().orElse(""), e);
         }
-        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits", "marketplace", "sync", "metrics");
+        Set<String> sections = Set.of("server", "storage", "auth", "limits", "retention", "rate_limits", "marketplace", "sync", "metrics", "management");
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!sections.contains(name)) throw new ConfigException("unknown section or key [" + name + "]");
@@ -183,7 +194,7 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         NexusConfig config = new NexusConfig(server(section(root, "server")), storage(section(root, "storage")),
                 auth(section(root, "auth")), limits(section(root, "limits")), retention(section(root, "retention")),
                 rateLimits(section(root, "rate_limits")), marketplace(section(root, "marketplace")), sync(section(root, "sync")),
-                metrics(section(root, "metrics")));
+                metrics(section(root, "metrics")), management(section(root, "management")));
         return config;
     }
 
@@ -420,6 +431,12 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
 
     private static Metrics metrics(Section s) throws ConfigException {
         Metrics m = new Metrics(s.bool("enabled", true), s.bool("allow_remote", false), s.integer("summary_log_seconds", 60, 0, 86400));
+        s.rejectUnknownKeys();
+        return m;
+    }
+
+    private static Management management(Section s) throws ConfigException {
+        Management m = new Management(s.bool("enabled", true), hexSet(s, "admin_pubkeys"));
         s.rejectUnknownKeys();
         return m;
     }

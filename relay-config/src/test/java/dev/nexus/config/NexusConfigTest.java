@@ -159,6 +159,22 @@ class NexusConfigTest {
     }
 
     @Test
+    void managementIsServedOnlyWhenEnabledAndSomeKeyMayCallIt() throws Exception {
+        String key = "ab".repeat(32);
+        assertTrue(NexusConfig.defaults().management().enabled());
+        assertFalse(NexusConfig.defaults().managementServed(), "nobody could call it");
+        assertTrue(NexusConfig.parse("[server]\npubkey = \"" + key + "\"\n").managementServed());
+        NexusConfig admins = NexusConfig.parse("[management]\nadmin_pubkeys = [\"" + key + "\"]\n");
+        assertEquals(java.util.Set.of(key), admins.management().adminPubkeys());
+        assertTrue(admins.managementServed());
+        assertFalse(NexusConfig.parse("[management]\nenabled = false\nadmin_pubkeys = [\"" + key + "\"]\n").managementServed());
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[management]\nadmin_pubkeys = [\"npub1xyz\"]\n"))
+                .getMessage().contains("[management].admin_pubkeys"));
+        assertTrue(assertThrows(ConfigException.class, () -> NexusConfig.parse("[management]\nadmins = []\n"))
+                .getMessage().contains("[management].admins"));
+    }
+
+    @Test
     void anUnknownKeyIsAnErrorThatNamesIt() {
         ConfigException e = assertThrows(ConfigException.class, () -> NexusConfig.parse("[limits]\nmax_filtres = 3\n"));
         assertTrue(e.getMessage().contains("[limits].max_filtres"), e.getMessage());

@@ -29,6 +29,8 @@ final class ConnectionGate {
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
     private volatile long lastRefusalLog;
     private final RelayMetrics metrics;
+    /** NIP-86 blocked addresses, checked against the socket's address on accept. */
+    private volatile java.util.function.Predicate<String> ipBlocked = ip -> false;
 
     ConnectionGate(int maxConnections, int maxPreUpgrade, long requestTimeoutSeconds, RelayMetrics metrics) {
         this.metrics = metrics;
@@ -37,8 +39,18 @@ final class ConnectionGate {
         this.requestTimeoutSeconds = requestTimeoutSeconds;
     }
 
-    /** Counts a new socket; false (and it is closed) when a cap is reached. */
+    void refuseBlockedIps(java.util.function.Predicate<String> ipBlocked) {
+        this.ipBlocked = ipBlocked;
+    }
+
+    /** Counts a new socket; false (and it is closed) when a cap is reached or its address is blocked. */
     boolean admit(Channel ch) {
+        if (ch.remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null
+                && ipBlocked.test(IpAddresses.of(a.getAddress()))) {
+            metrics.connectionRefused("blocked_ip");
+            ch.close();
+            return false;
+        }
         if (connections.incrementAndGet() > maxConnections) {
             connections.decrementAndGet();
             refuse(ch, "max_connections " + maxConnections);
@@ -71,6 +83,22 @@ final class ConnectionGate {
     /** Every open socket (for shutdown). */
     io.netty.channel.group.ChannelGroup open() {
         return open;
+    }
+
+    /**
+     * Closes every WebSocket connection whose client address (the real-IP header's when there is
+     * one) is {@code ip}. Plain HTTP requests in progress are left to finish (one of them may be
+     * the operator's blockip call, whose answer is still to be written); their next connection is refused.
+     */
+    void closeFrom(String ip) {
+        for (Channel ch : open) {
+            if (ch.attr(Session.KEY).get() == null) continue;
+            String clientIp = ch.attr(RelayInfoHandler.CLIENT_IP).get();
+            if (clientIp == null && ch.remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null) {
+                clientIp = IpAddresses.of(a.getAddress());
+            }
+            if (ip.equals(clientIp)) ch.close();
+        }
     }
 
     /** The socket completed the WebSocket upgrade: it no longer counts as pre-upgrade nor has a deadline. */

@@ -116,6 +116,11 @@ final class EventIngest {
         });
     }
 
+    /** An event the operator banned (and the store deleted) is no longer a duplicate once the ban is lifted. */
+    void forget(String id) {
+        recentIds.remove(id);
+    }
+
     /** Deleted ids must reach the store again so that it can answer "blocked:", not "duplicate:". */
     void forgetDeleted(Event deletion) {
         for (List<String> tag : deletion.tags()) {

@@ -15,14 +15,17 @@ import java.util.Map;
 final class FanOut {
     private final SubscriptionIndex index;
     private final RestrictedKinds restricted;
+    private final HiddenAuthors hidden;
 
-    FanOut(SubscriptionIndex index, RestrictedKinds restricted) {
+    FanOut(SubscriptionIndex index, RestrictedKinds restricted, HiddenAuthors hidden) {
         this.index = index;
+        this.hidden = hidden;
         this.restricted = restricted;
     }
 
     /** One index lookup, then one task per event loop rather than one per subscriber: fewer wake-ups, one flush per connection. */
     void publish(Event e) {
+        if (hidden.hides(e)) return;
         Map<EventLoop, List<Subscription>> byLoop = new IdentityHashMap<>(4);
         boolean isRestricted = restricted.isRestricted(e);
         index.forEachMatch(e, sub -> {

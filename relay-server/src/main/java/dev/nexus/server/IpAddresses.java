@@ -9,11 +9,11 @@ import java.net.UnknownHostException;
  * {@code ::1}, {@code 0:0:0:0:0:0:0:1} and {@code [::1]} are the same client, and so are
  * {@code 127.0.0.1} and {@code ::ffff:127.0.0.1}. Never resolves names (no DNS on the I/O path).
  */
-final class IpAddresses {
+public final class IpAddresses {
     private IpAddresses() {}
 
     /** The RFC 5952 form of an IP literal, or null when {@code text} is not one. */
-    static String normalize(String text) {
+    public static String normalize(String text) {
         if (text == null) return null;
         String t = text.trim();
         if (t.startsWith("[") && t.endsWith("]")) t = t.substring(1, t.length() - 1);
@@ -26,7 +26,7 @@ final class IpAddresses {
         }
     }
 
-    static String of(InetAddress address) {
+    public static String of(InetAddress address) {
         return NetUtil.toAddressString(address);
     }
 }

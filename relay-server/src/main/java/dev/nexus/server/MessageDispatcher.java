@@ -51,9 +51,9 @@ final class MessageDispatcher {
                 ? new RestrictedKinds(a.restrictedKinds(), a.restrictEncryptedJobs(), config.marketplace().kinds(), a.openKinds())
                 : RestrictedKinds.none(config.marketplace().kinds());
         QueueBound queriesBound = new QueueBound(l.maxQueuedQueries());
-        this.fanOut = new FanOut(index, restricted);
+        this.fanOut = new FanOut(index, restricted, new HiddenAuthors(access));
         this.ingest = new EventIngest(policies, store, liveFeed, verifier, verifiers, config.marketplace().kinds(), l.maxEventsInFlight(), metrics);
-        this.subscriptions = new Subscriptions(l, policies, store, queryWorkers, queriesBound, index, restricted, clock);
+        this.subscriptions = new Subscriptions(l, policies, store, queryWorkers, queriesBound, index, restricted, new HiddenAuthors(access), clock);
         this.counts = new CountHandler(policies, store, queryWorkers, queriesBound, restricted, clock);
         this.auth = new AuthHandler(config, verifier, access, verifiers, clock);
         // NIP-77 reconciles ids only, so restricted kinds cannot be filtered event by event as REQ
@@ -125,6 +125,11 @@ final class MessageDispatcher {
     }
 
     /** From the live feed (on its thread, nexus-fanout or nexus-feed): an event committed by any node, or an ephemeral one, in commit order. */
+    /** After a NIP-86 banevent: the id is no longer stored, so the recent-ids cache must not call it a duplicate. */
+    void forgetEvent(String id) {
+        ingest.forget(id);
+    }
+
     void onCommitted(LiveFeed.LiveEvent committed) {
         Event e = committed.event();
         if (committed.stored() && e.kind() == Kinds.DELETION) ingest.forgetDeleted(e);

@@ -78,6 +78,7 @@ public final class NexusServer implements AutoCloseable {
     private PeerSyncScheduler peerSync;
     private final ConnectionCloses closes = new ConnectionCloses();
     private RelayMetrics metrics;
+    private dev.nexus.server.nip86.ManagementEndpoint management;
     private int port;
 
     public NexusServer(NexusConfig config) {
@@ -131,13 +132,24 @@ public final class NexusServer implements AutoCloseable {
         RateLimiter limiter = new RateLimiter(config.rateLimits());
         SubscriptionIndex index = new SubscriptionIndex(config.limits().maxTotalSubscriptions(), config.limits().maxTotalFilterValues());
         AccessControl access = AccessControl.fromConfig(config);
+        // Bans, allow lists and blocks recorded through NIP-86 apply before the first connection.
+        dev.nexus.server.nip86.RelayModeration moderation = new dev.nexus.server.nip86.RelayModeration(access, store);
         Policies policies = Policies.fromConfig(config, access, limiter, clock);
         dispatcher = new MessageDispatcher(config, metrics.timed(store), liveFeed, verifier, verifiers, queryWorkers, index, policies, access, clock, metrics);
         registerGauges(index);
         liveFeed.start(dispatcher::onCommitted);
-        RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version), s.name(), s.description(), limiter, s.realIpHeader(), metrics);
+        RelayModerationView identity = new RelayModerationView(moderation.identity());
+        RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version, moderation.identity()),
+                identity.name(s), identity.description(s), limiter, s.realIpHeader(), metrics);
 
         gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds(), metrics);
+        gate.refuseBlockedIps(moderation::isIpBlocked);
+        moderation.onIpBlocked(gate::closeFrom);
+        moderation.onEventBanned(dispatcher::forgetEvent);
+        moderation.onIdentityChanged(changed -> {
+            RelayModerationView view = new RelayModerationView(changed);
+            relayInfo.show(RelayInfo.render(config, version, changed), view.name(s), view.description(s));
+        });
         boolean epoll = Epoll.isAvailable();
         int ioThreads = s.ioThreads() > 0 ? s.ioThreads() : cores;
         bossGroup = epoll ? new EpollEventLoopGroup(1, new DefaultThreadFactory("nexus-accept")) : new NioEventLoopGroup(1, new DefaultThreadFactory("nexus-accept"));
@@ -159,6 +171,18 @@ public final class NexusServer implements AutoCloseable {
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         String publicUrl = s.publicUrl(port);
         dispatcher.useBoundPort(port);
+        if (config.managementServed()) {
+            Nip42Auth relayNames = new Nip42Auth(config, verifier, access);
+            relayNames.useBoundPort(port);
+            java.util.Set<String> operators = new java.util.HashSet<>(config.management().adminPubkeys());
+            if (!s.pubkey().isEmpty()) operators.add(s.pubkey());
+            management = new dev.nexus.server.nip86.ManagementEndpoint(
+                    new dev.nexus.server.nip86.Nip98Authorization(operators, relayNames::namesThisRelay, verifier, clock),
+                    new dev.nexus.server.nip86.ManagementApi(moderation));
+            relayInfo.manageWith(management, moderation::isIpBlocked);
+        } else {
+            relayInfo.manageWith(null, moderation::isIpBlocked);
+        }
         if (authUrlWarningDue(config)) {
             log.warn("[auth] is required but [server] url is empty and the relay listens on {}: clients can only authenticate "
                     + "with relay tags naming {} or [server] relay_names {}; set [server] url to the address clients use", s.host(), publicUrl, s.relayNames());
@@ -226,6 +250,12 @@ public final class NexusServer implements AutoCloseable {
         return new WriteBufferWaterMark(high / 4, high);
     }
 
+    /** The name and description the HTML page shows: the operator's NIP-86 overrides, else the config's. */
+    private record RelayModerationView(dev.nexus.server.nip86.RelayModeration.Identity identity) {
+        String name(NexusConfig.Server s) { return identity.name() != null ? identity.name() : s.name(); }
+        String description(NexusConfig.Server s) { return identity.description() != null ? identity.description() : s.description(); }
+    }
+
     /** Clients reaching a public bind cannot know which name AUTH events must give unless the operator says. */
     static boolean authUrlWarningDue(NexusConfig config) {
         NexusConfig.Server s = config.server();
@@ -265,6 +295,7 @@ public final class NexusServer implements AutoCloseable {
         if (bossGroup != null) bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         if (ioGroup != null) ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         if (sweeper != null) sweeper.shutdownNow();
+        if (management != null) management.close();
         if (verifiers != null) verifiers.shutdown(10, TimeUnit.SECONDS);
         shutdown(queryWorkers);
         if (liveFeed != null) liveFeed.close();

@@ -79,6 +79,17 @@ final class Nip42Auth {
         return null;
     }
 
+    /**
+     * Whether an http(s) or ws(s) URL names this relay (NIP-98's {@code u} tag for NIP-86 calls):
+     * the same names AUTH events may give, over HTTP as over WebSocket.
+     */
+    boolean namesThisRelay(String url) {
+        String u = url.trim();
+        if (u.regionMatches(true, 0, "https://", 0, 8)) u = "wss://" + u.substring(8);
+        else if (u.regionMatches(true, 0, "http://", 0, 7)) u = "ws://" + u.substring(7);
+        return relayNames.contains(normalize(u));
+    }
+
     /** Scheme and host compared case-insensitively, default ports and trailing slashes ignored. */
     static String normalize(String url) {
         try {

@@ -11,15 +11,16 @@ import java.util.Map;
 import dev.nexus.core.KindRanges;
 import dev.nexus.core.MarketplaceKinds;
 
-/** The NIP-11 relay information document, rendered once from the config at start. */
+/** The NIP-11 relay information document, rendered from the config at start and again when an operator renames the relay (NIP-86). */
 final class RelayInfo {
-    /** Only NIPs this relay really implements (77 is added when negentropy is enabled). */
+    /** Only NIPs this relay really implements (77 is added when negentropy is enabled, 86 when the management API is served). */
     static final List<Integer> SUPPORTED_NIPS = List.of(1, 9, 11, 40, 42, 45, 70, 89, 90);
 
     static List<Integer> supportedNips(NexusConfig c) {
-        if (!c.limits().negentropyEnabled()) return SUPPORTED_NIPS;
+        if (!c.limits().negentropyEnabled() && !c.managementServed()) return SUPPORTED_NIPS;
         List<Integer> nips = new java.util.ArrayList<>(SUPPORTED_NIPS);
-        nips.add(77);
+        if (c.limits().negentropyEnabled()) nips.add(77);
+        if (c.managementServed()) nips.add(86);
         nips.sort(null);
         return List.copyOf(nips);
     }
@@ -27,11 +28,17 @@ final class RelayInfo {
     private RelayInfo() {}
 
     static String render(NexusConfig c, String version) {
+        return render(c, version, new dev.nexus.server.nip86.RelayModeration.Identity(null, null, null));
+    }
+
+    /** With the name, description and icon an operator set through NIP-86 in place of the configured ones. */
+    static String render(NexusConfig c, String version, dev.nexus.server.nip86.RelayModeration.Identity identity) {
         StringWriter out = new StringWriter();
         try (JsonGenerator g = new JsonFactory().createGenerator(out)) {
             g.writeStartObject();
-            g.writeStringField("name", c.server().name());
-            g.writeStringField("description", c.server().description());
+            g.writeStringField("name", identity.name() != null ? identity.name() : c.server().name());
+            g.writeStringField("description", identity.description() != null ? identity.description() : c.server().description());
+            if (identity.icon() != null && !identity.icon().isEmpty()) g.writeStringField("icon", identity.icon());
             if (!c.server().pubkey().isEmpty()) g.writeStringField("pubkey", c.server().pubkey());
             if (!c.server().contact().isEmpty()) g.writeStringField("contact", c.server().contact());
             g.writeArrayFieldStart("supported_nips");

@@ -31,8 +31,11 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
     static final AttributeKey<String> CLIENT_IP = AttributeKey.valueOf("nexus.clientIp");
     private static final int MAX_IP_LENGTH = 64;
 
-    private final byte[] infoJson;
-    private final byte[] page;
+    private volatile byte[] infoJson;
+    private volatile byte[] page;
+    /** NIP-86, when enabled; null otherwise. */
+    private volatile dev.nexus.server.nip86.ManagementEndpoint management;
+    private volatile java.util.function.Predicate<String> ipBlocked = ip -> false;
     private final RateLimiter limiter;
     private final String realIpHeader;
     private final RelayMetrics metrics;
@@ -41,13 +44,23 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
     RelayInfoHandler(String infoJson, String name, String description, RateLimiter limiter, String realIpHeader, RelayMetrics metrics) {
         super(false);
         this.metrics = metrics;
+        show(infoJson, name, description);
+        this.limiter = limiter;
+        this.realIpHeader = realIpHeader;
+    }
+
+    /** Serves this NIP-11 document and page from now on (after a NIP-86 name or description change). */
+    void show(String infoJson, String name, String description) {
         this.infoJson = infoJson.getBytes(StandardCharsets.UTF_8);
         this.page = ("<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(name) + "</title></head><body><h1>"
                 + escape(name) + "</h1><p>" + escape(description) + "</p><p>This is a Nostr relay. Connect with a Nostr client over "
                 + "WebSocket at this address; relay information (NIP-11) is served for <code>Accept: application/nostr+json</code>.</p>"
                 + "</body></html>\n").getBytes(StandardCharsets.UTF_8);
-        this.limiter = limiter;
-        this.realIpHeader = realIpHeader;
+    }
+
+    void manageWith(dev.nexus.server.nip86.ManagementEndpoint management, java.util.function.Predicate<String> ipBlocked) {
+        this.management = management;
+        this.ipBlocked = ipBlocked;
     }
 
     @Override
@@ -61,6 +74,13 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
             String forwarded = forwardedIp(req);
             String ip = forwarded != null ? forwarded : socketIp(ctx);
             ctx.channel().attr(CLIENT_IP).set(ip);
+            if (ipBlocked.test(ip)) {
+                metrics.connectionRefused("blocked_ip");
+                req.release();
+                respond(ctx, req, HttpResponseStatus.FORBIDDEN, "text/plain; charset=utf-8",
+                        "blocked: this address may not connect\n".getBytes(StandardCharsets.UTF_8));
+                return;
+            }
             if (!limiter.tryConnect(ip)) {
                 metrics.connectionRefused("max_connections_per_ip");
                 req.release();
@@ -73,7 +93,14 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
             return;
         }
         try {
-            if (req.method().equals(HttpMethod.OPTIONS)) {
+            dev.nexus.server.nip86.ManagementEndpoint admin = management;
+            if (req.method().equals(HttpMethod.POST) && admin != null
+                    && dev.nexus.server.nip86.ManagementEndpoint.isManagementCall(req.headers().get(HttpHeaderNames.CONTENT_TYPE))) {
+                byte[] body = new byte[req.content().readableBytes()];
+                req.content().getBytes(req.content().readerIndex(), body);
+                admin.handle(req.headers().get(HttpHeaderNames.AUTHORIZATION), body, answer -> respond(ctx, req,
+                        HttpResponseStatus.valueOf(answer.status()), "application/json", answer.json().getBytes(StandardCharsets.UTF_8)));
+            } else if (req.method().equals(HttpMethod.OPTIONS)) {
                 respond(ctx, req, HttpResponseStatus.NO_CONTENT, null, new byte[0]);
             } else if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
                 respond(ctx, req, HttpResponseStatus.METHOD_NOT_ALLOWED, "text/plain; charset=utf-8", "method not allowed\n".getBytes(StandardCharsets.UTF_8));
@@ -102,8 +129,8 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
         if (type != null) res.headers().set(HttpHeaderNames.CONTENT_TYPE, type);
         res.headers().set(HttpHeaderNames.CONTENT_LENGTH, head ? body.length : res.content().readableBytes());
         res.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, "*");
-        res.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, "*");
-        res.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS");
+        res.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, *");
+        res.headers().set(HttpHeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS, POST");
         boolean keepAlive = HttpUtil.isKeepAlive(req) && status.code() < 400;
         if (keepAlive) {
             res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);

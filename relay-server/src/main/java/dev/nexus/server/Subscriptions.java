@@ -29,10 +29,12 @@ final class Subscriptions {
     private final QueueBound queriesBound;
     private final SubscriptionIndex index;
     private final RestrictedKinds restricted;
+    private final HiddenAuthors hidden;
     private final LongSupplier nowSeconds;
 
     Subscriptions(NexusConfig.Limits limits, Policies policies, EventStore store, Executor queryWorkers, QueueBound queriesBound,
-                  SubscriptionIndex index, RestrictedKinds restricted, LongSupplier nowSeconds) {
+                  SubscriptionIndex index, RestrictedKinds restricted, HiddenAuthors hidden, LongSupplier nowSeconds) {
+        this.hidden = hidden;
         this.limits = limits;
         this.policies = policies;
         this.store = store;
@@ -104,6 +106,7 @@ final class Subscriptions {
                 int limit = f.limit() == null ? maxLimit : Math.min(f.limit(), maxLimit);
                 for (StoredEvent ev : store.query(f, limit, now)) if (ids.add(ev.id())) found.add(ev);
             }
+            if (hidden.any()) found.removeIf(ev -> hidden.hides(ev.json()));
             if (sub.filters().stream().anyMatch(restricted::mayMatchRestricted)) {
                 found.removeIf(ev -> !restricted.visibleTo(s.authenticated(), ev.json()));
             }

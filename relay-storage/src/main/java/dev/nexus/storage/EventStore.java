@@ -65,6 +65,19 @@ public interface EventStore extends AutoCloseable {
         return -1;
     }
 
+    /** Every stored moderation row ({@link Moderation}), loaded by the relay at start. */
+    default List<Moderation.Entry> moderation() {
+        return List.of();
+    }
+
+    /**
+     * Records a moderation change durably; the future completes after the commit. Adding a
+     * {@link Moderation#BANNED_EVENT} also deletes that event, and writes of it are refused from then on.
+     */
+    default CompletableFuture<Void> moderate(Moderation.Change change, Moderation.Entry entry) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException("this store does not keep moderation state"));
+    }
+
     @Override
     void close();
 }

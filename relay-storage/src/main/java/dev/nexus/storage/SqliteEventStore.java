@@ -40,7 +40,8 @@ public final class SqliteEventStore implements EventStore {
     private static final int TRUNCATE_WAIT_MAX_MILLIS = 3200;
     private static final long WAL_WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
-    private sealed interface WriteTask permits StoreEvent, Sweep {}
+    private sealed interface WriteTask permits StoreEvent, Sweep, Moderate {}
+    private record Moderate(Moderation.Change change, Moderation.Entry entry, CompletableFuture<Void> done) implements WriteTask {}
     private record StoreEvent(Event event, CompletableFuture<WriteResult> done) implements WriteTask {}
     private record Sweep(long now, int batch, CompletableFuture<Integer> done) implements WriteTask {}
 
@@ -74,6 +75,8 @@ public final class SqliteEventStore implements EventStore {
     private long lastWalWarningNanos;
     private volatile WriteObserver writeObserver = (writes, nanos) -> { };
     private final Path dbFile;
+    /** Operator-banned event ids (NIP-86): read and changed only by the writer thread after start. */
+    private final java.util.Set<String> bannedEventIds = new java.util.HashSet<>();
 
     /** A store with the default WAL bound. */
     public SqliteEventStore(Path file, String synchronous, int readerPoolSize, int batchMax, RetentionPolicy retention) {
@@ -119,6 +122,10 @@ public final class SqliteEventStore implements EventStore {
             SqliteSchema.migrate(writeConnection);
             checkpointConnection = DriverManager.getConnection(url, props);
             st = new WriterStatements(writeConnection);
+            for (Moderation.Entry e : readModeration(writeConnection)) {
+                if (e.category().equals(Moderation.BANNED_EVENT)) bannedEventIds.add(e.value());
+            }
+            writeConnection.commit();
 
             SQLiteConfig readConfig = new SQLiteConfig();
             readConfig.setReadOnly(true);
@@ -395,6 +402,7 @@ public final class SqliteEventStore implements EventStore {
             for (WriteTask task : batch) {
                 if (task instanceof StoreEvent se) se.done().complete(WriteResult.error(why));
                 else if (task instanceof Sweep sw) sw.done().complete(0);
+                else if (task instanceof Moderate m) m.done().completeExceptionally(new StoreException("could not record the moderation change: " + e, e));
             }
             return;
         }
@@ -434,6 +442,9 @@ public final class SqliteEventStore implements EventStore {
             } else if (task instanceof Sweep sw) {
                 int removed = st.deleteExpired(sw.now(), sw.batch());
                 afterCommit.add(() -> sw.done().complete(removed));
+            } else if (task instanceof Moderate m) {
+                applyModeration(m.change(), m.entry());
+                afterCommit.add(() -> m.done().complete(null));
             }
         }
         writeConnection.commit();
@@ -470,6 +481,7 @@ public final class SqliteEventStore implements EventStore {
     private WriteResult storeOne(Event e) throws SQLException {
         java.util.function.Consumer<Event> hook = beforeStore;
         if (hook != null) hook.accept(e);
+        if (bannedEventIds.contains(e.id())) return WriteResult.blocked("this event was banned by the relay operator");
         if (st.exists(e.id())) return WriteResult.ALREADY_STORED;
         if (st.isTombstoned(e.id(), e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
         int kind = e.kind();
@@ -491,6 +503,70 @@ public final class SqliteEventStore implements EventStore {
         long seq = st.insert(e, dTag, retention.expiresAt(e));
         st.insertTags(seq, e);
         return WriteResult.STORED;
+    }
+
+    @Override
+    public List<Moderation.Entry> moderation() {
+        try (Connection c = readers.getConnection()) {
+            return readModeration(c);
+        } catch (SQLException e) {
+            throw failure("reading moderation state", e);
+        }
+    }
+
+    private static List<Moderation.Entry> readModeration(Connection c) throws SQLException {
+        List<Moderation.Entry> entries = new ArrayList<>();
+        try (Statement s = c.createStatement(); java.sql.ResultSet rs = s.executeQuery("SELECT category, value, reason FROM moderation ORDER BY category, value")) {
+            while (rs.next()) entries.add(new Moderation.Entry(rs.getString(1), rs.getString(2), rs.getString(3)));
+        }
+        return entries;
+    }
+
+    @Override
+    public CompletableFuture<Void> moderate(Moderation.Change change, Moderation.Entry entry) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (!running) {
+            done.completeExceptionally(new StoreException("relay is shutting down", null));
+            return done;
+        }
+        tasks.add(new Moderate(change, entry, done), false);
+        return done;
+    }
+
+    /** On the writer thread, inside its transaction. */
+    private void applyModeration(Moderation.Change change, Moderation.Entry entry) throws SQLException {
+        if (change == Moderation.Change.SET) {
+            try (PreparedStatement ps = writeConnection.prepareStatement("DELETE FROM moderation WHERE category = ?")) {
+                ps.setString(1, entry.category());
+                ps.executeUpdate();
+            }
+        }
+        if (change == Moderation.Change.REMOVE) {
+            try (PreparedStatement ps = writeConnection.prepareStatement("DELETE FROM moderation WHERE category = ? AND value = ?")) {
+                ps.setString(1, entry.category());
+                ps.setString(2, entry.value());
+                ps.executeUpdate();
+            }
+        } else {
+            try (PreparedStatement ps = writeConnection.prepareStatement("INSERT OR REPLACE INTO moderation (category, value, reason) VALUES (?, ?, ?)")) {
+                ps.setString(1, entry.category());
+                ps.setString(2, entry.value());
+                ps.setString(3, entry.reason() == null ? "" : entry.reason());
+                ps.executeUpdate();
+            }
+        }
+        if (!entry.category().equals(Moderation.BANNED_EVENT)) return;
+        if (change == Moderation.Change.REMOVE) {
+            bannedEventIds.remove(entry.value());
+        } else {
+            bannedEventIds.add(entry.value());
+            try (PreparedStatement ps = writeConnection.prepareStatement("SELECT seq FROM event WHERE id = ?")) {
+                ps.setString(1, entry.value());
+                try (java.sql.ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) st.delete(rs.getLong(1));
+                }
+            }
+        }
     }
 
     /** NIP-09: removes only the deleter's own events, and remembers them so they cannot come back. */

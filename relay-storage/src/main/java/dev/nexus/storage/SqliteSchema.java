@@ -12,7 +12,7 @@ import java.sql.Statement;
  * applied once, in order, inside a transaction.
  */
 final class SqliteSchema {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     private static final String[] V1 = {
         """
@@ -55,6 +55,15 @@ final class SqliteSchema {
         ) WITHOUT ROWID"""
     };
 
+    /** NIP-86 moderation state (see {@link Moderation}). */
+    private static final String[] V2 = {
+        """
+        CREATE TABLE moderation (
+          category TEXT NOT NULL, value TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '',
+          PRIMARY KEY (category, value)
+        ) WITHOUT ROWID"""
+    };
+
     private SqliteSchema() {}
 
     static void migrate(Connection c) throws SQLException {
@@ -66,6 +75,7 @@ final class SqliteSchema {
             throw new SQLException("database schema version " + version + " is newer than this relay understands (" + VERSION + ")");
         }
         if (version < 1) apply(c, V1, 1);
+        if (version < 2) apply(c, V2, 2);
     }
 
     private static void apply(Connection c, String[] statements, int newVersion) throws SQLException {

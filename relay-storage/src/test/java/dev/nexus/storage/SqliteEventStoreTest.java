@@ -353,4 +353,43 @@ class SqliteEventStoreTest {
         List<String> jobsSince = store.explain(filter("{\"kinds\":[5050],\"since\":" + NOW + "}"), 100, NOW);
         assertTrue(jobsSince.stream().anyMatch(step -> step.contains("event_marketplace")), jobsSince.toString());
     }
+
+    @Test
+    void aBannedEventIsDeletedRefusedAfterReopeningAndAllowedAgainWhenTheBanIsLifted() throws Exception {
+        Event note = alice.sign(1, List.of(), "banned soon", NOW);
+        assertTrue(write(note).accepted());
+        store.moderate(Moderation.Change.ADD, new Moderation.Entry(Moderation.BANNED_EVENT, note.id(), "illegal")).join();
+        assertEquals(List.of(), ids("{\"ids\":[\"" + note.id() + "\"]}"));
+        assertEquals(List.of(), ids("{\"authors\":[\"" + alice.pubkey() + "\"]}"));
+        store.close();
+        store = open(RetentionPolicy.DEFAULT);
+        assertEquals(List.of(new Moderation.Entry(Moderation.BANNED_EVENT, note.id(), "illegal")), store.moderation());
+        WriteResult again = write(note);
+        assertFalse(again.accepted(), again.toString());
+        store.moderate(Moderation.Change.REMOVE, new Moderation.Entry(Moderation.BANNED_EVENT, note.id(), "")).join();
+        assertTrue(write(note).accepted());
+        assertEquals(List.of(note.id()), ids("{\"ids\":[\"" + note.id() + "\"]}"));
+    }
+
+    @Test
+    void setKeepsOneRowPerCategoryAndAVersionOneFileIsMigrated() throws Exception {
+        Event kept = alice.sign(1, List.of(), "from before the upgrade", NOW);
+        assertTrue(write(kept).accepted());
+        store.close();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE moderation");
+            s.execute("PRAGMA user_version = 1");
+        }
+        store = open(RetentionPolicy.DEFAULT);
+        assertEquals(List.of(kept.id()), ids("{\"ids\":[\"" + kept.id() + "\"]}"));
+        store.moderate(Moderation.Change.SET, new Moderation.Entry("relay_name", "First", "")).join();
+        store.moderate(Moderation.Change.SET, new Moderation.Entry("relay_name", "Second", "")).join();
+        store.moderate(Moderation.Change.ADD, new Moderation.Entry("blocked_ip", "203.0.113.7", "abuse")).join();
+        assertEquals(List.of(new Moderation.Entry("blocked_ip", "203.0.113.7", "abuse"), new Moderation.Entry("relay_name", "Second", "")),
+                store.moderation());
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+            assertEquals(2, rs.getInt(1));
+        }
+    }
 }

@@ -9,16 +9,17 @@ import java.util.Set;
 
 /**
  * Who and what may publish: allowed and denied pubkeys, allowed and denied kinds. Read on every
- * EVENT and AUTH from many threads, changed rarely (a NIP-86 management call, later): each change
+ * EVENT and AUTH from many threads, changed rarely (a NIP-86 management call): each change
  * replaces an immutable set, so readers never lock. Starts from {@code [auth] allowed_pubkeys /
- * denied_pubkeys} and {@code [limits] allowed_kinds}; changes are not persisted yet and are lost on
- * restart.
+ * denied_pubkeys} and {@code [limits] allowed_kinds}; NIP-86 changes are recorded in the store by
+ * {@code nip86.RelayModeration}, which applies them again at start.
  */
 public final class AccessControl {
     private volatile Set<String> allowedPubkeys;
     private volatile Set<String> deniedPubkeys;
     private volatile KindRanges allowedKinds;
     private volatile Set<Integer> deniedKinds = Set.of();
+    private volatile Set<String> deniedEventIds = Set.of();
 
     public AccessControl(Set<String> allowedPubkeys, Set<String> deniedPubkeys, KindRanges allowedKinds) {
         this.allowedPubkeys = Set.copyOf(allowedPubkeys);
@@ -54,6 +55,20 @@ public final class AccessControl {
         if (deniedKinds.contains(kind)) return false;
         KindRanges allowed = allowedKinds;
         return allowed.isEmpty() || allowed.contains(kind);
+    }
+
+    /** Whether the operator banned this event id (NIP-86 banevent). */
+    public boolean isEventDenied(String id) {
+        Set<String> denied = deniedEventIds;
+        return !denied.isEmpty() && denied.contains(id);
+    }
+
+    public synchronized void denyEvent(String id) {
+        deniedEventIds = with(deniedEventIds, id);
+    }
+
+    public synchronized void undenyEvent(String id) {
+        deniedEventIds = without(deniedEventIds, id);
     }
 
     public Set<String> allowedPubkeys() { return allowedPubkeys; }

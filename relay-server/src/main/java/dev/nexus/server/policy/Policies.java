@@ -29,6 +29,7 @@ public final class Policies {
                 new AuthEventsOnlyInAuth(),
                 new AuthRequiredToPublish(auth),
                 new DeniedPubkeys(access),
+                new DeniedEvents(access),
                 new AllowedPubkeys(access, auth),
                 new AllowedKinds(access),
                 new ProtectedEvents(),

@@ -55,6 +55,12 @@ public final class PostgresEventStore implements EventStore {
     private volatile boolean running = true;
     private volatile boolean databaseDown;
     private volatile WriteObserver writeObserver = (writes, nanos) -> { };
+    /**
+     * Operator-banned event ids (NIP-86) as this node knows them: loaded at start and changed by
+     * this node's moderation calls (another node's ban deletes the event for everyone at once, but
+     * reaches this node's write check only when it restarts).
+     */
+    private volatile java.util.Set<String> bannedEventIds = java.util.Set.of();
 
     /**
      * @param connectTimeoutMillis how long a write or query waits for a connection before it is
@@ -67,13 +73,20 @@ public final class PostgresEventStore implements EventStore {
         this.batchMax = batchMax;
         writers = pool("nexus-pg-writer", 2, false, connectTimeoutMillis);
         readers = pool("nexus-pg-readers", readerPoolSize, true, connectTimeoutMillis);
+        java.util.Set<String> banned = new java.util.HashSet<>();
         try (Connection c = writers.getConnection()) {
             PostgresSchema.migrate(c);
+            // On the writer's connection: the readers' pool stays empty until the first query, as before moderation existed.
+            for (dev.nexus.storage.Moderation.Entry e : readModeration(c)) {
+                if (e.category().equals(dev.nexus.storage.Moderation.BANNED_EVENT)) banned.add(e.value());
+            }
+            c.commit();
         } catch (SQLException e) {
             writers.close();
             readers.close();
             throw new IllegalStateException("cannot open the PostgreSQL store at " + location.display() + ": " + e.getMessage(), e);
         }
+        bannedEventIds = java.util.Set.copyOf(banned);
         writer = new Thread(this::writeLoop, "nexus-writer");
         writer.start();
         log.info("PostgreSQL store open at {} ({} readers, batches of up to {})", location.display(), readerPoolSize, batchMax);
@@ -262,6 +275,73 @@ public final class PostgresEventStore implements EventStore {
     }
 
     @Override
+    public List<dev.nexus.storage.Moderation.Entry> moderation() {
+        try (Connection c = readers.getConnection()) {
+            return readModeration(c);
+        } catch (SQLException e) {
+            throw new dev.nexus.storage.StoreException("reading moderation state failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<dev.nexus.storage.Moderation.Entry> readModeration(Connection c) throws SQLException {
+        List<dev.nexus.storage.Moderation.Entry> entries = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT category, value, reason FROM moderation ORDER BY category, value")) {
+            while (rs.next()) entries.add(new dev.nexus.storage.Moderation.Entry(rs.getString(1), rs.getString(2), rs.getString(3)));
+        }
+        return entries;
+    }
+
+    /** One transaction on the caller's thread (an operator's call, rare); a banned event's tags go with it (ON DELETE CASCADE). */
+    @Override
+    public CompletableFuture<Void> moderate(dev.nexus.storage.Moderation.Change change, dev.nexus.storage.Moderation.Entry entry) {
+        try (Connection c = writers.getConnection()) {
+            try {
+                if (change == dev.nexus.storage.Moderation.Change.SET) {
+                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM moderation WHERE category = ?")) {
+                        ps.setString(1, entry.category());
+                        ps.executeUpdate();
+                    }
+                }
+                if (change == dev.nexus.storage.Moderation.Change.REMOVE) {
+                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM moderation WHERE category = ? AND value = ?")) {
+                        ps.setString(1, entry.category());
+                        ps.setString(2, entry.value());
+                        ps.executeUpdate();
+                    }
+                } else {
+                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO moderation (category, value, reason) VALUES (?, ?, ?) "
+                            + "ON CONFLICT (category, value) DO UPDATE SET reason = excluded.reason")) {
+                        ps.setString(1, entry.category());
+                        ps.setString(2, entry.value());
+                        ps.setString(3, entry.reason() == null ? "" : entry.reason());
+                        ps.executeUpdate();
+                    }
+                }
+                boolean bansEvent = entry.category().equals(dev.nexus.storage.Moderation.BANNED_EVENT);
+                if (bansEvent && change != dev.nexus.storage.Moderation.Change.REMOVE) {
+                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM event WHERE id = ?")) {
+                        ps.setString(1, entry.value());
+                        ps.executeUpdate();
+                    }
+                }
+                c.commit();
+                if (bansEvent) {
+                    java.util.Set<String> banned = new java.util.HashSet<>(bannedEventIds);
+                    if (change == dev.nexus.storage.Moderation.Change.REMOVE) banned.remove(entry.value());
+                    else banned.add(entry.value());
+                    bannedEventIds = java.util.Set.copyOf(banned);
+                }
+                return CompletableFuture.completedFuture(null);
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            return CompletableFuture.failedFuture(new dev.nexus.storage.StoreException("could not record the moderation change: " + e.getMessage(), e));
+        }
+    }
+
+    @Override
     public void observeWrites(WriteObserver observer) {
         writeObserver = observer;
     }
@@ -345,8 +425,11 @@ public final class PostgresEventStore implements EventStore {
                 List<WriteResult> results = new ArrayList<>(batch.size());
                 List<Event> live = new ArrayList<>(batch.size());
                 List<Boolean> stored = new ArrayList<>(batch.size());
+                java.util.Set<String> banned = bannedEventIds;
                 for (WriteTask task : batch) {
-                    WriteResult r = task.ephemeral() ? WriteResult.STORED : tx.store(task.event());
+                    WriteResult r = task.ephemeral() ? WriteResult.STORED
+                            : banned.contains(task.event().id()) ? WriteResult.blocked("this event was banned by the relay operator")
+                            : tx.store(task.event());
                     results.add(r);
                     if (r.isNew()) {
                         live.add(task.event());

@@ -18,7 +18,7 @@ import java.sql.Statement;
  * tie-break order (lowest id first), and comparisons skip the locale's rules.
  */
 final class PostgresSchema {
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     private static final String[] V1 = {
         """
@@ -71,6 +71,15 @@ final class PostgresSchema {
         "CREATE INDEX live_feed_committed ON live_feed (committed_at)"
     };
 
+    /** NIP-86 moderation state (see {@code dev.nexus.storage.Moderation}). */
+    private static final String[] V2 = {
+        """
+        CREATE TABLE moderation (
+          category text COLLATE "C" NOT NULL, value text COLLATE "C" NOT NULL, reason text NOT NULL DEFAULT '',
+          PRIMARY KEY (category, value)
+        )"""
+    };
+
     private PostgresSchema() {}
 
     static void migrate(Connection c) throws SQLException {
@@ -89,6 +98,7 @@ final class PostgresSchema {
                     throw new SQLException("database schema version " + version + " is newer than this relay understands (" + VERSION + ")");
                 }
                 if (version < 1) apply(c, V1, 1);
+                if (version < 2) apply(c, V2, 2);
             } finally {
                 s.execute("SELECT pg_advisory_unlock(" + Locks.NAMESPACE + ", " + Locks.MIGRATION + ")");
             }

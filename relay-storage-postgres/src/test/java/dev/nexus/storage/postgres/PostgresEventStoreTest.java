@@ -350,4 +350,24 @@ class PostgresEventStoreTest {
         assertTrue(good.join().accepted());
         assertEquals(1, ids("{\"#t\":[\"fine\"]}").size());
     }
+
+    @Test
+    void aBannedEventIsDeletedRefusedAfterReopeningAndAllowedAgainWhenTheBanIsLifted() throws Exception {
+        Event note = alice.sign(1, List.of(List.of("t", "x")), "banned soon", NOW);
+        assertTrue(write(note).accepted());
+        store.moderate(dev.nexus.storage.Moderation.Change.ADD, new dev.nexus.storage.Moderation.Entry(dev.nexus.storage.Moderation.BANNED_EVENT, note.id(), "illegal")).join();
+        assertEquals(List.of(), ids("{\"authors\":[\"" + alice.pubkey() + "\"]}"));
+        assertEquals(List.of(), ids("{\"#t\":[\"x\"]}"));
+        store.moderate(dev.nexus.storage.Moderation.Change.SET, new dev.nexus.storage.Moderation.Entry("relay_name", "First", "")).join();
+        store.moderate(dev.nexus.storage.Moderation.Change.SET, new dev.nexus.storage.Moderation.Entry("relay_name", "Second", "")).join();
+        store.close();
+        store = open(RetentionPolicy.DEFAULT);
+        assertEquals(List.of(new dev.nexus.storage.Moderation.Entry(dev.nexus.storage.Moderation.BANNED_EVENT, note.id(), "illegal"),
+                new dev.nexus.storage.Moderation.Entry("relay_name", "Second", "")), store.moderation());
+        WriteResult again = write(note);
+        assertFalse(again.accepted(), again.toString());
+        store.moderate(dev.nexus.storage.Moderation.Change.REMOVE, new dev.nexus.storage.Moderation.Entry(dev.nexus.storage.Moderation.BANNED_EVENT, note.id(), "")).join();
+        assertTrue(write(note).accepted());
+        assertEquals(List.of(note.id()), ids("{\"ids\":[\"" + note.id() + "\"]}"));
+    }
 }

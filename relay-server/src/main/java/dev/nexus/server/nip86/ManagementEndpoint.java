@@ -1,0 +1,55 @@
+package dev.nexus.server.nip86;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Consumer;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/**
+ * The HTTP side of NIP-86: a POST on the relay's URL with {@code Content-Type:
+ * application/nostr+json+rpc}, authorized by NIP-98, answered on a thread of its own (calls wait
+ * for the store's commit, which must never stall an I/O thread).
+ */
+public final class ManagementEndpoint implements AutoCloseable {
+    public static final String CONTENT_TYPE = "application/nostr+json+rpc";
+
+    /** What to send back: an HTTP status and a JSON body. */
+    public record Response(int status, String json) {}
+
+    private final Nip98Authorization authorization;
+    private final ManagementApi api;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(new DefaultThreadFactory("nexus-admin", true));
+
+    public ManagementEndpoint(Nip98Authorization authorization, ManagementApi api) {
+        this.authorization = authorization;
+        this.api = api;
+    }
+
+    public static boolean isManagementCall(String contentType) {
+        return contentType != null && contentType.toLowerCase(java.util.Locale.ROOT).startsWith(CONTENT_TYPE);
+    }
+
+    /** Answers one POST (its body already bounded by the HTTP aggregator) on the management thread. */
+    public void handle(String authorizationHeader, byte[] body, Consumer<Response> reply) {
+        worker.execute(() -> {
+            Response response;
+            try {
+                response = respond(authorizationHeader, body);
+            } catch (RuntimeException e) {
+                response = new Response(500, ManagementApi.answer(null, "internal error: " + e.getMessage()));
+            }
+            reply.accept(response);
+        });
+    }
+
+    Response respond(String authorizationHeader, byte[] body) {
+        String refusal = authorization.refusal(authorizationHeader, "POST", body);
+        if (refusal != null) return new Response(401, ManagementApi.answer(null, "unauthorized: " + refusal));
+        return new Response(200, api.call(body));
+    }
+
+    @Override
+    public void close() {
+        worker.shutdownNow();
+    }
+}
