@@ -39,7 +39,8 @@ class AuthBudgetTest {
                 if (message.equals("invalid: bad signature")) badSignature++;
                 else if (message.startsWith("rate-limited:") || message.startsWith("restricted:")) refusedUnchecked++;
             }
-            assertTrue(badSignature >= 1 && badSignature <= 4, "signature checks paid for the flood: " + badSignature);
+            // At most the in-flight slots are checked; their answers may be lost when the flood closes the connection first.
+            assertTrue(badSignature <= 4, "signature checks paid for the flood: " + badSignature);
             assertTrue(refusedUnchecked > 0, "further copies are refused without a check");
             for (int i = 0; i < 100 && !c.closed; i++) Thread.sleep(50);
             assertTrue(c.closed, "the connection is closed after max_failed_auths failures, or once past max_auths_per_connection");
