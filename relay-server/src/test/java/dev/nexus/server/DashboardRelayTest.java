@@ -143,8 +143,11 @@ class DashboardRelayTest {
             assertTrue(npm.waitFor(300, TimeUnit.SECONDS) && npm.exitValue() == 0, "npm ci in " + INTEROP + " failed");
         }
         Path stderr = dir.resolve("node.stderr");
-        Process node = new ProcessBuilder("node", "dashboard-browser.mjs", url).directory(INTEROP.toFile())
-                .redirectError(stderr.toFile()).start();
+        List<String> command = new ArrayList<>(List.of("node", "dashboard-browser.mjs", url));
+        // To look at the page: NEXUS_DASHBOARD_SCREENSHOT=/tmp/dashboard.png mvn ... -Dtest=DashboardRelayTest
+        String screenshot = System.getenv("NEXUS_DASHBOARD_SCREENSHOT");
+        if (screenshot != null && !screenshot.isBlank()) command.add(screenshot);
+        Process node = new ProcessBuilder(command).directory(INTEROP.toFile()).redirectError(stderr.toFile()).start();
         String out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertTrue(node.waitFor(90, TimeUnit.SECONDS), "node did not finish");
         assertEquals(0, node.exitValue(), out + "\n" + Files.readString(stderr));

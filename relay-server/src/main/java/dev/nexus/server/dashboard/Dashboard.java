@@ -81,7 +81,7 @@ public final class Dashboard {
         h.append("<section><h2>Job requests per minute, last hour</h2><div id=\"chart\" class=\"chart\"><p class=\"note\">")
                 .append(s.requestsPerMinute().stream().mapToLong(Long::longValue).sum()).append(" requests in the last hour")
                 .append(" (the chart needs JavaScript).</p></div>");
-        h.append("<table id=\"kinds\"><thead><tr><th>Kind</th><th>Last minute</th><th>Last hour</th></tr></thead><tbody>");
+        h.append("<table id=\"kinds\"><thead><tr><th>Kind</th><th>This minute</th><th>Last hour</th></tr></thead><tbody>");
         if (s.kinds().isEmpty()) h.append("<tr><td colspan=\"3\">no job requests in the last hour</td></tr>");
         for (MarketplaceBoard.KindRate k : s.kinds()) {
             h.append("<tr><td>").append(k.kind()).append("</td><td>").append(k.lastMinute()).append("</td><td>").append(k.lastHour()).append("</td></tr>");

@@ -25,7 +25,7 @@
   }
   function chart(perMinute) {
     var box = document.getElementById('chart');
-    var w = 600, h = 160, left = 28, bottom = 18, max = Math.max(1, Math.max.apply(null, perMinute));
+    var w = Math.max(300, Math.round(box.clientWidth) || 600), h = 160, left = 28, bottom = 18, max = Math.max(1, Math.max.apply(null, perMinute));
     var svg = document.createElementNS(SVG, 'svg');
     svg.setAttribute('viewBox', '0 0 ' + w + ' ' + h);
     svg.setAttribute('role', 'img');
@@ -35,7 +35,7 @@
     el('text', { x: 0, y: 10 }, svg).textContent = String(max);
     el('text', { x: 0, y: h - bottom }, svg).textContent = '0';
     el('text', { x: left, y: h - 4 }, svg).textContent = '-60 min';
-    el('text', { x: w - 30, y: h - 4 }, svg).textContent = 'now';
+    el('text', { x: w - 24, y: h - 4 }, svg).textContent = 'now';
     perMinute.forEach(function (n, i) {
       if (!n) return;
       var barH = (h - bottom - 12) * n / max;
