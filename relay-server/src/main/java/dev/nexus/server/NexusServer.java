@@ -5,6 +5,8 @@ import dev.nexus.core.SignatureVerifier;
 import dev.nexus.core.SignatureVerifiers;
 import dev.nexus.server.policy.AccessControl;
 import dev.nexus.server.policy.Policies;
+import dev.nexus.server.dashboard.Dashboard;
+import dev.nexus.server.dashboard.MarketplaceBoard;
 import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.LiveFeed;
@@ -79,6 +81,7 @@ public final class NexusServer implements AutoCloseable {
     private final ConnectionCloses closes = new ConnectionCloses();
     private RelayMetrics metrics;
     private dev.nexus.server.nip86.ManagementEndpoint management;
+    private MarketplaceBoard board;
     private int port;
 
     public NexusServer(NexusConfig config) {
@@ -137,10 +140,15 @@ public final class NexusServer implements AutoCloseable {
         Policies policies = Policies.fromConfig(config, access, limiter, clock);
         dispatcher = new MessageDispatcher(config, metrics.timed(store), liveFeed, verifier, verifiers, queryWorkers, index, policies, access, clock, metrics);
         registerGauges(index);
-        liveFeed.start(dispatcher::onCommitted);
+        board = newMarketplaceBoard();
+        liveFeed.start(e -> {
+            dispatcher.onCommitted(e);
+            if (e.stored()) board.committed(e.event());
+        });
         RelayModerationView identity = new RelayModerationView(moderation.identity());
         RelayInfoHandler relayInfo = new RelayInfoHandler(RelayInfo.render(config, version, moderation.identity()),
-                identity.name(s), identity.description(s), limiter, s.realIpHeader(), metrics);
+                identity.name(s), identity.description(s), limiter, s.realIpHeader(), metrics,
+                new Dashboard(board, identity.name(s), identity.description(s)));
 
         gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds(), metrics);
         gate.refuseBlockedIps(moderation::isIpBlocked);
@@ -238,6 +246,31 @@ public final class NexusServer implements AutoCloseable {
         metrics.gauge("nexus.subscriptions", "Live subscriptions (REQs open) across all connections", index::live);
         metrics.queueDepth("verifiers", verifiers::queued);
         if (queryWorkers instanceof java.util.concurrent.ThreadPoolExecutor pool) metrics.queueDepth("query", () -> pool.getQueue().size());
+    }
+
+    /**
+     * The dashboard hides what the relay's read rule would restrict once auth is on (restricted kinds,
+     * encrypted jobs), whether or not auth is on now: a public page is no place for private traffic.
+     */
+    private MarketplaceBoard newMarketplaceBoard() {
+        NexusConfig.Auth a = config.auth();
+        RestrictedKinds hidden = new RestrictedKinds(a.restrictedKinds(), a.restrictEncryptedJobs(), config.marketplace().kinds(), a.openKinds());
+        return new MarketplaceBoard(config.marketplace().kinds(), hidden::isRestricted, System::currentTimeMillis, this::connectedAgents);
+    }
+
+    private MarketplaceBoard.Agents connectedAgents() {
+        if (gate == null) return new MarketplaceBoard.Agents(0, 0);
+        java.util.Set<String> pubkeys = new java.util.HashSet<>();
+        for (io.netty.channel.Channel ch : gate.open()) {
+            Session session = ch.attr(Session.KEY).get();
+            if (session != null) pubkeys.addAll(session.authenticatedPubkeys());
+        }
+        return new MarketplaceBoard.Agents(gate.connections(), pubkeys.size());
+    }
+
+    /** What the dashboard shows (GET / for browsers, /dashboard.json). */
+    public MarketplaceBoard marketplaceBoard() {
+        return board;
     }
 
     /** The relay's metrics (what {@code GET /metrics} serves). */

@@ -1,5 +1,6 @@
 package dev.nexus.server;
 
+import dev.nexus.server.dashboard.Dashboard;
 import dev.nexus.server.metrics.RelayMetrics;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -21,7 +22,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Plain HTTP on the relay's port, before the WebSocket upgrade: the NIP-11 document for
- * {@code Accept: application/nostr+json}, CORS preflight, a short page for browsers, and the
+ * {@code Accept: application/nostr+json}, CORS preflight, the marketplace dashboard for browsers, and the
  * per-IP connection cap for upgrade requests, which it passes on to the WebSocket handler.
  * Behind a reverse proxy the client's address comes from the configured real-IP header.
  */
@@ -39,11 +40,19 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
     private final RateLimiter limiter;
     private final String realIpHeader;
     private final RelayMetrics metrics;
+    private final Dashboard dashboard;
 
-    /** {@code realIpHeader} is empty when clients connect directly. */
+    /** A relay without a dashboard: browsers get a short page naming the relay. */
     RelayInfoHandler(String infoJson, String name, String description, RateLimiter limiter, String realIpHeader, RelayMetrics metrics) {
+        this(infoJson, name, description, limiter, realIpHeader, metrics, null);
+    }
+
+    /** {@code realIpHeader} is empty when clients connect directly; {@code dashboard} null serves the short page. */
+    RelayInfoHandler(String infoJson, String name, String description, RateLimiter limiter, String realIpHeader, RelayMetrics metrics,
+                     Dashboard dashboard) {
         super(false);
         this.metrics = metrics;
+        this.dashboard = dashboard;
         show(infoJson, name, description);
         this.limiter = limiter;
         this.realIpHeader = realIpHeader;
@@ -107,13 +116,26 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
             } else if (metrics.servesPath(req.uri())) {
                 RelayMetrics.Scrape scrape = metrics.scrape(forwardedIp(req), ctx.channel().remoteAddress());
                 respond(ctx, req, HttpResponseStatus.valueOf(scrape.status()), scrape.contentType(), scrape.body());
-            } else if (wantsRelayInfo(req)) {
-                respond(ctx, req, HttpResponseStatus.OK, "application/nostr+json", infoJson);
             } else {
-                respond(ctx, req, HttpResponseStatus.OK, "text/html; charset=utf-8", page);
+                respondToBrowserOrClient(ctx, req);
             }
         } finally {
             req.release();
+        }
+    }
+
+    /** The dashboard's JSON and files by path; then NIP-11 for Nostr clients; then the page for browsers. */
+    private void respondToBrowserOrClient(ChannelHandlerContext ctx, FullHttpRequest req) {
+        Dashboard.Response asset = dashboard == null ? null : dashboard.asset(req.uri());
+        if (asset != null) {
+            respond(ctx, req, HttpResponseStatus.OK, asset.contentType(), asset.body());
+        } else if (wantsRelayInfo(req)) {
+            respond(ctx, req, HttpResponseStatus.OK, "application/nostr+json", infoJson);
+        } else if (dashboard != null) {
+            Dashboard.Response page = dashboard.page();
+            respond(ctx, req, HttpResponseStatus.OK, page.contentType(), page.body());
+        } else {
+            respond(ctx, req, HttpResponseStatus.OK, "text/html; charset=utf-8", page);
         }
     }
 
