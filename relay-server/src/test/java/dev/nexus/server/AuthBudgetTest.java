@@ -41,7 +41,10 @@ class AuthBudgetTest {
             }
             // At most the in-flight slots are checked; their answers may be lost when the flood closes the connection first.
             assertTrue(badSignature <= 4, "signature checks paid for the flood: " + badSignature);
-            assertTrue(refusedUnchecked > 0, "further copies are refused without a check");
+            // Either the copies outran the checks (refused unchecked past max_auths_in_flight, then closed past
+            // max_auths_per_connection) or each was checked before the next arrived (closed at max_failed_auths).
+            assertTrue(refusedUnchecked > 0 || badSignature == 3,
+                    "further copies are refused without a check: " + refusedUnchecked + " refused, " + badSignature + " checked");
             for (int i = 0; i < 100 && !c.closed; i++) Thread.sleep(50);
             assertTrue(c.closed, "the connection is closed after max_failed_auths failures, or once past max_auths_per_connection");
         }
