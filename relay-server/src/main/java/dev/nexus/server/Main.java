@@ -90,6 +90,14 @@ public final class Main {
         }, "nexus-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
+            // SIGTERM (systemd, docker stop, kill, the launcher forwarding one) is the normal way to stop
+            // a relay: answer it with a clean exit 0, not 143 -- also while it is still starting (the
+            // handler's close waits for start() to finish).
+            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> new Thread(hook::run, "nexus-sigterm").start());
+        } catch (Throwable unsupported) {
+            log.debug("no SIGTERM handler on this JVM ({}); the shutdown hook still closes the relay", unsupported.toString());
+        }
+        try {
             synchronized (server) {
                 server.start();
             }
@@ -102,13 +110,6 @@ public final class Main {
                 // the hook closes it
             }
             return 1;
-        }
-        try {
-            // SIGTERM (systemd, docker stop, kill, the launcher forwarding one) is the normal way to stop
-            // a relay: answer it with a clean exit 0, not 143.
-            sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> new Thread(hook::run, "nexus-sigterm").start());
-        } catch (Throwable unsupported) {
-            log.debug("no SIGTERM handler on this JVM ({}); the shutdown hook still closes the relay", unsupported.toString());
         }
         stopped.await();
         return 0;
