@@ -1,7 +1,9 @@
 package dev.nexus.server.nip86;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
@@ -18,7 +20,15 @@ public final class ManagementEndpoint implements AutoCloseable {
 
     private final Nip98Authorization authorization;
     private final ManagementApi api;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(new DefaultThreadFactory("nexus-admin", true));
+    /**
+     * Calls waiting for the management thread. Anyone may POST, and an unauthorized call still costs
+     * a signature check, so the queue is bounded: a client pipelining forged calls (each answered
+     * later, so the outbound bound never stops reading from it) gets 503 past it, not a growing heap.
+     */
+    static final int MAX_QUEUED_CALLS = 16;
+
+    private final ThreadPoolExecutor worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(MAX_QUEUED_CALLS), new DefaultThreadFactory("nexus-admin", true));
 
     public ManagementEndpoint(Nip98Authorization authorization, ManagementApi api) {
         this.authorization = authorization;
@@ -31,15 +41,19 @@ public final class ManagementEndpoint implements AutoCloseable {
 
     /** Answers one POST (its body already bounded by the HTTP aggregator) on the management thread. */
     public void handle(String authorizationHeader, byte[] body, Consumer<Response> reply) {
-        worker.execute(() -> {
-            Response response;
-            try {
-                response = respond(authorizationHeader, body);
-            } catch (RuntimeException e) {
-                response = new Response(500, ManagementApi.answer(null, "internal error: " + e.getMessage()));
-            }
-            reply.accept(response);
-        });
+        try {
+            worker.execute(() -> {
+                Response response;
+                try {
+                    response = respond(authorizationHeader, body);
+                } catch (RuntimeException e) {
+                    response = new Response(500, ManagementApi.answer(null, "internal error: " + e.getMessage()));
+                }
+                reply.accept(response);
+            });
+        } catch (RejectedExecutionException busy) {
+            reply.accept(new Response(503, ManagementApi.answer(null, "rate-limited: too many management calls waiting; try again")));
+        }
     }
 
     Response respond(String authorizationHeader, byte[] body) {
