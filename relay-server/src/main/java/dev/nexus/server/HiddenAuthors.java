@@ -12,24 +12,24 @@ import java.io.IOException;
  * query results and their events from live fan-out, from the moment of the ban, without deleting
  * anything (an unban brings them back). Costs nothing while nobody is denied.
  */
-final class HiddenAuthors {
+public final class HiddenAuthors {
     private static final JsonFactory JSON = new JsonFactory();
     private final AccessControl access;
 
-    HiddenAuthors(AccessControl access) {
+    public HiddenAuthors(AccessControl access) {
         this.access = access;
     }
 
-    boolean any() {
+    public boolean any() {
         return !access.deniedPubkeys().isEmpty();
     }
 
-    boolean hides(Event e) {
+    public boolean hides(Event e) {
         return access.isDenied(e.pubkey());
     }
 
     /** For a stored event's wire JSON: reads top-level fields up to {@code pubkey}. */
-    boolean hides(byte[] json) {
+    public boolean hides(byte[] json) {
         try (JsonParser p = JSON.createParser(json)) {
             if (p.nextToken() != JsonToken.START_OBJECT) return false;
             while (p.nextToken() == JsonToken.FIELD_NAME) {

@@ -13,6 +13,13 @@ import dev.nexus.core.ProtocolLimits;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.core.SignatureVerifier;
 import dev.nexus.server.metrics.RelayMetrics;
+import dev.nexus.server.nip01.EventIngest;
+import dev.nexus.server.nip01.FanOut;
+import dev.nexus.server.nip01.SubscriptionIndex;
+import dev.nexus.server.nip01.Subscriptions;
+import dev.nexus.server.nip42.AuthHandler;
+import dev.nexus.server.nip45.CountHandler;
+import dev.nexus.server.nip77.Nip77Handler;
 import dev.nexus.server.policy.AccessControl;
 import dev.nexus.server.policy.Policies;
 import dev.nexus.server.policy.Refusal;
@@ -62,7 +69,7 @@ final class MessageDispatcher {
             Refusal refusal = policies.admitRead(verb, filters, s);
             if (refusal != null) return refusal.message();
             for (Filter f : filters) {
-                if (restricted.mayMatchRestricted(f) && !RestrictedKinds.pinnedTo(s.authenticated(), f)) {
+                if (restricted.mayMatchRestricted(f) && !RestrictedKinds.pinnedTo(s.authenticatedPubkeys(), f)) {
                     return "restricted: this filter may match kinds served only to their author or recipient; "
                             + "exclude those kinds, or pin the filter to your authenticated pubkey (authors or #p)";
                 }

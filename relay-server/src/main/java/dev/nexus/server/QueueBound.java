@@ -11,22 +11,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * stops reading from every client that adds to it, and reads them again once the backlog is
  * down to half: queues push back on the sockets instead of growing.
  */
-final class QueueBound {
+public final class QueueBound {
     private final int max;
     private final AtomicInteger queued = new AtomicInteger();
     private final Set<Channel> paused = ConcurrentHashMap.newKeySet();
 
-    QueueBound(int max) {
+    public QueueBound(int max) {
         this.max = max;
     }
 
     /** Counts one task submitted for {@code ch}'s client. */
-    void enter(Channel ch) {
+    public void enter(Channel ch) {
         if (queued.incrementAndGet() > max && paused.add(ch)) ReadGate.of(ch).pause(ReadGate.QUEUES);
     }
 
     /** Counts one task done. */
-    void exit() {
+    public void exit() {
         if (queued.decrementAndGet() <= max / 2 && !paused.isEmpty()) {
             for (Channel ch : paused) {
                 if (paused.remove(ch)) ReadGate.of(ch).resume(ReadGate.QUEUES);
@@ -34,7 +34,7 @@ final class QueueBound {
         }
     }
 
-    int queued() {
+    public int queued() {
         return queued.get();
     }
 }

@@ -8,17 +8,17 @@ import io.netty.util.AttributeKey;
  * reading from a client (its unread output is too large, too many of its EVENTs are in flight,
  * a shared queue is full); the socket is read again only when none of them still asks.
  */
-final class ReadGate {
+public final class ReadGate {
     /** The client's unread output passed the high-water mark. */
-    static final int OUTBOUND = 1;
+    public static final int OUTBOUND = 1;
     /** Too many of its EVENTs are between parse and OK. */
-    static final int EVENTS_IN_FLIGHT = 2;
+    public static final int EVENTS_IN_FLIGHT = 2;
     /** A shared queue (verifiers, writer, query workers) is full. */
-    static final int QUEUES = 4;
+    public static final int QUEUES = 4;
     /** Too many of its AUTH frames are being verified. */
-    static final int AUTH_IN_FLIGHT = 8;
+    public static final int AUTH_IN_FLIGHT = 8;
     /** The relay is shutting down: what was read is answered, nothing more is read. */
-    static final int SHUTDOWN = 16;
+    public static final int SHUTDOWN = 16;
 
     private static final AttributeKey<ReadGate> KEY = AttributeKey.valueOf("nexus.readGate");
 
@@ -29,7 +29,7 @@ final class ReadGate {
         this.channel = channel;
     }
 
-    static ReadGate of(Channel channel) {
+    public static ReadGate of(Channel channel) {
         ReadGate gate = channel.attr(KEY).get();
         if (gate == null) {
             ReadGate created = new ReadGate(channel);
@@ -39,17 +39,17 @@ final class ReadGate {
         return gate;
     }
 
-    synchronized void pause(int reason) {
+    public synchronized void pause(int reason) {
         reasons |= reason;
         channel.config().setAutoRead(false);
     }
 
-    synchronized void resume(int reason) {
+    public synchronized void resume(int reason) {
         reasons &= ~reason;
         if (reasons == 0) channel.config().setAutoRead(true);
     }
 
-    synchronized boolean paused(int reason) {
+    public synchronized boolean paused(int reason) {
         return (reasons & reason) != 0;
     }
 }

@@ -17,7 +17,7 @@ import java.util.Set;
  * carrying an {@code encrypted} tag are served (stored results, live events) only to a connection
  * authenticated as the event's author or as one of its {@code p}-tagged recipients.
  */
-final class RestrictedKinds {
+public final class RestrictedKinds {
     private static final JsonFactory JSON = new JsonFactory();
 
     private final Set<Integer> kinds;
@@ -30,7 +30,7 @@ final class RestrictedKinds {
      * {@code open} ({@code [auth] open_kinds}) are never restricted: the operator chose to let clients
      * that cannot authenticate read them.
      */
-    RestrictedKinds(Set<Integer> kinds, boolean encryptedJobs, MarketplaceKinds marketplace, KindRanges open) {
+    public RestrictedKinds(Set<Integer> kinds, boolean encryptedJobs, MarketplaceKinds marketplace, KindRanges open) {
         Set<Integer> effective = new java.util.HashSet<>(kinds);
         effective.removeIf(open::contains);
         this.kinds = Set.copyOf(effective);
@@ -40,7 +40,7 @@ final class RestrictedKinds {
     }
 
     /** No restriction at all: with {@code [auth] required = false} no client is expected to authenticate. */
-    static RestrictedKinds none(MarketplaceKinds marketplace) {
+    public static RestrictedKinds none(MarketplaceKinds marketplace) {
         return new RestrictedKinds(Set.of(), false, marketplace, KindRanges.NONE);
     }
 
@@ -49,12 +49,12 @@ final class RestrictedKinds {
         return kinds.contains(kind) || (encryptedJobs && encrypted && marketplace.isJobTraffic(kind));
     }
 
-    boolean isRestricted(Event e) {
+    public boolean isRestricted(Event e) {
         return restricted(e.kind(), e.hasTag("encrypted"));
     }
 
     /** Whether a connection authenticated as {@code viewers} may receive {@code e}. */
-    boolean visibleTo(Set<String> viewers, Event e) {
+    public boolean visibleTo(Set<String> viewers, Event e) {
         if (!isRestricted(e)) return true;
         if (viewers.contains(e.pubkey())) return true;
         for (List<String> tag : e.tags()) {
@@ -64,7 +64,7 @@ final class RestrictedKinds {
     }
 
     /** As {@link #visibleTo(Set, Event)} for a stored event's wire JSON (read without checking the id again). */
-    boolean visibleTo(Set<String> viewers, byte[] json) {
+    public boolean visibleTo(Set<String> viewers, byte[] json) {
         int kind = -1;
         String pubkey = null;
         boolean encrypted = false, involved = false;
@@ -95,21 +95,21 @@ final class RestrictedKinds {
     }
 
     /** Whether some event this filter matches could be restricted. */
-    boolean mayMatchRestricted(Filter f) {
+    public boolean mayMatchRestricted(Filter f) {
         if (f.kinds() == null) return !kinds.isEmpty() || encryptedJobs;
         for (int k : f.kinds()) if (kinds.contains(k) || (encryptedJobs && marketplace.isJobTraffic(k) && !open.contains(k))) return true;
         return false;
     }
 
     /** Whether every event this filter matches is of a restricted kind (so an unauthenticated reader can get nothing). */
-    boolean onlyRestricted(Filter f) {
+    public boolean onlyRestricted(Filter f) {
         if (f.kinds() == null || f.kinds().isEmpty()) return false;
         for (int k : f.kinds()) if (!kinds.contains(k)) return false;
         return true;
     }
 
     /** Whether this filter is pinned to the viewer: every event it matches is by or p-tagged to one of {@code viewers}. */
-    static boolean pinnedTo(Set<String> viewers, Filter f) {
+    public static boolean pinnedTo(Set<String> viewers, Filter f) {
         if (f.authors() != null && !f.authors().isEmpty() && viewers.containsAll(f.authors())) return true;
         Set<String> p = f.tags().get("p");
         return p != null && !p.isEmpty() && viewers.containsAll(p);
@@ -120,7 +120,7 @@ final class RestrictedKinds {
      * restricted kinds, plus those of them the viewer is involved in (author or p-tagged). The
      * store counts distinct events across OR'd filters, so each part is one count.
      */
-    long visibleCount(List<Filter> filters, Set<String> viewers, java.util.function.ToLongFunction<List<Filter>> count) {
+    public long visibleCount(List<Filter> filters, Set<String> viewers, java.util.function.ToLongFunction<List<Filter>> count) {
         long total = count.applyAsLong(filters);
         List<Filter> restrictedParts = new java.util.ArrayList<>();
         for (Filter f : filters) {

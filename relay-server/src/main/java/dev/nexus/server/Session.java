@@ -3,6 +3,9 @@ package dev.nexus.server;
 import dev.nexus.core.Event;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.server.metrics.RelayMetrics;
+import dev.nexus.server.nip01.Subscription;
+import dev.nexus.server.nip42.AuthBudget;
+import dev.nexus.server.nip77.NegentropySessions;
 import dev.nexus.server.policy.ConnectionView;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -28,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * Subscriptions and the stored-results queue are only touched on the channel's event loop;
  * the authenticated pubkeys are read from verifier and writer threads too.
  */
-final class Session implements ConnectionView {
+public final class Session implements ConnectionView {
     static final AttributeKey<Session> KEY = AttributeKey.valueOf("nexus.session");
     private static final Logger log = LoggerFactory.getLogger(Session.class);
     /** Live events held for one subscription while its stored results are still being sent. */
@@ -59,28 +62,32 @@ final class Session implements ConnectionView {
         this.maxOutboundBytes = maxOutboundBytes;
     }
 
-    Channel channel() { return channel; }
+    public Channel channel() { return channel; }
     @Override public String remoteIp() { return remoteIp; }
-    String challenge() { return challenge; }
-    /** Mutable: only AUTH (Nip42) adds to it; everybody else reads {@link #authenticatedPubkeys()}. */
-    Set<String> authenticated() { return authenticated; }
+    public String challenge() { return challenge; }
+    /** Only AUTH (NIP-42) calls this, once the AUTH event has been checked. */
+    public void markAuthenticated(String pubkey) { authenticated.add(pubkey); }
     @Override public Set<String> authenticatedPubkeys() { return authenticatedView; }
     @Override public boolean isAuthenticated() { return !authenticated.isEmpty(); }
-    Map<String, Subscription> subscriptions() { return subscriptions; }
-    AtomicInteger eventsInFlight() { return eventsInFlight; }
+    public boolean hasSubscription(String id) { return subscriptions.containsKey(id); }
+    public int subscriptionCount() { return subscriptions.size(); }
+    /** One more EVENT read and not yet answered; returns how many are now in flight. */
+    public int eventInFlight() { return eventsInFlight.incrementAndGet(); }
+    /** One EVENT answered; returns how many are still in flight. */
+    public int eventAnswered() { return eventsInFlight.decrementAndGet(); }
     /** NIP-77 sessions; event loop only. */
-    NegentropySessions negentropy() { return negentropy; }
-    AuthBudget.Account authAccount() { return authAccount; }
+    public NegentropySessions negentropy() { return negentropy; }
+    public AuthBudget.Account authAccount() { return authAccount; }
 
     /** Closes the connection with a reason, after what was already queued for it. */
-    void closeWith(int code, String reason) {
+    public void closeWith(int code, String reason) {
         if (closing) return;
         closing = true;
         channel.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
     }
 
     /** Sends one text frame; safe from any thread. */
-    void send(String text) {
+    public void send(String text) {
         if (channel.isActive()) channel.writeAndFlush(new TextWebSocketFrame(text), channel.voidPromise());
         metrics.sent(text);
     }
@@ -89,7 +96,7 @@ final class Session implements ConnectionView {
      * Delivers a live event to subscriptions whose sessions all live on the calling event loop,
      * then flushes each connection once.
      */
-    static void deliverAll(List<Subscription> subs, Event event) {
+    public static void deliverAll(List<Subscription> subs, Event event) {
         Session last = null;
         for (Subscription sub : subs) {
             Session s = sub.session();
@@ -138,7 +145,7 @@ final class Session implements ConnectionView {
     }
 
     /** Queues a REQ's stored results, then EOSE and the live events held meanwhile; call on the event loop. */
-    void sendStored(Subscription sub, List<byte[]> events, Set<String> ids) {
+    public void sendStored(Subscription sub, List<byte[]> events, Set<String> ids) {
         if (closing || sub.cancelled()) return;
         sub.rememberStoredIds(ids);
         storedQueue.add(new StoredResults(sub, events.iterator()));
@@ -171,21 +178,21 @@ final class Session implements ConnectionView {
     }
 
     /** Adds a subscription, replacing (and cancelling) one with the same id; returns the replaced one or null. */
-    Subscription putSubscription(Subscription sub) {
+    public Subscription putSubscription(Subscription sub) {
         Subscription replaced = subscriptions.put(sub.id(), sub);
         if (replaced != null) cancel(replaced);
         return replaced;
     }
 
     /** Removes and cancels the subscription with this id; returns it, or null. */
-    Subscription removeSubscription(String id) {
+    public Subscription removeSubscription(String id) {
         Subscription removed = subscriptions.remove(id);
         if (removed != null) cancel(removed);
         return removed;
     }
 
     /** Removes and cancels every subscription (the connection is gone); returns them. */
-    List<Subscription> removeAllSubscriptions() {
+    public List<Subscription> removeAllSubscriptions() {
         List<Subscription> all = List.copyOf(subscriptions.values());
         subscriptions.clear();
         for (Subscription sub : all) sub.cancel();
@@ -209,7 +216,7 @@ final class Session implements ConnectionView {
         channel.writeAndFlush(new CloseWebSocketFrame(1008, "slow consumer")).addListener(ChannelFutureListener.CLOSE);
     }
 
-    boolean isClosing() {
+    public boolean isClosing() {
         return closing;
     }
 }

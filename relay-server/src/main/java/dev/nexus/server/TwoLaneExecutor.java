@@ -12,14 +12,14 @@ import org.slf4j.LoggerFactory;
  * priority task before any normal one. The verifiers run on it so that NIP-90 job traffic and
  * AUTH are checked ahead of a backlog of ordinary events (the same rule as the writer's lanes).
  */
-final class TwoLaneExecutor implements Executor {
+public final class TwoLaneExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(TwoLaneExecutor.class);
 
     private final TwoLaneQueue<Runnable> tasks = new TwoLaneQueue<>();
     private final Thread[] workers;
     private volatile boolean running = true;
 
-    TwoLaneExecutor(String threadNamePrefix, int threads) {
+    public TwoLaneExecutor(String threadNamePrefix, int threads) {
         workers = new Thread[threads];
         for (int i = 0; i < threads; i++) {
             workers[i] = new Thread(this::work, threadNamePrefix + "-" + (i + 1));
@@ -35,13 +35,13 @@ final class TwoLaneExecutor implements Executor {
     }
 
     /** Queues a task in the priority lane when {@code priority}, else in the normal lane. */
-    void execute(Runnable task, boolean priority) {
+    public void execute(Runnable task, boolean priority) {
         if (!running) throw new RejectedExecutionException("executor is shut down");
         tasks.add(task, priority);
     }
 
     /** Tasks waiting for a worker, both lanes. */
-    int queued() {
+    public int queued() {
         return tasks.size();
     }
 
@@ -58,7 +58,7 @@ final class TwoLaneExecutor implements Executor {
     }
 
     /** Refuses new tasks, runs what is queued and waits up to the timeout for the workers to end. */
-    void shutdown(long timeout, TimeUnit unit) {
+    public void shutdown(long timeout, TimeUnit unit) {
         running = false;
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         for (Thread worker : workers) {

@@ -11,6 +11,7 @@ import dev.nexus.core.SignatureVerifier;
 import dev.nexus.core.SignatureVerifiers;
 import dev.nexus.core.testing.NostrKey;
 import dev.nexus.server.metrics.RelayMetrics;
+import dev.nexus.server.nip01.SubscriptionIndex;
 import dev.nexus.server.policy.AccessControl;
 import dev.nexus.server.policy.Policies;
 import dev.nexus.storage.LocalLiveFeed;
@@ -116,7 +117,7 @@ class AdmissionOrderEmbeddedTest {
     void rulesRefuseInTheirOrderAndOnlyAnAdmittedEventSpendsTheBudget() throws Exception {
         // Unauthenticated: auth comes before the deny list, the kind list and the clock.
         assertTrue(okFor(denied.sign(30023, List.of(), "x", NOW + 100_000)).startsWith("auth-required:"));
-        session.authenticated().add(alice.pubkey());
+        session.markAuthenticated(alice.pubkey());
         // Authenticated: the deny list before the allowed kinds, the allowed kinds before created_at and NIP-40.
         assertTrue(okFor(denied.sign(30023, List.of(), "x", NOW + 100_000)).startsWith("blocked: this pubkey"));
         assertEquals("blocked: this relay does not accept kind 30023 events", okFor(alice.sign(30023, List.of(), "x", NOW + 100_000)));

@@ -1,16 +1,17 @@
-package dev.nexus.server;
+package dev.nexus.server.nip77;
 
 import dev.nexus.config.NexusConfig;
 import dev.nexus.core.ClientMessage;
+import dev.nexus.core.Filter;
 import dev.nexus.core.Hex;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.core.nip77.Negentropy;
 import dev.nexus.core.nip77.NegentropyException;
 import dev.nexus.core.nip77.VectorStorage;
+import dev.nexus.server.Session;
 import dev.nexus.storage.EventStore;
-import java.util.concurrent.Executor;
-import dev.nexus.core.Filter;
 import java.util.List;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * connection holds at most {@code max_negentropy_sessions} sessions, each answering one message
  * at a time. Replies stay under half of {@code max_message_bytes} of binary (hex doubles it).
  */
-final class Nip77Handler {
+public final class Nip77Handler {
     private static final Logger log = LoggerFactory.getLogger(Nip77Handler.class);
 
     private final NexusConfig.Limits limits;
@@ -36,11 +37,11 @@ final class Nip77Handler {
 
     /** REQ's rule: why this connection may not read these filters now (auth, budget), or null. */
     @FunctionalInterface
-    interface ReadRefusal {
+    public interface ReadRefusal {
         String why(Session s, String verb, List<Filter> filters);
     }
 
-    Nip77Handler(NexusConfig.Limits limits, EventStore store, Executor queryWorkers, ReadRefusal readRefusal) {
+    public Nip77Handler(NexusConfig.Limits limits, EventStore store, Executor queryWorkers, ReadRefusal readRefusal) {
         this.limits = limits;
         this.store = store;
         this.queryWorkers = queryWorkers;
@@ -49,7 +50,7 @@ final class Nip77Handler {
     }
 
     /** On the session's event loop. */
-    void onOpen(Session s, ClientMessage.NegentropyOpen open) {
+    public void onOpen(Session s, ClientMessage.NegentropyOpen open) {
         String subId = open.subscriptionId();
         NegentropySessions sessions = s.negentropy();
         if (!limits.negentropyEnabled()) {
@@ -74,7 +75,7 @@ final class Nip77Handler {
     }
 
     /** On the session's event loop. */
-    void onMessage(Session s, ClientMessage.NegentropyMessage message) {
+    public void onMessage(Session s, ClientMessage.NegentropyMessage message) {
         String subId = message.subscriptionId();
         NegentropySessions sessions = s.negentropy();
         NegentropySessions.Entry entry = sessions.get(subId);
@@ -98,11 +99,11 @@ final class Nip77Handler {
     }
 
     /** On the session's event loop. */
-    void onClose(Session s, String subscriptionId) {
+    public void onClose(Session s, String subscriptionId) {
         s.negentropy().close(subscriptionId);
     }
 
-    void onDisconnect(Session s) {
+    public void onDisconnect(Session s) {
         s.negentropy().closeAll();
     }
 
@@ -113,7 +114,7 @@ final class Nip77Handler {
         VectorStorage.Builder items = VectorStorage.builder();
         int seen;
         try {
-            seen = store.scanIdsAscending(open.filter(), MessageDispatcher.now(), max + 1, (createdAt, id) -> {
+            seen = store.scanIdsAscending(open.filter(), System.currentTimeMillis() / 1000, max + 1, (createdAt, id) -> {
                 if (items.size() < max) items.add(createdAt, Hex.decode(id));
             });
         } catch (RuntimeException e) {

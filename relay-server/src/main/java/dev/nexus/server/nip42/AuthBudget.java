@@ -1,4 +1,4 @@
-package dev.nexus.server;
+package dev.nexus.server.nip42;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Only a connection's first AUTHs, before any failure, use the verifiers' priority lane; later
  * ones queue with ordinary events, so a flood of AUTHs cannot push job traffic back.
  */
-final class AuthBudget {
+public final class AuthBudget {
     /** One connection's AUTH account. */
-    static final class Account {
+    public static final class Account {
         private final AtomicInteger inFlight = new AtomicInteger();
         private final AtomicInteger attempts = new AtomicInteger();
         private final AtomicInteger failures = new AtomicInteger();

@@ -1,10 +1,11 @@
-package dev.nexus.server;
+package dev.nexus.server.nip42;
 
 import dev.nexus.config.NexusConfig;
 import dev.nexus.core.Event;
 import dev.nexus.core.Kinds;
-import dev.nexus.server.policy.AccessControl;
 import dev.nexus.core.SignatureVerifier;
+import dev.nexus.server.Session;
+import dev.nexus.server.policy.AccessControl;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,8 +14,8 @@ import java.util.Locale;
 import java.util.Set;
 
 /** NIP-42: checks a kind 22242 AUTH event against the connection's challenge and this relay's URL. */
-final class Nip42Auth {
-    static final long MAX_CLOCK_SKEW_SECONDS = 600;
+public final class Nip42Auth {
+    public static final long MAX_CLOCK_SKEW_SECONDS = 600;
 
     private final NexusConfig config;
     private final SignatureVerifier verifier;
@@ -22,7 +23,7 @@ final class Nip42Auth {
     private volatile Set<String> relayNames = Set.of();
     private volatile String displayUrl;
 
-    Nip42Auth(NexusConfig config, SignatureVerifier verifier, AccessControl access) {
+    public Nip42Auth(NexusConfig config, SignatureVerifier verifier, AccessControl access) {
         this.config = config;
         this.access = access;
         this.verifier = verifier;
@@ -36,7 +37,7 @@ final class Nip42Auth {
      * here. The configured url when there is one; otherwise the bind address (with localhost and
      * its loopback twins when bound to loopback); and every name in {@code [server] relay_names}.
      */
-    void useBoundPort(int port) {
+    public void useBoundPort(int port) {
         NexusConfig.Server s = config.server();
         Set<String> names = new HashSet<>();
         String publicUrl = s.publicUrl(port);
@@ -83,7 +84,7 @@ final class Nip42Auth {
      * Whether an http(s) or ws(s) URL names this relay (NIP-98's {@code u} tag for NIP-86 calls):
      * the same names AUTH events may give, over HTTP as over WebSocket.
      */
-    boolean namesThisRelay(String url) {
+    public boolean namesThisRelay(String url) {
         String u = url.trim();
         if (u.regionMatches(true, 0, "https://", 0, 8)) u = "wss://" + u.substring(8);
         else if (u.regionMatches(true, 0, "http://", 0, 7)) u = "ws://" + u.substring(7);
@@ -91,7 +92,7 @@ final class Nip42Auth {
     }
 
     /** Scheme and host compared case-insensitively, default ports and trailing slashes ignored. */
-    static String normalize(String url) {
+    public static String normalize(String url) {
         try {
             URI u = new URI(url.trim());
             String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);

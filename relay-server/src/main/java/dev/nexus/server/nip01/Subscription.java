@@ -1,7 +1,8 @@
-package dev.nexus.server;
+package dev.nexus.server.nip01;
 
 import dev.nexus.core.Event;
 import dev.nexus.core.Filter;
+import dev.nexus.server.Session;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -11,7 +12,7 @@ import java.util.Set;
  * {@link #pending} so that the client sees stored events, EOSE, then live ones, without gaps.
  * Mutable state is touched only on the session's event loop.
  */
-final class Subscription {
+public final class Subscription {
     private final Session session;
     private final String id;
     private final List<Filter> filters;
@@ -22,32 +23,32 @@ final class Subscription {
     /** Set by the session when the subscription leaves it (CLOSE, replacement, disconnect); read by query workers too. */
     private volatile boolean cancelled;
 
-    Subscription(Session session, String id, List<Filter> filters) {
+    public Subscription(Session session, String id, List<Filter> filters) {
         this.session = session;
         this.id = id;
         this.filters = List.copyOf(filters);
         this.eventPrefix = dev.nexus.core.RelayMessages.eventPrefix(id);
     }
 
-    Session session() { return session; }
-    String id() { return id; }
-    List<Filter> filters() { return filters; }
-    String eventPrefix() { return eventPrefix; }
+    public Session session() { return session; }
+    public String id() { return id; }
+    public List<Filter> filters() { return filters; }
+    public String eventPrefix() { return eventPrefix; }
 
-    boolean matches(Event e) {
+    public boolean matches(Event e) {
         for (Filter f : filters) if (f.matches(e)) return true;
         return false;
     }
 
-    boolean storedSent() { return storedSent; }
+    public boolean storedSent() { return storedSent; }
 
-    void cancel() { cancelled = true; }
-    boolean cancelled() { return cancelled; }
+    public void cancel() { cancelled = true; }
+    public boolean cancelled() { return cancelled; }
 
-    void rememberStoredIds(Set<String> ids) { this.storedIds = ids; }
+    public void rememberStoredIds(Set<String> ids) { this.storedIds = ids; }
 
     /** Holds a live event until EOSE; returns false when the backlog is over {@code max}. */
-    boolean holdUntilEose(Event e, int max) {
+    public boolean holdUntilEose(Event e, int max) {
         if (pending == null) pending = new ArrayList<>();
         if (pending.size() >= max) return false;
         pending.add(e);
@@ -55,7 +56,7 @@ final class Subscription {
     }
 
     /** Marks EOSE as sent and returns the held live events not already sent as stored ones. */
-    List<Event> releaseAfterEose() {
+    public List<Event> releaseAfterEose() {
         storedSent = true;
         List<Event> out = new ArrayList<>();
         if (pending != null) {

@@ -1,4 +1,4 @@
-package dev.nexus.server;
+package dev.nexus.server.nip01;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -8,20 +8,20 @@ import java.util.concurrent.ConcurrentHashMap;
  * paying for its signature check. Two generations bound the memory: when the current one
  * fills, it becomes the previous one and the oldest is dropped. The store stays the authority.
  */
-final class RecentIds {
+public final class RecentIds {
     private final int generationSize;
     private volatile Set<String> current = ConcurrentHashMap.newKeySet();
     private volatile Set<String> previous = ConcurrentHashMap.newKeySet();
 
-    RecentIds(int generationSize) {
+    public RecentIds(int generationSize) {
         this.generationSize = generationSize;
     }
 
-    boolean contains(String id) {
+    public boolean contains(String id) {
         return current.contains(id) || previous.contains(id);
     }
 
-    void add(String id) {
+    public void add(String id) {
         Set<String> cur = current;
         cur.add(id);
         if (cur.size() >= generationSize) {
@@ -34,7 +34,7 @@ final class RecentIds {
         }
     }
 
-    void remove(String id) {
+    public void remove(String id) {
         current.remove(id);
         previous.remove(id);
     }

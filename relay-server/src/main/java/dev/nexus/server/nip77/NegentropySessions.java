@@ -1,4 +1,4 @@
-package dev.nexus.server;
+package dev.nexus.server.nip77;
 
 import dev.nexus.core.nip77.Negentropy;
 import java.util.ArrayList;
@@ -12,9 +12,9 @@ import java.util.Map;
  * results back to the loop, where a session that was closed or replaced meanwhile is recognised
  * by identity and its result dropped.
  */
-final class NegentropySessions {
+public final class NegentropySessions {
     /** One NEG-OPEN: the responder once its item set is loaded, and whether a message is being worked on. */
-    static final class Entry {
+    public static final class Entry {
         final String subscriptionId;
         private Negentropy responder; // null while the item set is being loaded
         private boolean working = true;

@@ -1,10 +1,14 @@
-package dev.nexus.server;
+package dev.nexus.server.nip01;
 
 import dev.nexus.core.Event;
 import dev.nexus.core.Kinds;
 import dev.nexus.core.MarketplaceKinds;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.core.SignatureVerifier;
+import dev.nexus.server.QueueBound;
+import dev.nexus.server.ReadGate;
+import dev.nexus.server.Session;
+import dev.nexus.server.TwoLaneExecutor;
 import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.server.policy.Policies;
 import dev.nexus.server.policy.Refusal;
@@ -21,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * the verifier pool (job traffic in its own lane), the store (or, for ephemeral events, the live
  * feed), then the OK, then the hand-off of what was committed to the {@link LiveFeed}. Every EVENT read gets exactly one OK, shutdown included.
  */
-final class EventIngest {
+public final class EventIngest {
     private static final Logger log = LoggerFactory.getLogger(EventIngest.class);
     /** EVENTs one connection may have between parse and OK before the relay stops reading from it. */
     private static final int MAX_EVENTS_IN_FLIGHT = 1024;
@@ -39,7 +43,7 @@ final class EventIngest {
 
     private final RelayMetrics metrics;
 
-    EventIngest(Policies policies, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
+    public EventIngest(Policies policies, EventStore store, LiveFeed liveFeed, SignatureVerifier verifier, TwoLaneExecutor verifiers,
                 MarketplaceKinds marketplace, int maxEventsInFlight, RelayMetrics metrics) {
         this.metrics = metrics;
         this.policies = policies;
@@ -52,12 +56,12 @@ final class EventIngest {
     }
 
     /** From now on EVENTs are answered at once, not stored: the relay is stopping (decoders may still read a little). */
-    void refuseNewEvents() {
+    public void refuseNewEvents() {
         shuttingDown = true;
     }
 
     /** Waits until every EVENT read so far has been answered (its OK sent after commit); false on timeout. */
-    boolean awaitEventsAnswered(long timeoutMillis) throws InterruptedException {
+    public boolean awaitEventsAnswered(long timeoutMillis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         while (eventsBound.queued() > 0) {
             if (System.currentTimeMillis() > deadline) return false;
@@ -67,7 +71,7 @@ final class EventIngest {
     }
 
     /** On the session's event loop. */
-    void onEvent(Session s, Event e) {
+    public void onEvent(Session s, Event e) {
         if (shuttingDown) {
             s.send(RelayMessages.ok(e.id(), false, "error: the relay is shutting down; publish again once it is back"));
             metrics.eventAnswered(e, false, "error:");
@@ -84,7 +88,7 @@ final class EventIngest {
             metrics.eventAnswered(e, true, WriteResult.ALREADY_STORED.message());
             return;
         }
-        if (s.eventsInFlight().incrementAndGet() >= MAX_EVENTS_IN_FLIGHT) ReadGate.of(s.channel()).pause(ReadGate.EVENTS_IN_FLIGHT);
+        if (s.eventInFlight() >= MAX_EVENTS_IN_FLIGHT) ReadGate.of(s.channel()).pause(ReadGate.EVENTS_IN_FLIGHT);
         eventsBound.enter(s.channel());
         verifiers.execute(() -> verifyAndStore(s, e), marketplace.isJobTraffic(e.kind()));
     }
@@ -117,12 +121,12 @@ final class EventIngest {
     }
 
     /** An event the operator banned (and the store deleted) is no longer a duplicate once the ban is lifted. */
-    void forget(String id) {
+    public void forget(String id) {
         recentIds.remove(id);
     }
 
     /** Deleted ids must reach the store again so that it can answer "blocked:", not "duplicate:". */
-    void forgetDeleted(Event deletion) {
+    public void forgetDeleted(Event deletion) {
         for (List<String> tag : deletion.tags()) {
             if (tag.size() >= 2 && tag.get(0).equals("e")) recentIds.remove(tag.get(1));
         }
@@ -132,6 +136,6 @@ final class EventIngest {
         s.send(RelayMessages.ok(e.id(), result.accepted(), result.message()));
         metrics.eventAnswered(e, result.accepted(), result.message());
         eventsBound.exit();
-        if (s.eventsInFlight().decrementAndGet() == RESUME_READING_AT) ReadGate.of(s.channel()).resume(ReadGate.EVENTS_IN_FLIGHT);
+        if (s.eventAnswered() == RESUME_READING_AT) ReadGate.of(s.channel()).resume(ReadGate.EVENTS_IN_FLIGHT);
     }
 }

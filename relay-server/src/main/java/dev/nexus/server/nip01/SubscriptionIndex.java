@@ -1,4 +1,4 @@
-package dev.nexus.server;
+package dev.nexus.server.nip01;
 
 import dev.nexus.core.Event;
 import dev.nexus.core.Filter;
@@ -15,7 +15,7 @@ import java.util.function.Consumer;
  * (ids, then authors, then one tag, then kinds); a filter with none of those goes to the
  * catch-all set. Candidates are then confirmed with the full filter match.
  */
-final class SubscriptionIndex {
+public final class SubscriptionIndex {
     private final Map<String, Set<Subscription>> byId = new ConcurrentHashMap<>();
     private final Map<String, Set<Subscription>> byAuthor = new ConcurrentHashMap<>();
     private final Map<String, Set<Subscription>> byTag = new ConcurrentHashMap<>();
@@ -28,18 +28,18 @@ final class SubscriptionIndex {
     private final long maxSubscriptions;
     private final long maxFilterValues;
 
-    SubscriptionIndex() {
+    public SubscriptionIndex() {
         this(Long.MAX_VALUE, Long.MAX_VALUE);
     }
 
     /** Bounded relay-wide: at most {@code maxSubscriptions} live subscriptions holding at most {@code maxFilterValues} filter values. */
-    SubscriptionIndex(long maxSubscriptions, long maxFilterValues) {
+    public SubscriptionIndex(long maxSubscriptions, long maxFilterValues) {
         this.maxSubscriptions = maxSubscriptions;
         this.maxFilterValues = maxFilterValues;
     }
 
     /** Files the subscription; false (and nothing filed) when the relay-wide bounds are reached. */
-    boolean tryAdd(Subscription sub) {
+    public boolean tryAdd(Subscription sub) {
         long values = valueCount(sub);
         if (subscriptions.incrementAndGet() > maxSubscriptions | filterValues.addAndGet(values) > maxFilterValues) {
             subscriptions.decrementAndGet();
@@ -51,7 +51,7 @@ final class SubscriptionIndex {
         return true;
     }
 
-    void remove(Subscription sub) {
+    public void remove(Subscription sub) {
         if (!counted.remove(sub)) return;
         subscriptions.decrementAndGet();
         filterValues.addAndGet(-valueCount(sub));
@@ -104,7 +104,7 @@ final class SubscriptionIndex {
     }
 
     /** Calls {@code action} once for every subscription that matches {@code e}. */
-    void forEachMatch(Event e, Consumer<Subscription> action) {
+    public void forEachMatch(Event e, Consumer<Subscription> action) {
         Set<Subscription> seen = new HashSet<>();
         visit(byId.get(e.id()), e, seen, action);
         visit(byAuthor.get(e.pubkey()), e, seen, action);
@@ -123,11 +123,11 @@ final class SubscriptionIndex {
     }
 
     /** Live subscriptions now (cheap: the relay-wide bound's count). */
-    long live() {
+    public long live() {
         return subscriptions.get();
     }
 
-    int size() {
+    public int size() {
         Set<Subscription> all = new HashSet<>(catchAll);
         byId.values().forEach(all::addAll);
         byAuthor.values().forEach(all::addAll);

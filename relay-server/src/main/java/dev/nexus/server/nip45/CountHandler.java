@@ -1,7 +1,11 @@
-package dev.nexus.server;
+package dev.nexus.server.nip45;
 
 import dev.nexus.core.ClientMessage;
 import dev.nexus.core.RelayMessages;
+import dev.nexus.server.QueryFailures;
+import dev.nexus.server.QueueBound;
+import dev.nexus.server.RestrictedKinds;
+import dev.nexus.server.Session;
 import dev.nexus.server.policy.Policies;
 import dev.nexus.server.policy.Refusal;
 import dev.nexus.storage.EventStore;
@@ -9,7 +13,7 @@ import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
 
 /** NIP-45 COUNT: one number from the query workers, under the same read policies (auth, REQ budget) as a REQ. */
-final class CountHandler {
+public final class CountHandler {
     private final Policies policies;
     private final EventStore store;
     private final Executor queryWorkers;
@@ -17,7 +21,7 @@ final class CountHandler {
     private final RestrictedKinds restricted;
     private final LongSupplier nowSeconds;
 
-    CountHandler(Policies policies, EventStore store, Executor queryWorkers, QueueBound queriesBound, RestrictedKinds restricted,
+    public CountHandler(Policies policies, EventStore store, Executor queryWorkers, QueueBound queriesBound, RestrictedKinds restricted,
                  LongSupplier nowSeconds) {
         this.policies = policies;
         this.store = store;
@@ -27,7 +31,7 @@ final class CountHandler {
         this.nowSeconds = nowSeconds;
     }
 
-    void onCount(Session s, ClientMessage.Count count) {
+    public void onCount(Session s, ClientMessage.Count count) {
         String subId = count.subscriptionId();
         Refusal refusal = policies.admitRead("COUNT", count.filters(), s);
         if (refusal != null) {
@@ -48,7 +52,7 @@ final class CountHandler {
         if (!s.channel().isActive()) return;
         try {
             long now = nowSeconds.getAsLong();
-            s.send(RelayMessages.count(subId, restricted.visibleCount(count.filters(), s.authenticated(), fs -> store.count(fs, now))));
+            s.send(RelayMessages.count(subId, restricted.visibleCount(count.filters(), s.authenticatedPubkeys(), fs -> store.count(fs, now))));
         } catch (RuntimeException ex) {
             s.send(RelayMessages.closed(subId, QueryFailures.answer(ex, "count", subId)));
         }

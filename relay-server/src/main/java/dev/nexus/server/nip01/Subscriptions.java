@@ -1,9 +1,14 @@
-package dev.nexus.server;
+package dev.nexus.server.nip01;
 
 import dev.nexus.config.NexusConfig;
 import dev.nexus.core.ClientMessage;
 import dev.nexus.core.Filter;
 import dev.nexus.core.RelayMessages;
+import dev.nexus.server.HiddenAuthors;
+import dev.nexus.server.QueryFailures;
+import dev.nexus.server.QueueBound;
+import dev.nexus.server.RestrictedKinds;
+import dev.nexus.server.Session;
 import dev.nexus.server.policy.Policies;
 import dev.nexus.server.policy.Refusal;
 import dev.nexus.storage.EventStore;
@@ -21,7 +26,7 @@ import java.util.function.LongSupplier;
  * stored query on the query workers (results paced by {@link Session#sendStored}), and the
  * subscription in the {@link SubscriptionIndex} that {@link FanOut} matches live events against.
  */
-final class Subscriptions {
+public final class Subscriptions {
     private final NexusConfig.Limits limits;
     private final Policies policies;
     private final EventStore store;
@@ -32,7 +37,7 @@ final class Subscriptions {
     private final HiddenAuthors hidden;
     private final LongSupplier nowSeconds;
 
-    Subscriptions(NexusConfig.Limits limits, Policies policies, EventStore store, Executor queryWorkers, QueueBound queriesBound,
+    public Subscriptions(NexusConfig.Limits limits, Policies policies, EventStore store, Executor queryWorkers, QueueBound queriesBound,
                   SubscriptionIndex index, RestrictedKinds restricted, HiddenAuthors hidden, LongSupplier nowSeconds) {
         this.hidden = hidden;
         this.limits = limits;
@@ -45,7 +50,7 @@ final class Subscriptions {
         this.nowSeconds = nowSeconds;
     }
 
-    void onReq(Session s, ClientMessage.Subscribe req) {
+    public void onReq(Session s, ClientMessage.Subscribe req) {
         String subId = req.subscriptionId();
         Refusal refusal = policies.admitRead("REQ", req.filters(), s);
         if (refusal != null) {
@@ -61,7 +66,7 @@ final class Subscriptions {
             }
         }
         int max = limits.maxSubscriptions();
-        if (!s.subscriptions().containsKey(subId) && s.subscriptions().size() >= max) {
+        if (!s.hasSubscription(subId) && s.subscriptionCount() >= max) {
             s.send(RelayMessages.closed(subId, "rate-limited: too many open subscriptions (max " + max + ")"));
             return;
         }
@@ -83,12 +88,12 @@ final class Subscriptions {
         });
     }
 
-    void onClose(Session s, String subId) {
+    public void onClose(Session s, String subId) {
         Subscription sub = s.removeSubscription(subId);
         if (sub != null) index.remove(sub);
     }
 
-    void onDisconnect(Session s) {
+    public void onDisconnect(Session s) {
         for (Subscription sub : s.removeAllSubscriptions()) index.remove(sub);
     }
 
@@ -108,7 +113,7 @@ final class Subscriptions {
             }
             if (hidden.any()) found.removeIf(ev -> hidden.hides(ev.json()));
             if (sub.filters().stream().anyMatch(restricted::mayMatchRestricted)) {
-                found.removeIf(ev -> !restricted.visibleTo(s.authenticated(), ev.json()));
+                found.removeIf(ev -> !restricted.visibleTo(s.authenticatedPubkeys(), ev.json()));
             }
             if (sub.filters().size() > 1) {
                 found.sort(Comparator.comparingLong(StoredEvent::createdAt).reversed().thenComparing(StoredEvent::id));

@@ -1,9 +1,11 @@
-package dev.nexus.server;
+package dev.nexus.server.nip42;
 
 import dev.nexus.config.NexusConfig;
 import dev.nexus.core.Event;
 import dev.nexus.core.RelayMessages;
 import dev.nexus.core.SignatureVerifier;
+import dev.nexus.server.Session;
+import dev.nexus.server.TwoLaneExecutor;
 import dev.nexus.server.policy.AccessControl;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -14,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * priority lane while the connection's {@link AuthBudget} allows) against {@link Nip42Auth}'s rules.
  * A connection that fails too often is closed.
  */
-final class AuthHandler {
+public final class AuthHandler {
     private static final Logger log = LoggerFactory.getLogger(AuthHandler.class);
 
     private final Nip42Auth rules;
@@ -22,7 +24,7 @@ final class AuthHandler {
     private final TwoLaneExecutor verifiers;
     private final LongSupplier nowSeconds;
 
-    AuthHandler(NexusConfig config, SignatureVerifier verifier, AccessControl access, TwoLaneExecutor verifiers, LongSupplier nowSeconds) {
+    public AuthHandler(NexusConfig config, SignatureVerifier verifier, AccessControl access, TwoLaneExecutor verifiers, LongSupplier nowSeconds) {
         NexusConfig.Auth a = config.auth();
         this.rules = new Nip42Auth(config, verifier, access);
         this.budget = new AuthBudget(a.maxAuthsInFlight(), a.maxAuthsPerConnection(), a.maxFailedAuths());
@@ -30,15 +32,15 @@ final class AuthHandler {
         this.nowSeconds = nowSeconds;
     }
 
-    void useBoundPort(int port) {
+    public void useBoundPort(int port) {
         rules.useBoundPort(port);
     }
 
-    void challenge(Session s) {
+    public void challenge(Session s) {
         s.send(RelayMessages.auth(s.challenge()));
     }
 
-    void onAuth(Session s, Event e) {
+    public void onAuth(Session s, Event e) {
         AuthBudget.Account account = s.authAccount();
         String overBudget = budget.admit(account);
         if (overBudget != null) {
@@ -54,7 +56,7 @@ final class AuthHandler {
                     s.send(RelayMessages.ok(e.id(), false, refusal));
                     return;
                 }
-                s.authenticated().add(e.pubkey());
+                s.markAuthenticated(e.pubkey());
                 log.debug("{} authenticated as {}", s.remoteIp(), e.pubkey());
                 s.send(RelayMessages.ok(e.id(), true, ""));
             } finally {
