@@ -68,6 +68,8 @@ public final class NexusServer implements AutoCloseable {
     private final String version;
     private final SignatureVerifier givenVerifier;
     private final LongSupplier clock;
+    private final java.util.function.UnaryOperator<Policies> policiesFromConfig;
+    private final io.micrometer.core.instrument.MeterRegistry givenRegistry;
     private EventStore store;
     private LiveFeed liveFeed;
     private EventLoopGroup bossGroup;
@@ -101,9 +103,11 @@ public final class NexusServer implements AutoCloseable {
         this.liveFeed = parts.liveFeed;
         this.givenVerifier = parts.verifier;
         this.clock = parts.clock;
+        this.policiesFromConfig = parts.policies;
+        this.givenRegistry = parts.meterRegistry;
     }
 
-    /** A relay some of whose parts (store, live feed, verifier, clock) are given instead of built from config. */
+    /** A relay some of whose parts (store, live feed, verifier, clock, policies, meter registry) are given instead of built from config. */
     public static NexusServerBuilder builder(NexusConfig config) {
         return new NexusServerBuilder(config);
     }
@@ -130,7 +134,7 @@ public final class NexusServer implements AutoCloseable {
                     st.walMaxBytes(), config.limits().maxQueryMillis());
             liveFeed = new LocalLiveFeed(LIVE_FEED_CAPACITY);
         }
-        metrics = new RelayMetrics(config.metrics(), config.marketplace().kinds());
+        metrics = new RelayMetrics(config.metrics(), config.marketplace().kinds(), givenRegistry);
         SignatureVerifier verifier = metrics.timed(givenVerifier != null ? givenVerifier : SignatureVerifiers.best());
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
@@ -139,7 +143,7 @@ public final class NexusServer implements AutoCloseable {
         AccessControl access = AccessControl.fromConfig(config);
         // Bans, allow lists and blocks recorded through NIP-86 apply before the first connection.
         dev.nexus.server.nip86.RelayModeration moderation = new dev.nexus.server.nip86.RelayModeration(access, store);
-        Policies policies = Policies.fromConfig(config, access, limiter, clock);
+        Policies policies = policiesFromConfig.apply(Policies.fromConfig(config, access, limiter, clock));
         dispatcher = new MessageDispatcher(config, metrics.timed(store), liveFeed, verifier, verifiers, queryWorkers, index, policies, access, clock, metrics);
         registerGauges(index);
         board = newMarketplaceBoard();

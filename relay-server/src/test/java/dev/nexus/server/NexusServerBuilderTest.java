@@ -11,15 +11,25 @@ import dev.nexus.core.Filter;
 import dev.nexus.core.SignatureVerifier;
 import dev.nexus.core.SignatureVerifiers;
 import dev.nexus.core.testing.NostrKey;
+import dev.nexus.server.policy.EventPolicy;
+import dev.nexus.server.policy.Policies;
+import dev.nexus.server.policy.ReadPolicy;
+import dev.nexus.server.policy.Refusal;
 import dev.nexus.storage.RetentionPolicy;
 import dev.nexus.storage.SqliteEventStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The relay built with given parts: a store opened by the test, a verifier that counts, a clock set in the past. */
+/** The relay built with given parts: a store opened by the test, a verifier that counts, a clock set in the past, policies, a meter registry. */
 class NexusServerBuilderTest {
     private static final long THEN = 1_600_000_000L;
     @TempDir Path dir;
@@ -58,5 +68,66 @@ class NexusServerBuilderTest {
                     .stream().map(e -> e.id()).toList(), "the event is in the given store");
         }
         assertFalse(dir.resolve("unused.db").toFile().exists(), "no store was built from [storage]");
+    }
+
+    private NexusConfig config() throws Exception {
+        return NexusConfig.parse("[server]\nbind = \"127.0.0.1:0\"\n[auth]\nrequired = false\n"
+                + "[storage]\npath = \"" + dir.resolve("relay.db").toString().replace("\\", "/") + "\"\n");
+    }
+
+    @Test
+    void givenPoliciesDecideOverARealSocketAndTheConfigRulesStillApply() throws Exception {
+        EventPolicy noLongNotes = (e, c) -> e.content().length() > 10 ? Optional.of(Refusal.blocked("notes here are short")) : Optional.empty();
+        ReadPolicy noKind4 = (verb, filters, c) -> filters.stream().anyMatch(f -> f.kinds() != null && f.kinds().contains(4))
+                ? Optional.of(Refusal.restricted(verb + " of kind 4 is not served here")) : Optional.empty();
+        try (NexusServer server = NexusServer.builder(config())
+                .policies(fromConfig -> {
+                    List<EventPolicy> events = new ArrayList<>(List.of(noLongNotes));
+                    events.addAll(fromConfig.eventPolicies());
+                    List<ReadPolicy> reads = new ArrayList<>(List.of(noKind4));
+                    reads.addAll(fromConfig.readPolicies());
+                    return new Policies(events, reads);
+                }).build().start();
+             RelayClient client = RelayClient.connect("ws://127.0.0.1:" + server.port())) {
+            JsonNode refused = client.publishAndWait(alice.sign(1, "this note is far too long"));
+            assertFalse(refused.get(2).asBoolean());
+            assertEquals("blocked: notes here are short", refused.get(3).asText());
+            assertTrue(client.publishAndWait(alice.sign(1, "short")).get(2).asBoolean(), "the given rule lets short notes through");
+            JsonNode future = client.publishAndWait(alice.sign(1, List.of(), "later", System.currentTimeMillis() / 1000 + 100_000));
+            assertEquals("invalid: created_at is too far in the future", future.get(3).asText(), "the config's rules follow the given one");
+            client.req("dms", "{\"kinds\":[4]}");
+            JsonNode closed = client.expect("CLOSED", 5000);
+            assertEquals("dms", closed.get(1).asText());
+            assertEquals("restricted: REQ of kind 4 is not served here", closed.get(2).asText());
+            assertEquals(1, client.queryIds("notes", "{\"kinds\":[1]}").size(), "other reads still run");
+        }
+    }
+
+    @Test
+    void aGivenRegistrySeesTheRelaysCountersAndMetricsAreStillServed() throws Exception {
+        SimpleMeterRegistry given = new SimpleMeterRegistry();
+        try (NexusServer server = NexusServer.builder(config()).meterRegistry(given).build().start();
+             RelayClient client = RelayClient.connect("ws://127.0.0.1:" + server.port())) {
+            assertTrue(client.publishAndWait(alice.sign(1, "counted")).get(2).asBoolean());
+            assertFalse(client.publishAndWait(alice.sign(1, List.of(), "x", System.currentTimeMillis() / 1000 + 100_000)).get(2).asBoolean());
+            Counter stored = given.find("nexus.events").tag("kind_class", "regular").tag("outcome", "stored").counter();
+            assertEquals(1.0, stored == null ? 0 : stored.count(), "the given registry counted the stored EVENT");
+            assertEquals(1.0, given.get("nexus.events").tag("outcome", "invalid").counter().count());
+            assertEquals(2.0, given.get("nexus.messages.in").tag("verb", "EVENT").counter().count());
+            assertTrue(given.get("nexus.connections.opened").counter().count() >= 1);
+            assertTrue(server.metrics().scrapeText().contains("nexus_events_total{kind_class=\"regular\",outcome=\"stored\"} 1.0"),
+                    "GET /metrics still serves the relay's own Prometheus registry");
+        }
+    }
+
+    @Test
+    void aGivenPrometheusRegistryIsTheOneMetricsServes() throws Exception {
+        PrometheusMeterRegistry given = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try (NexusServer server = NexusServer.builder(config()).meterRegistry(given).build().start();
+             RelayClient client = RelayClient.connect("ws://127.0.0.1:" + server.port())) {
+            assertTrue(client.publishAndWait(alice.sign(1, "counted")).get(2).asBoolean());
+            assertTrue(given.scrape().contains("nexus_events_total{kind_class=\"regular\",outcome=\"stored\"} 1.0"), given.scrape());
+            assertEquals(1.0, given.get("nexus.events").tag("outcome", "stored").counter().count());
+        }
     }
 }

@@ -19,49 +19,49 @@ class RelayMetricsTest {
 
     @Test
     void theOutcomeIsTheOkPrefixFromABoundedSet() {
-        assertEquals("stored", RelayMetrics.outcome(true, ""));
-        assertEquals("duplicate", RelayMetrics.outcome(true, "duplicate: already have this event"));
-        assertEquals("invalid", RelayMetrics.outcome(false, "invalid: bad signature"));
-        assertEquals("rate-limited", RelayMetrics.outcome(false, "rate-limited: slow down"));
-        assertEquals("auth-required", RelayMetrics.outcome(false, "auth-required: authenticate"));
-        assertEquals("blocked", RelayMetrics.outcome(false, "blocked: no"));
-        assertEquals("restricted", RelayMetrics.outcome(false, "restricted: no"));
-        assertEquals("error", RelayMetrics.outcome(false, "could not store"));
-        assertEquals("error", RelayMetrics.outcome(false, "made-up-" + key.pubkey() + ": x"), "an unknown prefix is not a new label");
+        assertEquals("stored", EventMetrics.outcome(true, ""));
+        assertEquals("duplicate", EventMetrics.outcome(true, "duplicate: already have this event"));
+        assertEquals("invalid", EventMetrics.outcome(false, "invalid: bad signature"));
+        assertEquals("rate-limited", EventMetrics.outcome(false, "rate-limited: slow down"));
+        assertEquals("auth-required", EventMetrics.outcome(false, "auth-required: authenticate"));
+        assertEquals("blocked", EventMetrics.outcome(false, "blocked: no"));
+        assertEquals("restricted", EventMetrics.outcome(false, "restricted: no"));
+        assertEquals("error", EventMetrics.outcome(false, "could not store"));
+        assertEquals("error", EventMetrics.outcome(false, "made-up-" + key.pubkey() + ": x"), "an unknown prefix is not a new label");
     }
 
     @Test
     void kindClassesPutJobTrafficFirst() {
         MarketplaceKinds m = MarketplaceKinds.DEFAULT;
-        assertEquals("job", RelayMetrics.kindClass(m, 5050));
-        assertEquals("job", RelayMetrics.kindClass(m, 6050));
-        assertEquals("job", RelayMetrics.kindClass(m, 7000));
-        assertEquals("job", RelayMetrics.kindClass(m, 25910), "ContextVM's ephemeral kind is job traffic");
-        assertEquals("ephemeral", RelayMetrics.kindClass(m, 20001));
-        assertEquals("replaceable", RelayMetrics.kindClass(m, 0));
-        assertEquals("replaceable", RelayMetrics.kindClass(m, 10002));
-        assertEquals("addressable", RelayMetrics.kindClass(m, 30023));
-        assertEquals("regular", RelayMetrics.kindClass(m, 1));
+        assertEquals("job", EventMetrics.kindClass(m, 5050));
+        assertEquals("job", EventMetrics.kindClass(m, 6050));
+        assertEquals("job", EventMetrics.kindClass(m, 7000));
+        assertEquals("job", EventMetrics.kindClass(m, 25910), "ContextVM's ephemeral kind is job traffic");
+        assertEquals("ephemeral", EventMetrics.kindClass(m, 20001));
+        assertEquals("replaceable", EventMetrics.kindClass(m, 0));
+        assertEquals("replaceable", EventMetrics.kindClass(m, 10002));
+        assertEquals("addressable", EventMetrics.kindClass(m, 30023));
+        assertEquals("regular", EventMetrics.kindClass(m, 1));
     }
 
     @Test
     void frameTypesAndVerbsAreBounded() {
-        assertEquals("OK", RelayMetrics.typeOf("[\"OK\",\"abc\",true,\"\"]"));
-        assertEquals("NEG-ERR", RelayMetrics.typeOf("[\"NEG-ERR\",\"s\",\"blocked: x\"]"));
-        assertEquals("other", RelayMetrics.typeOf("[\"SOMETHING\"]"));
-        assertEquals("other", RelayMetrics.typeOf("x"));
-        assertEquals("malformed", RelayMetrics.verbOf(null));
+        assertEquals("OK", MessageMetrics.typeOf("[\"OK\",\"abc\",true,\"\"]"));
+        assertEquals("NEG-ERR", MessageMetrics.typeOf("[\"NEG-ERR\",\"s\",\"blocked: x\"]"));
+        assertEquals("other", MessageMetrics.typeOf("[\"SOMETHING\"]"));
+        assertEquals("other", MessageMetrics.typeOf("x"));
+        assertEquals("malformed", MessageMetrics.verbOf(null));
     }
 
     @Test
     void onlyLoopbackClientsMayScrapeAndBehindAProxyTheForwardedAddressDecides() {
         InetSocketAddress local = new InetSocketAddress("127.0.0.1", 40000);
         InetSocketAddress remote = new InetSocketAddress("203.0.113.9", 40000);
-        assertTrue(RelayMetrics.isLoopback(null, local));
-        assertTrue(RelayMetrics.isLoopback(null, new InetSocketAddress("::1", 40000)));
-        assertFalse(RelayMetrics.isLoopback(null, remote));
-        assertFalse(RelayMetrics.isLoopback("198.51.100.4", local), "a proxy on this machine forwards someone else");
-        assertTrue(RelayMetrics.isLoopback("127.0.0.1", remote));
+        assertTrue(MetricsEndpoint.isLoopback(null, local));
+        assertTrue(MetricsEndpoint.isLoopback(null, new InetSocketAddress("::1", 40000)));
+        assertFalse(MetricsEndpoint.isLoopback(null, remote));
+        assertFalse(MetricsEndpoint.isLoopback("198.51.100.4", local), "a proxy on this machine forwards someone else");
+        assertTrue(MetricsEndpoint.isLoopback("127.0.0.1", remote));
         try (RelayMetrics closed = metrics(new NexusConfig.Metrics(true, false, 60));
              RelayMetrics open = metrics(new NexusConfig.Metrics(true, true, 60));
              RelayMetrics off = metrics(new NexusConfig.Metrics(false, true, 60))) {
