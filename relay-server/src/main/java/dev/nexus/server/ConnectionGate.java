@@ -81,6 +81,16 @@ final class ConnectionGate {
     }
 
     /** Every open socket (for shutdown). */
+    /** How many distinct pubkeys the open WebSockets have authenticated as (the dashboard's "agents"). */
+    int authenticatedPubkeys() {
+        java.util.Set<String> pubkeys = new java.util.HashSet<>();
+        for (io.netty.channel.Channel ch : open()) {
+            Session session = ch.attr(Session.KEY).get();
+            if (session != null) pubkeys.addAll(session.authenticatedPubkeys());
+        }
+        return pubkeys.size();
+    }
+
     io.netty.channel.group.ChannelGroup open() {
         return open;
     }

@@ -7,45 +7,21 @@ import dev.nexus.server.dashboard.Dashboard;
 import dev.nexus.server.dashboard.MarketplaceBoard;
 import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.server.nip01.SubscriptionIndex;
-import dev.nexus.server.nip42.Nip42Auth;
 import dev.nexus.server.policy.AccessControl;
 import dev.nexus.server.policy.Policies;
-import dev.nexus.server.sync.EventSigner;
-import dev.nexus.server.sync.PeerSync;
+import dev.nexus.server.sync.Federation;
 import dev.nexus.server.sync.PeerSyncScheduler;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.LiveFeed;
-import dev.nexus.storage.LocalLiveFeed;
-import dev.nexus.storage.RetentionPolicy;
-import dev.nexus.storage.SqliteEventStore;
-import dev.nexus.storage.postgres.PostgresEventStore;
-import dev.nexus.storage.postgres.PostgresLiveFeed;
-import dev.nexus.storage.postgres.PostgresLocation;
-import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.ServerChannel;
-import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollEventLoopGroup;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import java.io.File;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,8 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class NexusServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NexusServer.class);
-    /** Committed events fan-out may fall behind by before the writer waits for it. */
-    private static final int LIVE_FEED_CAPACITY = 65_536;
 
     private final NexusConfig config;
     private final String version;
@@ -72,8 +46,7 @@ public final class NexusServer implements AutoCloseable {
     private final io.micrometer.core.instrument.MeterRegistry givenRegistry;
     private EventStore store;
     private LiveFeed liveFeed;
-    private EventLoopGroup bossGroup;
-    private EventLoopGroup ioGroup;
+    private Transport transport;
     private TwoLaneExecutor verifiers;
     private ExecutorService queryWorkers;
     private ScheduledExecutorService sweeper;
@@ -118,22 +91,11 @@ public final class NexusServer implements AutoCloseable {
         NexusConfig.Server s = config.server();
         NexusConfig.Storage st = config.storage();
         NexusConfig.Retention ret = config.retention();
-        SslContext tls = s.tls() ? tlsContext(s) : null;
+        SslContext tls = s.tls() ? Transport.tlsContext(s) : null;
 
-        RetentionPolicy retention = new RetentionPolicy(config.marketplace().kinds(), ret.jobRequestSeconds(), ret.jobResultSeconds(), ret.jobFeedbackSeconds());
-        if (store != null) {
-            if (liveFeed == null) liveFeed = new LocalLiveFeed(LIVE_FEED_CAPACITY);
-        } else if (st.backend() == NexusConfig.Backend.POSTGRES) {
-            // Several nodes share the database; every node's live subscribers hear every node's commits through the feed.
-            PostgresEventStore pg = new PostgresEventStore(PostgresLocation.parse(st.postgresUrl()), st.readerPoolSize(),
-                    st.writeBatchMax(), retention, st.postgresConnectTimeoutMs());
-            store = pg;
-            liveFeed = new PostgresLiveFeed(pg, "nexus-feed");
-        } else {
-            store = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(), retention,
-                    st.walMaxBytes(), config.limits().maxQueryMillis());
-            liveFeed = new LocalLiveFeed(LIVE_FEED_CAPACITY);
-        }
+        StoreBackends.Opened opened = StoreBackends.open(config, store, liveFeed);
+        store = opened.store();
+        liveFeed = opened.feed();
         metrics = new RelayMetrics(config.metrics(), config.marketplace().kinds(), givenRegistry);
         SignatureVerifier verifier = metrics.timed(givenVerifier != null ? givenVerifier : SignatureVerifiers.best());
         verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
@@ -164,35 +126,14 @@ public final class NexusServer implements AutoCloseable {
             RelayModerationView view = new RelayModerationView(changed);
             relayInfo.show(RelayInfo.render(config, version, changed), view.name(s), view.description(s));
         });
-        boolean epoll = Epoll.isAvailable();
-        int ioThreads = s.ioThreads() > 0 ? s.ioThreads() : cores;
-        bossGroup = epoll ? new EpollEventLoopGroup(1, new DefaultThreadFactory("nexus-accept")) : new NioEventLoopGroup(1, new DefaultThreadFactory("nexus-accept"));
-        ioGroup = epoll ? new EpollEventLoopGroup(ioThreads, new DefaultThreadFactory("nexus-io")) : new NioEventLoopGroup(ioThreads, new DefaultThreadFactory("nexus-io"));
-        Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
-
-        ServerBootstrap b = new ServerBootstrap()
-                .group(bossGroup, ioGroup)
-                .channel(channelType)
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
-                // Past the high-water mark the relay stops reading from a client and paces its query results;
-                // past max_outbound_bytes (live fan-out can still add) it drops the client (OutboundBudget).
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark(config.limits().maxOutboundBytes()))
-                .childHandler(new RelayChannelInitializer(config, relayInfo, dispatcher, tls, closes, gate, metrics));
-        serverChannel = b.bind(new InetSocketAddress(s.host(), s.port())).sync().channel();
+        transport = new Transport(s.ioThreads() > 0 ? s.ioThreads() : cores);
+        serverChannel = transport.bind(s.host(), s.port(), config.limits().maxOutboundBytes(),
+                new RelayChannelInitializer(config, relayInfo, dispatcher, tls, closes, gate, metrics));
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         String publicUrl = s.publicUrl(port);
         dispatcher.useBoundPort(port);
         if (config.managementServed()) {
-            Nip42Auth relayNames = new Nip42Auth(config, verifier, access);
-            relayNames.useBoundPort(port);
-            java.util.Set<String> operators = new java.util.HashSet<>(config.management().adminPubkeys());
-            if (!s.pubkey().isEmpty()) operators.add(s.pubkey());
-            management = new dev.nexus.server.nip86.ManagementEndpoint(
-                    new dev.nexus.server.nip86.Nip98Authorization(operators, relayNames::namesThisRelay, verifier, clock),
-                    new dev.nexus.server.nip86.ManagementApi(moderation));
+            management = dev.nexus.server.nip86.ManagementEndpoint.forRelay(config, port, verifier, access, moderation, clock);
             relayInfo.manageWith(management, moderation::isIpBlocked);
         } else {
             relayInfo.manageWith(null, moderation::isIpBlocked);
@@ -206,36 +147,17 @@ public final class NexusServer implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
         sweeper.scheduleAtFixedRate(closes::logRecent, 60, 60, TimeUnit.SECONDS);
-        if (!config.sync().peers().isEmpty()) startPeerSync(verifier);
+        // The local feed fans a synced event out on nexus-fanout; a cluster feed ignores this and carries the commit itself.
+        if (!config.sync().peers().isEmpty()) peerSync = Federation.start(config, store, verifier, liveFeed::committedHere, metrics);
         int summaryEvery = config.metrics().summaryLogSeconds();
         if (summaryEvery > 0) sweeper.scheduleAtFixedRate(metrics::logSummary, summaryEvery, summaryEvery, TimeUnit.SECONDS);
 
-        log.info("Nexus {} listening on {}:{} (public URL {}, {} transport, {} I/O threads, verifier: {}, auth: {}{}; marketplace: {})",
-                version, s.host(), port, publicUrl, epoll ? "epoll" : "nio", ioThreads, verifier.name(),
+        log.info("Nexus {} listening on {}:{} (public URL {}, {}, verifier: {}, auth: {}{}; marketplace: {})",
+                version, s.host(), port, publicUrl, transport.describe(), verifier.name(),
                 config.auth().required().name().toLowerCase(),
                 config.auth().openKinds().isEmpty() ? "" : " except open kinds " + config.auth().openKinds(),
                 config.marketplace().kinds());
         return this;
-    }
-
-    /**
-     * [[sync.peers]]: events fetched from peers are stored by the sync and then reach this relay's
-     * live subscribers as another writer's commits do (with a cluster feed, the feed carries them).
-     */
-    private void startPeerSync(SignatureVerifier verifier) {
-        EventSigner signer = EventSigner.fromEnvironmentOrFile(System.getenv(EventSigner.ENVIRONMENT_VARIABLE), config.sync().secretKeyFile());
-        // The local feed fans the event out on nexus-fanout; a cluster feed ignores this and carries the commit itself.
-        java.util.function.Consumer<dev.nexus.core.Event> toSubscribers = liveFeed::committedHere;
-        peerSync = new PeerSyncScheduler(new PeerSync(store, verifier, config, signer, toSubscribers, 30_000), config.sync().peers()).start();
-        for (NexusConfig.SyncPeer peer : config.sync().peers()) {
-            PeerSyncScheduler.PeerTotals t = peerSync.totals(peer.name());
-            metrics.counterOf("nexus.sync.events", "Events moved by [[sync.peers]] rounds, by peer and direction", t.fetched()::get,
-                    "peer", peer.name(), "direction", "fetched");
-            metrics.counterOf("nexus.sync.events", "Events moved by [[sync.peers]] rounds, by peer and direction", t.published()::get,
-                    "peer", peer.name(), "direction", "published");
-            metrics.counterOf("nexus.sync.rounds", "[[sync.peers]] rounds run, by peer", t.rounds()::get, "peer", peer.name());
-            metrics.counterOf("nexus.sync.rounds.failed", "[[sync.peers]] rounds that failed, by peer", t.failedRounds()::get, "peer", peer.name());
-        }
     }
 
     /** The [[sync.peers]] scheduler, or null when none are configured. */
@@ -265,13 +187,7 @@ public final class NexusServer implements AutoCloseable {
     }
 
     private MarketplaceBoard.Agents connectedAgents() {
-        if (gate == null) return new MarketplaceBoard.Agents(0, 0);
-        java.util.Set<String> pubkeys = new java.util.HashSet<>();
-        for (io.netty.channel.Channel ch : gate.open()) {
-            Session session = ch.attr(Session.KEY).get();
-            if (session != null) pubkeys.addAll(session.authenticatedPubkeys());
-        }
-        return new MarketplaceBoard.Agents(gate.connections(), pubkeys.size());
+        return gate == null ? new MarketplaceBoard.Agents(0, 0) : new MarketplaceBoard.Agents(gate.connections(), gate.authenticatedPubkeys());
     }
 
     /** What the dashboard shows (GET / for browsers, /dashboard.json). */
@@ -284,11 +200,6 @@ public final class NexusServer implements AutoCloseable {
         return metrics;
     }
 
-    static WriteBufferWaterMark waterMark(long maxOutboundBytes) {
-        int high = (int) Math.min(1024 * 1024, maxOutboundBytes / 2);
-        return new WriteBufferWaterMark(high / 4, high);
-    }
-
     /** The name and description the HTML page shows: the operator's NIP-86 overrides, else the config's. */
     private record RelayModerationView(dev.nexus.server.nip86.RelayModeration.Identity identity) {
         String name(NexusConfig.Server s) { return identity.name() != null ? identity.name() : s.name(); }
@@ -299,15 +210,6 @@ public final class NexusServer implements AutoCloseable {
     static boolean authUrlWarningDue(NexusConfig config) {
         NexusConfig.Server s = config.server();
         return config.auth().requiredForWrites() && s.url().isEmpty() && !s.loopbackBind();
-    }
-
-    private static SslContext tlsContext(NexusConfig.Server s) {
-        try {
-            return SslContextBuilder.forServer(new File(s.tlsCert()), new File(s.tlsKey())).build();
-        } catch (SSLException | IllegalArgumentException e) {
-            throw new IllegalStateException("[server].tls_cert / tls_key: cannot use " + s.tlsCert() + " and " + s.tlsKey()
-                    + " (PEM certificate chain and PKCS#8 PEM key expected): " + e.getMessage(), e);
-        }
     }
 
     public int port() {
@@ -330,50 +232,15 @@ public final class NexusServer implements AutoCloseable {
         closed = true;
         if (peerSync != null) peerSync.close();
         if (serverChannel != null) serverChannel.close().syncUninterruptibly();
-        if (gate != null) answerWhatWasReadThenSayGoodbye();
-        if (bossGroup != null) bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        if (ioGroup != null) ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (gate != null) OrderlyShutdown.answerWhatWasReadThenSayGoodbye(gate, dispatcher, transport.ioLoops());
+        if (transport != null) transport.shutdown();
         if (sweeper != null) sweeper.shutdownNow();
         if (management != null) management.close();
         if (verifiers != null) verifiers.shutdown(10, TimeUnit.SECONDS);
-        shutdown(queryWorkers);
+        OrderlyShutdown.stop(queryWorkers);
         if (liveFeed != null) liveFeed.close();
         if (store != null) store.close();
         if (metrics != null) metrics.close();
         log.info("Nexus stopped");
-    }
-
-    /**
-     * Shutdown without losing an answer: stop reading from every client, wait until every EVENT
-     * already read has its OK (sent after commit), then send each WebSocket a close frame.
-     */
-    private void answerWhatWasReadThenSayGoodbye() {
-        for (Channel ch : gate.open()) ReadGate.of(ch).pause(ReadGate.SHUTDOWN);
-        dispatcher.refuseNewEvents();
-        // An EVENT being handled on an event loop right now may not be counted yet: let every loop finish its current task.
-        for (io.netty.util.concurrent.EventExecutor loop : ioGroup) loop.submit(() -> { }).awaitUninterruptibly(2, TimeUnit.SECONDS);
-        log.info("shutdown: stopped reading from {} connections; answering what was read", gate.open().size());
-        try {
-            if (!dispatcher.awaitEventsAnswered(10_000)) log.warn("shutdown: some EVENTs were still unanswered after 10 s");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        List<io.netty.channel.ChannelFuture> goodbyes = new java.util.ArrayList<>();
-        for (Channel ch : gate.open()) {
-            if (ch.attr(Session.KEY).get() != null) {
-                goodbyes.add(ch.writeAndFlush(new io.netty.handler.codec.http.websocketx.CloseWebSocketFrame(1001, "relay shutting down")));
-            }
-        }
-        for (io.netty.channel.ChannelFuture f : goodbyes) f.awaitUninterruptibly(2, TimeUnit.SECONDS);
-    }
-
-    private static void shutdown(ExecutorService pool) {
-        if (pool == null) return;
-        pool.shutdown();
-        try {
-            pool.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

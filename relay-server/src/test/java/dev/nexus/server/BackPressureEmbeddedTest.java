@@ -130,7 +130,7 @@ class BackPressureEmbeddedTest {
         StuckSocket socket = new StuckSocket();
         Answerer answerer = new Answerer(60_000);
         EmbeddedChannel channel = new EmbeddedChannel();
-        channel.config().setWriteBufferWaterMark(NexusServer.waterMark(maxOutbound));
+        channel.config().setWriteBufferWaterMark(Transport.waterMark(maxOutbound));
         channel.pipeline().addLast(socket, new OutboundBudget(maxOutbound), answerer);
         int high = channel.config().getWriteBufferHighWaterMark();
         try {
@@ -160,7 +160,7 @@ class BackPressureEmbeddedTest {
         long maxOutbound = 1L << 20;
         int frame = 60_000;
         EmbeddedChannel channel = new EmbeddedChannel();
-        channel.config().setWriteBufferWaterMark(NexusServer.waterMark(maxOutbound));
+        channel.config().setWriteBufferWaterMark(Transport.waterMark(maxOutbound));
         channel.pipeline().addLast(new StuckSocket(), new OutboundBudget(maxOutbound));
         try {
             int written = 0;

@@ -1,5 +1,12 @@
 package dev.nexus.server.nip86;
 
+import dev.nexus.config.NexusConfig;
+import dev.nexus.core.SignatureVerifier;
+import dev.nexus.server.nip42.Nip42Auth;
+import dev.nexus.server.policy.AccessControl;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.LongSupplier;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -33,6 +40,19 @@ public final class ManagementEndpoint implements AutoCloseable {
     public ManagementEndpoint(Nip98Authorization authorization, ManagementApi api) {
         this.authorization = authorization;
         this.api = api;
+    }
+
+    /**
+     * The relay's endpoint: callable by {@code [server] pubkey} and {@code [management] admin_pubkeys};
+     * a NIP-98 {@code u} tag must name this relay as NIP-42's AUTH events must (URL, relay names, bound port).
+     */
+    public static ManagementEndpoint forRelay(NexusConfig config, int boundPort, SignatureVerifier verifier, AccessControl access,
+                                              RelayModeration moderation, LongSupplier clock) {
+        Nip42Auth relayNames = new Nip42Auth(config, verifier, access);
+        relayNames.useBoundPort(boundPort);
+        Set<String> operators = new HashSet<>(config.management().adminPubkeys());
+        if (!config.server().pubkey().isEmpty()) operators.add(config.server().pubkey());
+        return new ManagementEndpoint(new Nip98Authorization(operators, relayNames::namesThisRelay, verifier, clock), new ManagementApi(moderation));
     }
 
     public static boolean isManagementCall(String contentType) {
