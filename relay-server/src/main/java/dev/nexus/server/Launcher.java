@@ -1,6 +1,5 @@
 package dev.nexus.server;
 
-import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -37,14 +36,6 @@ public final class Launcher {
     static final String NO_RELAUNCH_ARG = "--no-relaunch";
     static final String MAIN_CLASS = "dev.nexus.server.Main";
 
-    /** The heap never grows past this, whatever the machine: the relay's working set is small (issue 9). */
-    static final long MAX_HEAP_CAP_MIB = 1024;
-    /** ... and never past this share of the memory the JVM sees (container limits included). */
-    static final int MAX_HEAP_RAM_DIVISOR = 4;
-    static final long MIN_HEAP_MIB = 128;
-    /** Machines with this many cores or fewer run C1 only (docs/PERFORMANCE.md: C2 compiles compete with the relay). */
-    static final int C1_ONLY_MAX_CORES = 4;
-
     private Launcher() {}
 
     /**
@@ -59,7 +50,7 @@ public final class Launcher {
         if (disabled || System.getProperty(LAUNCHED_PROPERTY) != null || !startsTheRelay(relayArgs)) {
             return relayArgs;
         }
-        Plan plan = plan(Machine.current(), inheritedJvmArgs());
+        JvmPlan.Plan plan = JvmPlan.plan(JvmPlan.Machine.current(), inheritedJvmArgs());
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
         command.addAll(plan.jvmOptions());
@@ -123,80 +114,6 @@ public final class Launcher {
                     () -> System.exit(1));
         } catch (NumberFormatException ignored) {
             // set by hand to a non-pid: nothing to watch
-        }
-    }
-
-    /** The relay's JVM options for this machine, followed by whatever the operator passed. */
-    static Plan plan(Machine m, List<String> operatorArgs) {
-        List<String> opts = new ArrayList<>();
-        List<String> why = new ArrayList<>();
-        long heapMiB = Math.max(MIN_HEAP_MIB, Math.min(MAX_HEAP_CAP_MIB, m.memoryMiB() / MAX_HEAP_RAM_DIVISOR));
-        // Options the operator sets themself replace ours rather than follow them: two collectors
-        // are a JVM start error, and our -Xms could exceed their -Xmx.
-        boolean ownHeap = operatorArgs.stream().anyMatch(a -> a.startsWith("-Xmx") || a.startsWith("-Xms")
-                || a.startsWith("-XX:MaxRAMPercentage") || a.startsWith("-XX:MaxHeapSize") || a.startsWith("-XX:InitialHeapSize"));
-        boolean ownGc = operatorArgs.stream().anyMatch(a -> a.matches("-XX:[+]Use\\w*GC"));
-        if (!ownHeap) {
-            opts.add("-Xmx" + heapMiB + "m");
-            // A small starting heap keeps an idle relay small (issue 16, W4); it grows under load.
-            opts.add("-Xms64m");
-        }
-        if (!ownGc) {
-            // Serial GC: no concurrent GC threads competing for the cores the relay needs, the
-            // cheapest write barrier, and short young pauses on a heap this size.
-            opts.add("-XX:+UseSerialGC");
-        }
-        if (m.cores() <= C1_ONLY_MAX_CORES) {
-            opts.add("-XX:TieredStopAtLevel=1");
-            why.add("C1 only on " + m.cores() + " cores");
-        }
-        // After an OutOfMemoryError a relay is in an unknown state: exit and let the supervisor restart it.
-        opts.add("-XX:+ExitOnOutOfMemoryError");
-        if (m.javaFeature() >= 19 && m.cdsArchive() != null) {
-            opts.add("-XX:+AutoCreateSharedArchive");
-            opts.add("-XX:SharedArchiveFile=" + m.cdsArchive());
-            why.add("class-data archive " + m.cdsArchive());
-        }
-        opts.addAll(operatorArgs);
-        String summary = String.join(" ", opts) + " (" + (ownHeap ? "operator's heap" : "heap " + heapMiB + " MiB of " + m.memoryMiB() + " MiB RAM")
-                + (why.isEmpty() ? "" : "; " + String.join("; ", why))
-                + (operatorArgs.isEmpty() ? "" : "; operator's own options last") + ")";
-        return new Plan(List.copyOf(opts), summary);
-    }
-
-    record Plan(List<String> jvmOptions, String summary) {}
-
-    /** What the launcher looks at to choose the options. */
-    record Machine(int cores, long memoryMiB, int javaFeature, Path cdsArchive) {
-        static Machine current() {
-            long bytes = Runtime.getRuntime().maxMemory() * 4; // fallback: default max heap is 1/4 of RAM
-            if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
-                bytes = os.getTotalMemorySize(); // container-aware since JDK 14
-            }
-            return new Machine(Runtime.getRuntime().availableProcessors(), bytes / (1024 * 1024),
-                    Runtime.version().feature(), cdsArchivePath());
-        }
-    }
-
-    /**
-     * Where the JDK 19+ auto-created class-data archive lives: in the user's own cache directory
-     * (never a shared temp directory, where another user could plant one), keyed by the jar and the
-     * JDK so that an upgrade of either starts a fresh archive. Null when there is no such place.
-     */
-    static Path cdsArchivePath() {
-        try {
-            String cp = System.getProperty("java.class.path", "");
-            if (cp.isEmpty() || cp.contains(File.pathSeparator)) return null; // only for the single jar
-            Path jar = Path.of(cp).toAbsolutePath();
-            if (!Files.isRegularFile(jar)) return null;
-            Path dir = Path.of(System.getProperty("user.home"), ".cache", "nexus");
-            Files.createDirectories(dir);
-            if (!Files.isWritable(dir)) return null;
-            String key = Integer.toHexString((jar + "|" + Files.size(jar) + "|" + Files.getLastModifiedTime(jar).toMillis()
-                    + "|" + System.getProperty("java.home") + "|" + Runtime.version()).hashCode());
-            return dir.resolve("nexus-" + key + ".jsa");
-        } catch (IOException | RuntimeException e) {
-            return null;
         }
     }
 

@@ -4,7 +4,6 @@ import dev.nexus.core.Event;
 import dev.nexus.core.MarketplaceKinds;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -104,7 +103,7 @@ public final class MarketplaceBoard {
     private final Map<String, Long> feedbackByStatus = new TreeMap<>();
     private final Samples toFirstFeedback = new Samples(TIMING_SAMPLES);
     private final Samples toResult = new Samples(TIMING_SAMPLES);
-    private final Map<String, long[]> providers = new HashMap<>();
+    private final ProviderTally providers = new ProviderTally(TRACKED_PROVIDERS);
     private final LinkedHashMap<String, Job> jobs = new LinkedHashMap<>(256, 0.75f, false) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Job> eldest) {
@@ -154,7 +153,7 @@ public final class MarketplaceBoard {
         String status = e.firstTagValue("status");
         String label = status == null ? "none" : STATUSES.contains(status) ? status : "other";
         feedbackByStatus.merge(label, 1L, Long::sum);
-        countProvider(e.pubkey(), 1);
+        providers.feedback(e.pubkey());
         Job job = job(e);
         if (job == null) return;
         if (job.firstFeedback == null) {
@@ -168,7 +167,7 @@ public final class MarketplaceBoard {
 
     private void result(Event e, long now) {
         results++;
-        countProvider(e.pubkey(), 0);
+        providers.result(e.pubkey());
         Job job = job(e);
         if (job == null) return;
         if (job.result == null) {
@@ -186,28 +185,6 @@ public final class MarketplaceBoard {
 
     private static double seconds(Job job, long now) {
         return Math.max(0, now - job.requestedAt) / 1000.0;
-    }
-
-    /** {@code column} 0 counts results, 1 feedback; at capacity a newcomer replaces the provider with the least traffic. */
-    private void countProvider(String pubkey, int column) {
-        long[] counts = providers.get(pubkey);
-        if (counts == null) {
-            if (providers.size() >= TRACKED_PROVIDERS) {
-                String quietest = null;
-                long least = Long.MAX_VALUE;
-                for (Map.Entry<String, long[]> p : providers.entrySet()) {
-                    long total = p.getValue()[0] + p.getValue()[1];
-                    if (total < least) {
-                        least = total;
-                        quietest = p.getKey();
-                    }
-                }
-                providers.remove(quietest);
-            }
-            counts = new long[2];
-            providers.put(pubkey, counts);
-        }
-        counts[column]++;
     }
 
     public synchronized Snapshot snapshot() {
@@ -231,11 +208,8 @@ public final class MarketplaceBoard {
         List<KindRate> kinds = new ArrayList<>();
         byKind.forEach((kind, rate) -> kinds.add(new KindRate(kind, rate[0], rate[1])));
 
-        List<Provider> busiest = new ArrayList<>();
-        providers.forEach((pubkey, c) -> busiest.add(new Provider(pubkey, c[0], c[1])));
-        busiest.sort(Comparator.comparingLong((Provider p) -> p.results() + p.feedback()).reversed().thenComparing(Provider::pubkey));
         List<Provider> top = new ArrayList<>();
-        for (Provider p : busiest.subList(0, Math.min(TOP_PROVIDERS, busiest.size()))) top.add(new Provider(shorten(p.pubkey()), p.results(), p.feedback()));
+        for (Provider p : providers.busiest(TOP_PROVIDERS)) top.add(new Provider(shorten(p.pubkey()), p.results(), p.feedback()));
 
         List<Job> all = new ArrayList<>(jobs.values());
         List<JobRow> recent = new ArrayList<>(RECENT_JOBS);
@@ -253,35 +227,5 @@ public final class MarketplaceBoard {
         if (pubkey == null) return null;
         if (pubkey.length() <= 14) return pubkey;
         return pubkey.substring(0, 8) + "\u2026" + pubkey.substring(pubkey.length() - 4);
-    }
-
-    /** The last {@code capacity} timings, in a ring. */
-    static final class Samples {
-        private final double[] ring;
-        private int count;
-        private int next;
-
-        Samples(int capacity) {
-            ring = new double[capacity];
-        }
-
-        void add(double seconds) {
-            ring[next] = seconds;
-            next = (next + 1) % ring.length;
-            if (count < ring.length) count++;
-        }
-
-        Latency latency() {
-            if (count == 0) return new Latency(null, null, 0);
-            double[] sorted = Arrays.copyOf(ring, count);
-            Arrays.sort(sorted);
-            return new Latency(nearestRank(sorted, 0.5), nearestRank(sorted, 0.95), count);
-        }
-
-        /** The smallest sample with at least {@code q} of the samples at or below it. */
-        static double nearestRank(double[] sorted, double q) {
-            int rank = (int) Math.ceil(q * sorted.length);
-            return sorted[Math.max(0, rank - 1)];
-        }
     }
 }
