@@ -38,8 +38,7 @@ public final class Negentropy {
     private final NegentropyStorage storage;
     private final long frameSizeLimit;
     private boolean initiator;
-    private long lastTimestampIn;
-    private long lastTimestampOut;
+    private final BoundCodec bounds = new BoundCodec();
 
     public Negentropy(NegentropyStorage storage) {
         this(storage, 0);
@@ -57,7 +56,7 @@ public final class Negentropy {
     public byte[] initiate() {
         if (initiator) throw new IllegalStateException("already initiated");
         initiator = true;
-        lastTimestampOut = 0;
+        bounds.startOutgoing();
         ByteWriter out = new ByteWriter();
         out.write(PROTOCOL_VERSION);
         splitRange(0, storage.size(), Bound.INFINITY, out);
@@ -106,7 +105,7 @@ public final class Negentropy {
     }
 
     private byte[] reconcileAux(byte[] query, List<byte[]> have, List<byte[]> need) {
-        lastTimestampIn = lastTimestampOut = 0; // timestamps are delta-encoded afresh in each message
+        bounds.startMessage();
         MessageReader in = new MessageReader(query);
         ByteWriter full = new ByteWriter(Math.max(64, query.length));
         full.write(PROTOCOL_VERSION);
@@ -126,7 +125,7 @@ public final class Negentropy {
 
         while (in.hasRemaining()) {
             o.clear();
-            Bound currBound = decodeBound(in);
+            Bound currBound = bounds.decode(in);
             long mode = in.readVarint();
 
             int lower = prevIndex;
@@ -182,7 +181,7 @@ public final class Negentropy {
                         responseIds.write(id);
                         responseCount++;
                     }
-                    encodeBound(endBound, o);
+                    bounds.encode(endBound, o);
                     o.writeVarint(MODE_ID_LIST);
                     o.writeVarint(responseCount);
                     o.write(responseIds);
@@ -197,7 +196,7 @@ public final class Negentropy {
                 // Stop here and send one fingerprint for everything not yet covered; the other side
                 // will ask again about it.
                 byte[] remaining = storage.fingerprint(upper, storageSize);
-                encodeBound(Bound.INFINITY, full);
+                bounds.encode(Bound.INFINITY, full);
                 full.writeVarint(MODE_FINGERPRINT);
                 full.write(remaining);
                 break;
@@ -210,14 +209,14 @@ public final class Negentropy {
     }
 
     private void writeSkip(Bound prevBound, ByteWriter o) {
-        encodeBound(prevBound, o);
+        bounds.encode(prevBound, o);
         o.writeVarint(MODE_SKIP);
     }
 
     private void splitRange(int lower, int upper, Bound upperBound, ByteWriter o) {
         int count = upper - lower;
         if (count < ID_LIST_BELOW) {
-            encodeBound(upperBound, o);
+            bounds.encode(upperBound, o);
             o.writeVarint(MODE_ID_LIST);
             o.writeVarint(count);
             byte[] id = new byte[ID_SIZE];
@@ -244,7 +243,7 @@ public final class Negentropy {
                 storage.copyId(curr, currId, 0);
                 next = Bound.minimal(storage.timestamp(curr - 1), prevId, storage.timestamp(curr), currId);
             }
-            encodeBound(next, o);
+            bounds.encode(next, o);
             o.writeVarint(MODE_FINGERPRINT);
             o.write(fingerprint);
         }
@@ -252,32 +251,5 @@ public final class Negentropy {
 
     private boolean exceedsFrameSizeLimit(long n) {
         return frameSizeLimit != 0 && n > frameSizeLimit - FRAME_SAFETY_MARGIN;
-    }
-
-    private Bound decodeBound(MessageReader in) {
-        long encoded = in.readVarint();
-        long timestamp;
-        if (encoded == 0) {
-            timestamp = Bound.INFINITY_TIMESTAMP;
-        } else {
-            timestamp = (encoded - 1) + lastTimestampIn;
-            if (Long.compareUnsigned(timestamp, lastTimestampIn) < 0) timestamp = Bound.INFINITY_TIMESTAMP; // saturate
-        }
-        lastTimestampIn = timestamp;
-        int length = in.readCount(ID_SIZE, "bound id prefix");
-        return new Bound(timestamp, in.readBytes(length));
-    }
-
-    private void encodeBound(Bound bound, ByteWriter out) {
-        long timestamp = bound.timestamp();
-        if (timestamp == Bound.INFINITY_TIMESTAMP) {
-            lastTimestampOut = Bound.INFINITY_TIMESTAMP;
-            out.writeVarint(0);
-        } else {
-            out.writeVarint(timestamp - lastTimestampOut + 1);
-            lastTimestampOut = timestamp;
-        }
-        out.writeVarint(bound.idPrefixLength());
-        bound.writeIdPrefix(out);
     }
 }

@@ -15,7 +15,7 @@ import java.util.Set;
 
 /** NIP-42: checks a kind 22242 AUTH event against the connection's challenge and this relay's URL. */
 public final class Nip42Auth {
-    public static final long MAX_CLOCK_SKEW_SECONDS = 600;
+    static final long MAX_CLOCK_SKEW_SECONDS = 600;
 
     private final NexusConfig config;
     private final SignatureVerifier verifier;

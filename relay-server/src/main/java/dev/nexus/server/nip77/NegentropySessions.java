@@ -14,7 +14,7 @@ import java.util.Map;
  */
 public final class NegentropySessions {
     /** One NEG-OPEN: the responder once its item set is loaded, and whether a message is being worked on. */
-    public static final class Entry {
+    static final class Entry {
         final String subscriptionId;
         private Negentropy responder; // null while the item set is being loaded
         private boolean working = true;
