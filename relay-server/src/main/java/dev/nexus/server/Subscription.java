@@ -15,7 +15,7 @@ final class Subscription {
     private final Session session;
     private final String id;
     private final List<Filter> filters;
-    private final String eventPrefix;
+    private final byte[] eventPrefix;
     private boolean storedSent;
     private List<Event> pending;
     private Set<String> storedIds;
@@ -26,13 +26,14 @@ final class Subscription {
         this.session = session;
         this.id = id;
         this.filters = List.copyOf(filters);
-        this.eventPrefix = dev.nexus.core.RelayMessages.eventPrefix(id);
+        this.eventPrefix = dev.nexus.core.RelayMessages.eventPrefix(id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     Session session() { return session; }
     String id() { return id; }
     List<Filter> filters() { return filters; }
-    String eventPrefix() { return eventPrefix; }
+    /** {@code ["EVENT","<id>",} in UTF-8, made once: every delivery to this subscription starts with it. */
+    byte[] eventPrefix() { return eventPrefix; }
 
     boolean matches(Event e) {
         for (Filter f : filters) if (f.matches(e)) return true;

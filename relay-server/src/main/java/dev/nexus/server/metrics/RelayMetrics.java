@@ -63,6 +63,8 @@ public final class RelayMetrics implements AutoCloseable {
     private final Map<String, Counter> events = new ConcurrentHashMap<>();
     private final Map<String, Counter> messagesIn = new ConcurrentHashMap<>();
     private final Map<String, Counter> messagesOut = new ConcurrentHashMap<>();
+    /** The EVENT count is bumped once per delivery: held here rather than looked up each time. */
+    private final Counter eventsOut;
     private final Map<String, Counter> refusedConnections = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> jobRequests = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> jobResults = new ConcurrentHashMap<>();
@@ -85,6 +87,8 @@ public final class RelayMetrics implements AutoCloseable {
         this.config = config;
         this.marketplace = marketplace;
         connectionsOpened = Counter.builder("nexus.connections.opened").description("Sockets accepted (WebSocket or plain HTTP)").register(registry);
+        eventsOut = messagesOut.computeIfAbsent("EVENT", t -> Counter.builder("nexus.messages.out").tag("type", t)
+                .description("Relay messages sent, by type").register(registry));
         delivered = Counter.builder("nexus.fanout.deliveries").description("Live events written to a matching subscription").register(registry);
         dropped = Counter.builder("nexus.fanout.drops")
                 .description("Live events not delivered because the subscriber was too slow (it is then disconnected)").register(registry);
@@ -232,7 +236,7 @@ public final class RelayMetrics implements AutoCloseable {
 
     /** An EVENT frame (stored result or live event), written without passing through {@link #sent}. */
     public void sentEvent() {
-        sentType("EVENT");
+        eventsOut.increment();
     }
 
     public void sentEose() {
