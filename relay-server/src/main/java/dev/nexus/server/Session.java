@@ -14,7 +14,6 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.AttributeKey;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -36,6 +35,8 @@ public final class Session implements ConnectionView {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
     /** Live events held for one subscription while its stored results are still being sent. */
     private static final int MAX_HELD_LIVE_EVENTS = 10_000;
+    /** A fan-out run's batch for one connection is handed to the socket once it holds this much. */
+    static final int LIVE_BATCH_MAX_BYTES = 32 * 1024;
 
     private final Channel channel;
     private final String remoteIp;
@@ -60,6 +61,7 @@ public final class Session implements ConnectionView {
         this.remoteIp = remoteIp;
         this.challenge = challenge;
         this.maxOutboundBytes = maxOutboundBytes;
+        this.liveBatchBytes = (int) Math.max(1024, Math.min(LIVE_BATCH_MAX_BYTES, maxOutboundBytes / 4));
     }
 
     public Channel channel() { return channel; }
@@ -93,23 +95,22 @@ public final class Session implements ConnectionView {
     }
 
     /**
-     * Delivers a live event to subscriptions whose sessions all live on the calling event loop,
-     * then flushes each connection once.
+     * Live frames written by the current fan-out run, not yet handed to the channel: a run that
+     * delivers several events to this connection hands them over as one buffer (one outbound
+     * entry, one socket write). Handed over early once it holds {@link #liveBatchBytes}, so that
+     * the outbound bound keeps measuring what the client leaves unread, not what a burst queued.
+     * Event loop only, like {@link #inLiveRun}.
      */
-    public static void deliverAll(List<Subscription> subs, Event event) {
-        Session last = null;
-        for (Subscription sub : subs) {
-            Session s = sub.session();
-            if (s.deliverWithoutFlush(sub, event) && s != last) {
-                if (last != null) last.channel.flush();
-                last = s;
-            }
-        }
-        if (last != null) last.channel.flush();
-    }
+    private ByteBuf liveBatch;
+    private boolean inLiveRun;
+    private final int liveBatchBytes;
 
-    /** Returns true when a frame was written (and so a flush is owed). */
-    private boolean deliverWithoutFlush(Subscription sub, Event event) {
+    /**
+     * Adds a live event for one subscription of this connection to the current run's batch;
+     * event loop only. Returns true when this is the run's first frame for the connection: the
+     * caller then owes it one {@link #flushLiveBatch()} at the end of the run.
+     */
+    public boolean deliverWithoutFlush(Subscription sub, Event event) {
         if (closing || sub.cancelled()) return false;
         if (!sub.storedSent()) {
             if (!sub.holdUntilEose(event, MAX_HELD_LIVE_EVENTS)) disconnectSlowConsumer();
@@ -119,24 +120,41 @@ public final class Session implements ConnectionView {
             disconnectSlowConsumer();
             return false;
         }
-        channel.write(eventFrame(sub, event), channel.voidPromise());
+        metrics.sentEvent();
         metrics.liveEventDelivered();
+        byte[] prefix = sub.eventPrefix();
+        byte[] json = event.jsonUtf8();
+        if (liveBatch == null) liveBatch = channel.alloc().buffer(Math.max(WebSocketTextFrames.frameLength(prefix, json), 1024));
+        WebSocketTextFrames.writeEventFrame(liveBatch, prefix, json);
+        if (liveBatch.readableBytes() >= liveBatchBytes) handOverLiveBatch();
+        if (inLiveRun) return false;
+        inLiveRun = true;
         return true;
     }
 
-    private TextWebSocketFrame eventFrame(Subscription sub, Event event) {
-        return eventFrame(sub, event.jsonUtf8());
+    /** Ends this connection's part of a fan-out run: writes and flushes its batch; event loop only. */
+    public void flushLiveBatch() {
+        inLiveRun = false;
+        handOverLiveBatch();
     }
 
-    /** {@code ["EVENT",subId,} + the shared event bytes + {@code ]}, without decoding the event. */
-    private TextWebSocketFrame eventFrame(Subscription sub, byte[] json) {
+    private void handOverLiveBatch() {
+        ByteBuf batch = liveBatch;
+        liveBatch = null;
+        if (batch == null) return;
+        if (closing || !channel.isActive()) {
+            batch.release();
+            return;
+        }
+        channel.writeAndFlush(batch, channel.voidPromise());
+    }
+
+    /** {@code ["EVENT",subId,} + the shared event bytes + {@code ]}, framed once, without decoding the event. */
+    private ByteBuf eventFrame(Subscription sub, byte[] json) {
         metrics.sentEvent();
-        String prefix = sub.eventPrefix();
-        ByteBuf buf = channel.alloc().buffer(prefix.length() * 3 + json.length + 1);
-        buf.writeCharSequence(prefix, StandardCharsets.UTF_8);
-        buf.writeBytes(json);
-        buf.writeByte(']');
-        return new TextWebSocketFrame(buf);
+        ByteBuf buf = channel.alloc().buffer(WebSocketTextFrames.frameLength(sub.eventPrefix(), json));
+        WebSocketTextFrames.writeEventFrame(buf, sub.eventPrefix(), json);
+        return buf;
     }
 
     private long pendingOutboundBytes() {
@@ -170,7 +188,7 @@ public final class Session implements ConnectionView {
             if (active) {
                 channel.write(new TextWebSocketFrame(RelayMessages.eose(r.sub().id())), channel.voidPromise());
                 metrics.sentEose();
-                for (Event e : r.sub().releaseAfterEose()) channel.write(eventFrame(r.sub(), e), channel.voidPromise());
+                for (Event e : r.sub().releaseAfterEose()) channel.write(eventFrame(r.sub(), e.jsonUtf8()), channel.voidPromise());
                 wrote = true;
             }
         }

@@ -18,9 +18,16 @@ final class MessageMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> messagesIn = new ConcurrentHashMap<>();
     private final Map<String, Counter> messagesOut = new ConcurrentHashMap<>();
+    /** The EVENT count is bumped once per delivery: held here rather than looked up each time. */
+    private final Counter eventsOut;
 
     MessageMetrics(MeterRegistry registry) {
         this.registry = registry;
+        eventsOut = counterOut("EVENT");
+    }
+
+    void outEvent() {
+        eventsOut.increment();
     }
 
     void in(String verb) {
@@ -30,8 +37,12 @@ final class MessageMetrics {
     }
 
     void out(String type) {
-        messagesOut.computeIfAbsent(type, t -> Counter.builder("nexus.messages.out").tag("type", t)
-                .description("Relay messages sent, by type").register(registry)).increment();
+        counterOut(type).increment();
+    }
+
+    private Counter counterOut(String type) {
+        return messagesOut.computeIfAbsent(type, t -> Counter.builder("nexus.messages.out").tag("type", t)
+                .description("Relay messages sent, by type").register(registry));
     }
 
     static String verbOf(ClientMessage m) {

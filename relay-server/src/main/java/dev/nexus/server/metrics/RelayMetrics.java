@@ -168,7 +168,7 @@ public final class RelayMetrics implements AutoCloseable {
 
     /** An EVENT frame (stored result or live event), written without passing through {@link #sent}. */
     public void sentEvent() {
-        messages.out("EVENT");
+        messages.outEvent();
     }
 
     public void sentEose() {

@@ -9,16 +9,31 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Live fan-out: matches one committed (or ephemeral) event against every open subscription and
  * hands the shared event bytes to the matching connections' event loops. Runs on the live feed's
  * thread, never on the writer; restricted kinds reach only their author or recipients.
+ *
+ * <p>Writes are coalesced per connection per event-loop turn (strfry and uWebSockets cork the same
+ * way): each event loop has one queue of matched events and at most one delivery run scheduled.
+ * When the loop is idle a run starts at once and an event costs one flush per connection, as
+ * before; when the loop is busy (the writer commits in batches, so events arrive in bursts), the
+ * events that arrive meanwhile are written by the next run into one buffer per connection, handed
+ * to the channel and flushed once: one outbound entry and one socket write instead of one per event.
  */
 public final class FanOut {
+    /** Events one run writes before it lets the loop do socket I/O again (the rest go to the next run). */
+    static final int MAX_EVENTS_PER_RUN = 256;
+
     private final SubscriptionIndex index;
     private final RestrictedKinds restricted;
     private final HiddenAuthors hidden;
+    private final Map<EventLoop, LoopDeliveries> loops = new ConcurrentHashMap<>();
 
     public FanOut(SubscriptionIndex index, RestrictedKinds restricted, HiddenAuthors hidden) {
         this.index = index;
@@ -26,7 +41,7 @@ public final class FanOut {
         this.restricted = restricted;
     }
 
-    /** One index lookup, then one task per event loop rather than one per subscriber: fewer wake-ups, one flush per connection. */
+    /** One index lookup, then the matches grouped by event loop and queued to each loop's delivery run. */
     public void publish(Event e) {
         if (hidden.hides(e)) return;
         Map<EventLoop, List<Subscription>> byLoop = new IdentityHashMap<>(4);
@@ -37,8 +52,48 @@ public final class FanOut {
             }
         });
         for (Map.Entry<EventLoop, List<Subscription>> entry : byLoop.entrySet()) {
-            List<Subscription> subs = entry.getValue();
-            entry.getKey().execute(() -> Session.deliverAll(subs, e));
+            loops.computeIfAbsent(entry.getKey(), LoopDeliveries::new).add(new Matched(e, entry.getValue()));
+        }
+    }
+
+    /** One event and the subscriptions on one loop that it matched. */
+    private record Matched(Event event, List<Subscription> subs) {}
+
+    /** The matched events waiting for one event loop, in commit order, and its delivery run. */
+    private static final class LoopDeliveries implements Runnable {
+        private final EventLoop loop;
+        private final Queue<Matched> pending = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean scheduled = new AtomicBoolean();
+
+        LoopDeliveries(EventLoop loop) {
+            this.loop = loop;
+        }
+
+        void add(Matched m) {
+            pending.add(m);
+            if (scheduled.compareAndSet(false, true)) loop.execute(this);
+        }
+
+        @Override
+        public void run() {
+            // Cleared first: an event queued from here on either is written by this run or schedules the next.
+            scheduled.set(false);
+            List<Session> owed = new ArrayList<>();
+            Matched m;
+            int written = 0;
+            try {
+                while (written < MAX_EVENTS_PER_RUN && (m = pending.poll()) != null) {
+                    for (Subscription sub : m.subs()) {
+                        Session s = sub.session();
+                        if (s.deliverWithoutFlush(sub, m.event())) owed.add(s);
+                    }
+                    written++;
+                }
+            } finally {
+                // Whatever happened, no connection keeps a half-built batch that no run would hand over.
+                for (Session s : owed) s.flushLiveBatch();
+            }
+            if (!pending.isEmpty() && scheduled.compareAndSet(false, true)) loop.execute(this);
         }
     }
 }

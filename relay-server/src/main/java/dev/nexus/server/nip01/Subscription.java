@@ -16,7 +16,7 @@ public final class Subscription {
     private final Session session;
     private final String id;
     private final List<Filter> filters;
-    private final String eventPrefix;
+    private final byte[] eventPrefix;
     private boolean storedSent;
     private List<Event> pending;
     private Set<String> storedIds;
@@ -27,13 +27,14 @@ public final class Subscription {
         this.session = session;
         this.id = id;
         this.filters = List.copyOf(filters);
-        this.eventPrefix = dev.nexus.core.RelayMessages.eventPrefix(id);
+        this.eventPrefix = dev.nexus.core.RelayMessages.eventPrefix(id).getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     public Session session() { return session; }
     public String id() { return id; }
     public List<Filter> filters() { return filters; }
-    public String eventPrefix() { return eventPrefix; }
+    /** {@code ["EVENT","<id>",} in UTF-8, made once: every delivery to this subscription starts with it. */
+    public byte[] eventPrefix() { return eventPrefix; }
 
     public boolean matches(Event e) {
         for (Filter f : filters) if (f.matches(e)) return true;

@@ -1,0 +1,158 @@
+package dev.nexus.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nexus.config.NexusConfig;
+import dev.nexus.core.Event;
+import dev.nexus.core.Filter;
+import dev.nexus.core.testing.NostrKey;
+import dev.nexus.server.metrics.RelayMetrics;
+import dev.nexus.server.nip01.FanOut;
+import dev.nexus.server.nip01.Subscription;
+import dev.nexus.server.nip01.SubscriptionIndex;
+import dev.nexus.server.policy.AccessControl;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket08FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Live fan-out on an EmbeddedChannel, whose event loop runs queued tasks only when the test says
+ * so: that makes "the loop was busy while events arrived" a step the test controls. What reaches
+ * the wire is decoded with Netty's own WebSocket decoder, so the hand-made frames are checked by
+ * an independent implementation of RFC 6455.
+ */
+class FanOutCoalescingEmbeddedTest {
+    private final NostrKey author = NostrKey.generate();
+    private final NexusConfig config = NexusConfig.defaults();
+    private final RelayMetrics metrics = new RelayMetrics(config.metrics(), config.marketplace().kinds());
+    private final SubscriptionIndex index = new SubscriptionIndex(1000, 100_000);
+    private final FanOut fanOut = new FanOut(index, RestrictedKinds.none(config.marketplace().kinds()),
+            new HiddenAuthors(AccessControl.fromConfig(config)));
+    private EmbeddedChannel channel;
+
+    @BeforeEach
+    void open() {
+        channel = new EmbeddedChannel();
+    }
+
+    @AfterEach
+    void close() {
+        channel.finishAndReleaseAll();
+    }
+
+    private Session subscribed(String subId, long maxOutboundBytes) {
+        Session session = new Session(channel, "203.0.113.7", "challenge", maxOutboundBytes, metrics);
+        Subscription sub = new Subscription(session, subId, List.of(new Filter(null, null, Set.of(1), null, null, null, null)));
+        assertTrue(index.tryAdd(sub));
+        session.putSubscription(sub);
+        session.sendStored(sub, List.of(), Set.of());
+        TextWebSocketFrame eose = channel.readOutbound();
+        assertEquals("[\"EOSE\",\"" + subId + "\"]", eose.text());
+        eose.release();
+        return session;
+    }
+
+    private List<ByteBuf> writesToSocket() {
+        List<ByteBuf> writes = new ArrayList<>();
+        for (Object o; (o = channel.readOutbound()) != null; ) writes.add((ByteBuf) o);
+        return writes;
+    }
+
+    /** Decodes the bytes a client would read with Netty's WebSocket decoder (server frames are unmasked). */
+    private static List<String> framesIn(List<ByteBuf> writes) {
+        EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(WebSocketDecoderConfig.newBuilder()
+                .expectMaskedFrames(false).allowMaskMismatch(false).maxFramePayloadLength(1 << 20).build()));
+        for (ByteBuf b : writes) client.writeInbound(b);
+        List<String> texts = new ArrayList<>();
+        for (Object o; (o = client.readInbound()) != null; ) {
+            TextWebSocketFrame f = (TextWebSocketFrame) o;
+            assertTrue(f.isFinalFragment());
+            texts.add(f.text());
+            f.release();
+        }
+        client.finishAndReleaseAll();
+        return texts;
+    }
+
+    private static String eventFrame(String subId, Event e) {
+        return "[\"EVENT\",\"" + subId + "\"," + e.json() + "]";
+    }
+
+    @Test
+    void eventsThatArriveWhileTheLoopIsBusyReachAConnectionInOneSocketWriteInCommitOrder() {
+        subscribed("feed", 1 << 20);
+        List<Event> burst = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Event e = author.sign(1, List.of(), "burst " + i);
+            burst.add(e);
+            fanOut.publish(e);
+        }
+        channel.runPendingTasks();
+        List<ByteBuf> writes = writesToSocket();
+        assertEquals(1, writes.size(), "five events queued behind one delivery run go out as one write");
+        List<String> expected = burst.stream().map(e -> eventFrame("feed", e)).toList();
+        assertEquals(expected, framesIn(writes));
+    }
+
+    @Test
+    void anEventThatArrivesWhileTheLoopIsIdleIsWrittenAtOnceOnItsOwn() {
+        subscribed("feed", 1 << 20);
+        List<ByteBuf> writes = new ArrayList<>();
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Event e = author.sign(1, List.of(), "quiet " + i);
+            expected.add(eventFrame("feed", e));
+            fanOut.publish(e);
+            channel.runPendingTasks();
+            List<ByteBuf> now = writesToSocket();
+            assertEquals(1, now.size(), "each event of a quiet relay is flushed by its own run");
+            writes.addAll(now);
+        }
+        assertEquals(expected, framesIn(writes));
+    }
+
+    @Test
+    void aBurstLargerThanTheBatchIsHandedOverInPiecesAndAFastReaderIsNotMistakenForASlowOne() {
+        long maxOutbound = 64 * 1024;
+        Session session = subscribed("big", maxOutbound);
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            Event e = author.sign(1, List.of(), "x".repeat(8000) + i);
+            expected.add(eventFrame("big", e));
+            fanOut.publish(e);
+        }
+        channel.runPendingTasks();
+        List<ByteBuf> writes = writesToSocket();
+        assertTrue(writes.size() > 1, "320 KB in one burst is written in pieces, not held in one buffer");
+        for (ByteBuf w : writes) assertTrue(w.readableBytes() < maxOutbound, "one piece holds " + w.readableBytes() + " bytes");
+        assertEquals(expected, framesIn(writes));
+        assertTrue(channel.isActive() && !session.isClosing(), "a connection that keeps reading is not cut off by a burst");
+    }
+
+    @Test
+    void framesOfEveryLengthEncodingDecodeToTheSameText() {
+        byte[] prefix = "[\"EVENT\",\"s\",".getBytes(StandardCharsets.UTF_8);
+        // Payload lengths around the 7-bit, 16-bit and 64-bit length encodings of RFC 6455 §5.2.
+        for (int payload : new int[] {prefix.length + 3, 125, 126, 127, 65535, 65536, 70000}) {
+            int jsonLength = payload - prefix.length - 1;
+            byte[] json = ("\"" + "a".repeat(jsonLength - 2) + "\"").getBytes(StandardCharsets.UTF_8);
+            ByteBuf buf = Unpooled.buffer();
+            WebSocketTextFrames.writeEventFrame(buf, prefix, json);
+            assertEquals(WebSocketTextFrames.frameLength(prefix, json), buf.readableBytes());
+            List<String> texts = framesIn(List.of(buf));
+            assertEquals(List.of(new String(prefix, StandardCharsets.UTF_8) + new String(json, StandardCharsets.UTF_8) + "]"), texts,
+                    "payload of " + payload + " bytes");
+        }
+    }
+}
