@@ -5,6 +5,8 @@ import dev.nexus.core.ClientMessageParser;
 import dev.nexus.core.Event;
 import dev.nexus.core.ProtocolLimits;
 import dev.nexus.core.testing.NostrKey;
+import dev.nexus.server.nip01.Subscription;
+import dev.nexus.server.nip01.SubscriptionIndex;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.util.ArrayList;
 import java.util.List;
