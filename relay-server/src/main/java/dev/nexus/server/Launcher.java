@@ -75,6 +75,9 @@ public final class Launcher {
         } catch (Throwable unsupported) {
             // the shutdown hook still forwards it
         }
+        // From here on this JVM only waits: give back the heap it grew while starting (JDK 12+
+        // collectors uncommit after a full collection), so the pair costs little more than the relay.
+        System.gc();
         int code = waitFor(child);
         try {
             Runtime.getRuntime().removeShutdownHook(forwarder);

@@ -1,9 +1,10 @@
 package dev.nexus.server;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 
 /**
- * EVENT frames encoded straight into the bytes a server sends on the wire (RFC 6455 §5.2: FIN, text
+ * EVENT frames (and the OKs other threads send) encoded straight into the bytes a server sends on the wire (RFC 6455 §5.2: FIN, text
  * opcode, unmasked length, payload), written to the channel as a plain {@link ByteBuf}.
  *
  * <p>Why: an EVENT goes to every matching subscription, so its frame is built once per delivery.
@@ -29,6 +30,21 @@ final class WebSocketTextFrames {
     static void writeEventFrame(ByteBuf buf, byte[] prefix, byte[] json) {
         int payload = payloadLength(prefix, json);
         buf.ensureWritable(headerLength(payload) + payload);
+        writeHeader(buf, payload);
+        buf.writeBytes(prefix);
+        buf.writeBytes(json);
+        buf.writeByte(']');
+    }
+
+    /** Appends {@code text}, encoded as UTF-8, as one unmasked text frame. */
+    static void writeTextFrame(ByteBuf buf, String text) {
+        int payload = ByteBufUtil.utf8Bytes(text);
+        buf.ensureWritable(headerLength(payload) + payload);
+        writeHeader(buf, payload);
+        ByteBufUtil.reserveAndWriteUtf8(buf, text, payload);
+    }
+
+    private static void writeHeader(ByteBuf buf, int payload) {
         buf.writeByte(FIN_TEXT);
         if (payload < 126) {
             buf.writeByte(payload);
@@ -39,9 +55,6 @@ final class WebSocketTextFrames {
             buf.writeByte(127);
             buf.writeLong(payload);
         }
-        buf.writeBytes(prefix);
-        buf.writeBytes(json);
-        buf.writeByte(']');
     }
 
     private static int payloadLength(byte[] prefix, byte[] json) {

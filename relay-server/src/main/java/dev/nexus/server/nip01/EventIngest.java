@@ -113,10 +113,12 @@ public final class EventIngest {
                 recentIds.add(e.id());
                 if (result.isNew() && e.kind() == Kinds.DELETION) forgetDeleted(e);
             }
-            finish(s, e, result);
             // Still on the writer's thread: only a hand-off. Fan-out reads the feed on its own thread (a cluster
             // feed ignores this and reads every node's commits, this one's included, from the database).
+            // Before the OK: a client that publishes its next event on seeing this OK must find this one
+            // already ahead of it on the feed, so that subscribers see the two in the order they were sent.
             if (result.isNew()) liveFeed.committedHere(e);
+            finish(s, e, result);
         });
     }
 
