@@ -3,7 +3,6 @@ package dev.nexus.storage;
 import dev.nexus.core.Event;
 import dev.nexus.core.TwoLaneQueue;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -226,37 +225,10 @@ final class SqliteWriter {
 
     /** On the writer thread, inside its transaction. */
     private void applyModeration(Moderation.Change change, Moderation.Entry entry) throws SQLException {
-        if (change == Moderation.Change.SET) {
-            try (PreparedStatement ps = connection.prepareStatement("DELETE FROM moderation WHERE category = ?")) {
-                ps.setString(1, entry.category());
-                ps.executeUpdate();
-            }
-        }
-        if (change == Moderation.Change.REMOVE) {
-            try (PreparedStatement ps = connection.prepareStatement("DELETE FROM moderation WHERE category = ? AND value = ?")) {
-                ps.setString(1, entry.category());
-                ps.setString(2, entry.value());
-                ps.executeUpdate();
-            }
-        } else {
-            try (PreparedStatement ps = connection.prepareStatement("INSERT OR REPLACE INTO moderation (category, value, reason) VALUES (?, ?, ?)")) {
-                ps.setString(1, entry.category());
-                ps.setString(2, entry.value());
-                ps.setString(3, entry.reason() == null ? "" : entry.reason());
-                ps.executeUpdate();
-            }
-        }
+        Long bannedSeq = SqliteModeration.apply(connection, change, entry);
         if (!entry.category().equals(Moderation.BANNED_EVENT)) return;
-        if (change == Moderation.Change.REMOVE) {
-            bannedEventIds.remove(entry.value());
-        } else {
-            bannedEventIds.add(entry.value());
-            try (PreparedStatement ps = connection.prepareStatement("SELECT seq FROM event WHERE id = ?")) {
-                ps.setString(1, entry.value());
-                try (java.sql.ResultSet rs = ps.executeQuery()) {
-                    if (rs.next()) st.delete(rs.getLong(1));
-                }
-            }
-        }
+        if (change == Moderation.Change.REMOVE) bannedEventIds.remove(entry.value());
+        else bannedEventIds.add(entry.value());
+        if (bannedSeq != null) st.delete(bannedSeq);
     }
 }

@@ -4,7 +4,6 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.nexus.core.Event;
 import dev.nexus.core.Filter;
-import dev.nexus.core.TwoLaneQueue;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.RetentionPolicy;
 import dev.nexus.storage.StoreException;
@@ -16,11 +15,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -191,34 +188,8 @@ public final class PostgresEventStore implements EventStore {
     public CompletableFuture<Void> moderate(dev.nexus.storage.Moderation.Change change, dev.nexus.storage.Moderation.Entry entry) {
         try (Connection c = writers.getConnection()) {
             try {
-                if (change == dev.nexus.storage.Moderation.Change.SET) {
-                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM moderation WHERE category = ?")) {
-                        ps.setString(1, entry.category());
-                        ps.executeUpdate();
-                    }
-                }
-                if (change == dev.nexus.storage.Moderation.Change.REMOVE) {
-                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM moderation WHERE category = ? AND value = ?")) {
-                        ps.setString(1, entry.category());
-                        ps.setString(2, entry.value());
-                        ps.executeUpdate();
-                    }
-                } else {
-                    try (PreparedStatement ps = c.prepareStatement("INSERT INTO moderation (category, value, reason) VALUES (?, ?, ?) "
-                            + "ON CONFLICT (category, value) DO UPDATE SET reason = excluded.reason")) {
-                        ps.setString(1, entry.category());
-                        ps.setString(2, entry.value());
-                        ps.setString(3, entry.reason() == null ? "" : entry.reason());
-                        ps.executeUpdate();
-                    }
-                }
+                PostgresModeration.apply(c, change, entry);
                 boolean bansEvent = entry.category().equals(dev.nexus.storage.Moderation.BANNED_EVENT);
-                if (bansEvent && change != dev.nexus.storage.Moderation.Change.REMOVE) {
-                    try (PreparedStatement ps = c.prepareStatement("DELETE FROM event WHERE id = ?")) {
-                        ps.setString(1, entry.value());
-                        ps.executeUpdate();
-                    }
-                }
                 c.commit();
                 if (bansEvent) {
                     java.util.Set<String> banned = new java.util.HashSet<>(writer.bannedEventIds());

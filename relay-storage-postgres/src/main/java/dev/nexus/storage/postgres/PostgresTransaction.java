@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * One writer transaction on PostgreSQL: the PostgreSQL dialect of {@link StoreTransaction}, over
@@ -81,21 +80,6 @@ final class PostgresTransaction implements StoreTransaction {
         if (pending == 0) return;
         pendingInserts.executeBatch();
         pending = 0;
-    }
-
-    /** Blocks until this transaction holds the write lock of every author in {@code events}. */
-    void lockAuthors(List<Event> events) throws SQLException {
-        Set<Long> keys = new TreeSet<>(Long::compareUnsigned);
-        for (Event e : events) keys.add(Locks.author(e.pubkey()));
-        if (keys.isEmpty()) return;
-        Long[] ordered = keys.toArray(new Long[0]);
-        // unnest yields the array in order, so the locks are taken in that order.
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k")) {
-            ps.setArray(1, c.createArrayOf("int8", ordered));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) { /* one row per lock taken */ }
-            }
-        }
     }
 
     @Override

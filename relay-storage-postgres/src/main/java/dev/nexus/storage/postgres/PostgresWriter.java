@@ -143,7 +143,7 @@ final class PostgresWriter {
                 PostgresTransaction tx = new PostgresTransaction(c, bannedEventIds);
                 List<Event> durable = new ArrayList<>(batch.size());
                 for (WriteTask task : batch) if (!task.ephemeral()) durable.add(task.event());
-                tx.lockAuthors(durable);
+                Locks.lockAuthors(c, durable);
                 tx.prefetch(durable);
                 List<WriteResult> results = new ArrayList<>(batch.size());
                 List<Event> live = new ArrayList<>(batch.size());
