@@ -18,7 +18,7 @@ import java.util.Set;
  * One writer transaction on PostgreSQL: the PostgreSQL dialect of {@link StoreTransaction}, over
  * which {@link dev.nexus.storage.WriteRules} applies the NIP-01/09 rules (the same rules as SQLite's).
  *
- * <p>Why this is correct when several nodes write at once: the transaction first takes a
+ * <p>Why this is correct when several nodes write at once: the transaction first takes ({@link Locks#lockAuthors}) a
  * transaction-scoped advisory lock per author in its batch, in ascending key order. Every rule
  * that can conflict stays within one pubkey: a replaceable or addressable address is
  * kind:pubkey:d; a NIP-09 deletion removes and tombstones only its author's own events and
