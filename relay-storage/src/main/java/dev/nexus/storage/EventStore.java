@@ -39,6 +39,47 @@ public interface EventStore extends AutoCloseable {
      */
     int scanIdsAscending(Filter filter, long nowSeconds, int maxItems, IdConsumer consumer);
 
+    /**
+     * Walks every stored, unexpired event matching {@code filter} (its limit ignored) in query order,
+     * newest first (created_at desc, id asc), until {@code consumer} returns false. It reads a page
+     * of {@code pageSize} events at a time and resumes after the last (created_at, id) it passed on,
+     * so memory stays at one page and no reader holds a connection or snapshot between pages
+     * (events written meanwhile below the cursor are seen, those above it are not). Returns how
+     * many events were passed on.
+     */
+    default long stream(Filter filter, long nowSeconds, int pageSize, java.util.function.Predicate<StoredEvent> consumer) {
+        if (filter.matchesNothing() || pageSize <= 0) return 0;
+        Long until = filter.until();
+        String lastId = null;
+        // Events already passed on at created_at == until: the next page must read past them.
+        int passedAtUntil = 0;
+        long passed = 0;
+        while (true) {
+            Filter page = new Filter(filter.ids(), filter.authors(), filter.kinds(), filter.tags(), filter.since(), until, null);
+            if (page.matchesNothing()) return passed;
+            int limit = passedAtUntil + pageSize;
+            List<StoredEvent> rows = query(page, limit, nowSeconds);
+            int newInPage = 0;
+            for (StoredEvent e : rows) {
+                boolean seen = lastId != null && e.createdAt() == until && e.id().compareTo(lastId) <= 0;
+                if (seen) continue;
+                newInPage++;
+                if (!consumer.test(e)) return passed + 1;
+                passed++;
+                if (until != null && e.createdAt() == until) {
+                    passedAtUntil++;
+                } else {
+                    until = e.createdAt();
+                    passedAtUntil = 1;
+                }
+                lastId = e.id();
+            }
+            if (rows.size() < limit) return passed;
+            // Only events already passed on (or written meanwhile at the cursor's created_at): read further next time.
+            if (newInPage == 0) passedAtUntil = rows.size();
+        }
+    }
+
     /** Whether an event with this id is stored (expired or not). */
     boolean contains(String id);
 

@@ -8,15 +8,21 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The writer connection's prepared statements, prepared once and used only by the writer thread. */
-final class WriterStatements implements AutoCloseable {
-    record Version(long seq, long createdAt, String id) {}
+/**
+ * The SQLite writer's side of {@link StoreTransaction}: the writer connection's prepared statements,
+ * prepared once and used only by the writer thread, inside its open transaction.
+ */
+final class WriterStatements implements StoreTransaction, AutoCloseable {
 
     private final PreparedStatement exists, tombstoned, addressDeleted, versions, insertEvent, insertTag,
             deleteEvent, deleteTags, findOwn, tombstone, findAddress, upsertAddressDeletion, expired;
     private final List<PreparedStatement> all = new ArrayList<>();
 
-    WriterStatements(Connection c) throws SQLException {
+    /** Operator-banned event ids, owned by the writer thread. */
+    private final java.util.Set<String> bannedEventIds;
+
+    WriterStatements(Connection c, java.util.Set<String> bannedEventIds) throws SQLException {
+        this.bannedEventIds = bannedEventIds;
         exists = prep(c, "SELECT 1 FROM event WHERE id = ?");
         tombstoned = prep(c, "SELECT 1 FROM deleted_event WHERE id = ? AND pubkey = ?");
         addressDeleted = prep(c, "SELECT until FROM deleted_address WHERE kind = ? AND pubkey = ? AND d_tag = ?");
@@ -39,14 +45,21 @@ final class WriterStatements implements AutoCloseable {
         return ps;
     }
 
-    boolean exists(String id) throws SQLException {
+    @Override
+    public boolean isBanned(String id) {
+        return bannedEventIds.contains(id);
+    }
+
+    @Override
+    public boolean contains(String id) throws SQLException {
         exists.setString(1, id);
         try (ResultSet rs = exists.executeQuery()) {
             return rs.next();
         }
     }
 
-    boolean isTombstoned(String id, String pubkey) throws SQLException {
+    @Override
+    public boolean isTombstoned(String id, String pubkey) throws SQLException {
         tombstoned.setString(1, id);
         tombstoned.setString(2, pubkey);
         try (ResultSet rs = tombstoned.executeQuery()) {
@@ -54,7 +67,8 @@ final class WriterStatements implements AutoCloseable {
         }
     }
 
-    Long addressDeletedUntil(int kind, String pubkey, String dTag) throws SQLException {
+    @Override
+    public Long addressDeletedUntil(int kind, String pubkey, String dTag) throws SQLException {
         addressDeleted.setInt(1, kind);
         addressDeleted.setString(2, pubkey);
         addressDeleted.setString(3, dTag);
@@ -63,22 +77,29 @@ final class WriterStatements implements AutoCloseable {
         }
     }
 
-    List<Version> versions(String pubkey, int kind, String dTag) throws SQLException {
+    @Override
+    public List<Version> versions(String pubkey, int kind, String dTag) throws SQLException {
         versions.setString(1, pubkey);
         versions.setInt(2, kind);
         versions.setString(3, dTag);
         List<Version> out = new ArrayList<>(1);
         try (ResultSet rs = versions.executeQuery()) {
-            while (rs.next()) out.add(new Version(rs.getLong(1), rs.getLong(2), rs.getString(3)));
+            while (rs.next()) out.add(new Version(rs.getLong(1), rs.getString(3), rs.getLong(2)));
         }
         return out;
     }
 
-    void deleteVersions(String pubkey, int kind, String dTag) throws SQLException {
-        for (Version v : versions(pubkey, kind, dTag)) delete(v.seq());
+    @Override
+    public void delete(Version version) throws SQLException {
+        delete(version.handle());
     }
 
-    long insert(Event e, String dTag, Long expiresAt) throws SQLException {
+    @Override
+    public void insert(Event e, String dTag, Long expiresAt) throws SQLException {
+        insertTags(insertRow(e, dTag, expiresAt), e);
+    }
+
+    private long insertRow(Event e, String dTag, Long expiresAt) throws SQLException {
         insertEvent.setString(1, e.id());
         insertEvent.setString(2, e.pubkey());
         insertEvent.setLong(3, e.createdAt());
@@ -98,7 +119,7 @@ final class WriterStatements implements AutoCloseable {
      * Only single-letter tags are queryable (NIP-01 `#x`), so only they are indexed, each
      * (name, value) once per event so that a query driven by one tag value never sees an event twice.
      */
-    void insertTags(long seq, Event e) throws SQLException {
+    private void insertTags(long seq, Event e) throws SQLException {
         boolean any = false;
         java.util.Set<String> seen = new java.util.HashSet<>();
         for (List<String> tag : e.tags()) {
@@ -122,7 +143,8 @@ final class WriterStatements implements AutoCloseable {
         deleteEvent.executeUpdate();
     }
 
-    void deleteOwnEvent(String id, String pubkey) throws SQLException {
+    @Override
+    public void deleteOwnEvent(String id, String pubkey) throws SQLException {
         findOwn.setString(1, id);
         findOwn.setString(2, pubkey);
         Long seq = null;
@@ -133,13 +155,15 @@ final class WriterStatements implements AutoCloseable {
         if (seq != null) delete(seq);
     }
 
-    void tombstone(String id, String pubkey) throws SQLException {
+    @Override
+    public void tombstone(String id, String pubkey) throws SQLException {
         tombstone.setString(1, id);
         tombstone.setString(2, pubkey);
         tombstone.executeUpdate();
     }
 
-    void deleteAddress(int kind, String pubkey, String dTag, long until) throws SQLException {
+    @Override
+    public void deleteAddress(int kind, String pubkey, String dTag, long until) throws SQLException {
         findAddress.setString(1, pubkey);
         findAddress.setInt(2, kind);
         findAddress.setString(3, dTag);

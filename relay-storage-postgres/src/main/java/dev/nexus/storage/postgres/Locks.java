@@ -20,4 +20,19 @@ final class Locks {
     static long author(String pubkey) {
         return Long.parseUnsignedLong(pubkey.substring(0, 16), 16);
     }
+
+    /** Blocks until {@code c}'s transaction holds the write lock of every author in {@code events}. */
+    static void lockAuthors(java.sql.Connection c, java.util.List<dev.nexus.core.Event> events) throws java.sql.SQLException {
+        java.util.Set<Long> keys = new java.util.TreeSet<>(Long::compareUnsigned);
+        for (dev.nexus.core.Event e : events) keys.add(author(e.pubkey()));
+        if (keys.isEmpty()) return;
+        Long[] ordered = keys.toArray(new Long[0]);
+        // unnest yields the array in order, so the locks are taken in that order.
+        try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k")) {
+            ps.setArray(1, c.createArrayOf("int8", ordered));
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) { /* one row per lock taken */ }
+            }
+        }
+    }
 }

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * <p>The classic trap of "read everything after the last sequence I saw" is a transaction that
  * took a lower number but commits later: the reader has moved past it and never sees it. Here
  * sequence numbers are handed out under an advisory lock that the writing transaction holds until
- * it commits ({@link PostgresTransaction#appendToFeed}), and PostgreSQL makes a commit visible
+ * it commits ({@link PostgresFeedAppend#append}), and PostgreSQL makes a commit visible
  * before it releases that transaction's locks; so a row with sequence N is visible before any row
  * above N can even be numbered, and "seq > last" misses nothing. A rolled-back transaction leaves a
  * gap that stays a gap forever, which readers can simply step over.

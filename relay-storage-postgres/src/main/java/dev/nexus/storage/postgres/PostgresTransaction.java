@@ -2,8 +2,7 @@ package dev.nexus.storage.postgres;
 
 import dev.nexus.core.Event;
 import dev.nexus.core.Kinds;
-import dev.nexus.storage.RetentionPolicy;
-import dev.nexus.storage.WriteResult;
+import dev.nexus.storage.StoreTransaction;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,13 +13,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * One writer transaction on PostgreSQL: the NIP-01/09 write rules (the same as SQLite's
- * {@code SqliteEventStore.storeOne}) over this connection's statements.
+ * One writer transaction on PostgreSQL: the PostgreSQL dialect of {@link StoreTransaction}, over
+ * which {@link dev.nexus.storage.WriteRules} applies the NIP-01/09 rules (the same rules as SQLite's).
  *
- * <p>Why this is correct when several nodes write at once: the transaction first takes a
+ * <p>Why this is correct when several nodes write at once: the transaction first takes ({@link Locks#lockAuthors}) a
  * transaction-scoped advisory lock per author in its batch, in ascending key order. Every rule
  * that can conflict stays within one pubkey: a replaceable or addressable address is
  * kind:pubkey:d; a NIP-09 deletion removes and tombstones only its author's own events and
@@ -30,8 +28,7 @@ import java.util.TreeSet;
  * means two nodes can never wait for each other in a cycle. The unique id is the backstop for
  * duplicates.
  */
-final class PostgresTransaction {
-    private record Version(long seq, long createdAt, String id) {}
+final class PostgresTransaction implements StoreTransaction {
 
     private static final String INSERT = """
             WITH e AS (
@@ -40,7 +37,7 @@ final class PostgresTransaction {
             SELECT e.seq, t.name, t.value, ?, ? FROM e, unnest(?::text[], ?::text[]) AS t(name, value)""";
 
     private final Connection c;
-    private final RetentionPolicy retention;
+    private final Set<String> bannedEventIds;
     /** Ids stored now, as far as this transaction knows: read once for the batch, then kept current. */
     private final Set<String> stored = new HashSet<>();
     /** NIP-09 tombstones (id, pubkey) for the batch's ids, likewise. */
@@ -49,9 +46,9 @@ final class PostgresTransaction {
     private PreparedStatement pendingInserts;
     private int pending;
 
-    PostgresTransaction(Connection c, RetentionPolicy retention) {
+    PostgresTransaction(Connection c, Set<String> bannedEventIds) {
         this.c = c;
-        this.retention = retention;
+        this.bannedEventIds = bannedEventIds;
     }
 
     /**
@@ -85,62 +82,17 @@ final class PostgresTransaction {
         pending = 0;
     }
 
-    /** Blocks until this transaction holds the write lock of every author in {@code events}. */
-    void lockAuthors(List<Event> events) throws SQLException {
-        Set<Long> keys = new TreeSet<>(Long::compareUnsigned);
-        for (Event e : events) keys.add(Locks.author(e.pubkey()));
-        if (keys.isEmpty()) return;
-        Long[] ordered = keys.toArray(new Long[0]);
-        // unnest yields the array in order, so the locks are taken in that order.
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_advisory_xact_lock(k) FROM unnest(?::bigint[]) AS k")) {
-            ps.setArray(1, c.createArrayOf("int8", ordered));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) { /* one row per lock taken */ }
-            }
-        }
-    }
-
-    /** Applies the NIP-01/09 rules to one event of the batch (after {@link #prefetch} of the whole batch). */
-    WriteResult store(Event e) throws SQLException {
-        String unstorable = unstorable(e);
-        if (unstorable != null) return WriteResult.invalid(unstorable);
-        if (stored.contains(e.id())) return WriteResult.ALREADY_STORED;
-        if (tombstoned.contains(e.id() + ':' + e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
-        int kind = e.kind();
-        boolean plain = !Kinds.isReplaceable(kind) && !Kinds.isAddressable(kind) && kind != Kinds.DELETION;
-        if (plain) {
-            insert(e, null, retention.expiresAt(e), true);
-            return WriteResult.STORED;
-        }
-        flush();
-        String dTag = null;
-        if (Kinds.isReplaceable(kind) || Kinds.isAddressable(kind)) {
-            dTag = Kinds.isAddressable(kind) ? e.dTag() : "";
-            if (Kinds.isAddressable(kind)) {
-                Long until = addressDeletedUntil(kind, e.pubkey(), dTag);
-                if (until != null && e.createdAt() <= until) return WriteResult.blocked("this address was deleted by its author");
-            }
-            List<Version> versions = versions(e.pubkey(), kind, dTag);
-            for (Version old : versions) {
-                // NIP-01: the newest wins; on equal created_at the lowest id wins.
-                boolean newer = e.createdAt() > old.createdAt() || (e.createdAt() == old.createdAt() && e.id().compareTo(old.id()) < 0);
-                if (!newer) return WriteResult.olderThanStored("a newer version of this replaceable event is already stored");
-            }
-            for (Version old : versions) {
-                deleteSeq(old.seq());
-                stored.remove(old.id());
-            }
-        }
-        if (kind == Kinds.DELETION) applyDeletion(e);
-        insert(e, dTag, retention.expiresAt(e), false);
-        return WriteResult.STORED;
+    @Override
+    public boolean isBanned(String id) {
+        return bannedEventIds.contains(id);
     }
 
     /**
      * PostgreSQL text cannot hold U+0000. The wire JSON escapes it, but indexed tag values and the
      * d tag are stored decoded, so such an event is refused rather than altered.
      */
-    private static String unstorable(Event e) {
+    @Override
+    public String unstorable(Event e) {
         for (List<String> tag : e.tags()) {
             if (tag.size() < 2 || tag.get(0).length() != 1) continue;
             if (tag.get(0).indexOf('\u0000') >= 0 || tag.get(1).indexOf('\u0000') >= 0) {
@@ -150,7 +102,19 @@ final class PostgresTransaction {
         return null;
     }
 
-    private Long addressDeletedUntil(int kind, String pubkey, String dTag) throws SQLException {
+    @Override
+    public boolean contains(String id) {
+        return stored.contains(id);
+    }
+
+    @Override
+    public boolean isTombstoned(String id, String pubkey) {
+        return tombstoned.contains(id + ':' + pubkey);
+    }
+
+    @Override
+    public Long addressDeletedUntil(int kind, String pubkey, String dTag) throws SQLException {
+        flush();
         try (PreparedStatement ps = c.prepareStatement("SELECT until FROM deleted_address WHERE kind = ? AND pubkey = ? AND d_tag = ?")) {
             ps.setInt(1, kind);
             ps.setString(2, pubkey);
@@ -161,33 +125,39 @@ final class PostgresTransaction {
         }
     }
 
-    private List<Version> versions(String pubkey, int kind, String dTag) throws SQLException {
+    @Override
+    public List<Version> versions(String pubkey, int kind, String dTag) throws SQLException {
+        flush();
         try (PreparedStatement ps = c.prepareStatement("SELECT seq, created_at, id FROM event WHERE pubkey = ? AND kind = ? AND d_tag = ?")) {
             ps.setString(1, pubkey);
             ps.setInt(2, kind);
             ps.setString(3, dTag);
             List<Version> out = new ArrayList<>(1);
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.add(new Version(rs.getLong(1), rs.getLong(2), rs.getString(3)));
+                while (rs.next()) out.add(new Version(rs.getLong(1), rs.getString(3), rs.getLong(2)));
             }
             return out;
         }
     }
 
     /** Tags go with their event (ON DELETE CASCADE). */
-    private void deleteSeq(long seq) throws SQLException {
+    @Override
+    public void delete(Version version) throws SQLException {
+        flush();
         try (PreparedStatement ps = c.prepareStatement("DELETE FROM event WHERE seq = ?")) {
-            ps.setLong(1, seq);
+            ps.setLong(1, version.handle());
             ps.executeUpdate();
         }
+        stored.remove(version.id());
     }
 
     /**
      * The event row and its single-letter tags (each (name, value) once per event) in one
-     * statement: the tag rows take the new row's seq from the INSERT's RETURNING. Plain events are
-     * queued and sent together by {@link #flush}.
+     * statement: the tag rows take the new row's seq from the INSERT's RETURNING. Inserts are
+     * queued and sent together by {@link #flush}, which every read of this transaction calls first.
      */
-    private void insert(Event e, String dTag, Long expiresAt, boolean queue) throws SQLException {
+    @Override
+    public void insert(Event e, String dTag, Long expiresAt) throws SQLException {
         List<String> names = new ArrayList<>(), values = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (List<String> tag : e.tags()) {
@@ -211,95 +181,58 @@ final class PostgresTransaction {
         ps.setArray(10, c.createArrayOf("text", names.toArray()));
         ps.setArray(11, c.createArrayOf("text", values.toArray()));
         stored.add(e.id());
-        if (queue) {
-            ps.addBatch();
-            pending++;
-        } else {
+        ps.addBatch();
+        pending++;
+    }
+
+    @Override
+    public void deleteOwnEvent(String id, String pubkey) throws SQLException {
+        if (id.indexOf('\u0000') >= 0) return;
+        flush();
+        try (PreparedStatement ps = c.prepareStatement(
+                // A deletion cannot delete a deletion (NIP-09).
+                "DELETE FROM event WHERE id = ? AND pubkey = ? AND kind <> " + Kinds.DELETION + " RETURNING id")) {
+            ps.setString(1, id);
+            ps.setString(2, pubkey);
+            forgetDeleted(ps);
+        }
+    }
+
+    @Override
+    public void tombstone(String id, String pubkey) throws SQLException {
+        if (id.indexOf('\u0000') >= 0) return;
+        tombstoned.add(id + ':' + pubkey);
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO deleted_event (id, pubkey) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+            ps.setString(1, id);
+            ps.setString(2, pubkey);
             ps.executeUpdate();
         }
     }
 
-    /** NIP-09: removes only the deleter's own events, and remembers them so they cannot come back. */
-    private void applyDeletion(Event deletion) throws SQLException {
-        for (List<String> tag : deletion.tags()) {
-            if (tag.size() < 2) continue;
-            String name = tag.get(0), value = tag.get(1);
-            if (name.equals("e")) {
-                if (value.indexOf('\u0000') >= 0) continue;
-                try (PreparedStatement ps = c.prepareStatement(
-                        // A deletion cannot delete a deletion (NIP-09).
-                        "DELETE FROM event WHERE id = ? AND pubkey = ? AND kind <> " + Kinds.DELETION + " RETURNING id")) {
-                    ps.setString(1, value);
-                    ps.setString(2, deletion.pubkey());
-                    forgetDeleted(ps);
-                }
-                tombstoned.add(value + ':' + deletion.pubkey());
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO deleted_event (id, pubkey) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
-                    ps.setString(1, value);
-                    ps.setString(2, deletion.pubkey());
-                    ps.executeUpdate();
-                }
-            } else if (name.equals("a")) {
-                String[] parts = value.split(":", 3);
-                if (parts.length < 3 || !parts[1].equals(deletion.pubkey()) || value.indexOf('\u0000') >= 0) continue;
-                int kind;
-                try {
-                    kind = Integer.parseInt(parts[0]);
-                } catch (NumberFormatException ex) {
-                    continue;
-                }
-                if (!Kinds.isAddressable(kind) && !Kinds.isReplaceable(kind)) continue;
-                String dTag = Kinds.isAddressable(kind) ? parts[2] : "";
-                try (PreparedStatement ps = c.prepareStatement("DELETE FROM event WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ? RETURNING id")) {
-                    ps.setString(1, deletion.pubkey());
-                    ps.setInt(2, kind);
-                    ps.setString(3, dTag);
-                    ps.setLong(4, deletion.createdAt());
-                    forgetDeleted(ps);
-                }
-                try (PreparedStatement ps = c.prepareStatement("INSERT INTO deleted_address (kind, pubkey, d_tag, until) VALUES (?, ?, ?, ?) "
-                        + "ON CONFLICT (kind, pubkey, d_tag) DO UPDATE SET until = GREATEST(deleted_address.until, excluded.until)")) {
-                    ps.setInt(1, kind);
-                    ps.setString(2, deletion.pubkey());
-                    ps.setString(3, dTag);
-                    ps.setLong(4, deletion.createdAt());
-                    ps.executeUpdate();
-                }
-            }
+    @Override
+    public void deleteAddress(int kind, String pubkey, String dTag, long until) throws SQLException {
+        if (dTag.indexOf('\u0000') >= 0) return;
+        flush();
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM event WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ? RETURNING id")) {
+            ps.setString(1, pubkey);
+            ps.setInt(2, kind);
+            ps.setString(3, dTag);
+            ps.setLong(4, until);
+            forgetDeleted(ps);
+        }
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO deleted_address (kind, pubkey, d_tag, until) VALUES (?, ?, ?, ?) "
+                + "ON CONFLICT (kind, pubkey, d_tag) DO UPDATE SET until = GREATEST(deleted_address.until, excluded.until)")) {
+            ps.setInt(1, kind);
+            ps.setString(2, pubkey);
+            ps.setString(3, dTag);
+            ps.setLong(4, until);
+            ps.executeUpdate();
         }
     }
 
     private void forgetDeleted(PreparedStatement deleteReturningId) throws SQLException {
         try (ResultSet rs = deleteReturningId.executeQuery()) {
             while (rs.next()) stored.remove(rs.getString(1));
-        }
-    }
-
-    /**
-     * Appends this transaction's live events to the cluster feed. The feed lock is held from here
-     * until commit, so the sequence numbers handed out are in commit order across every node: a
-     * reader that has seen seq N can never later find a committed row below N. The NOTIFY is sent
-     * at commit and only wakes the readers; they read by sequence, so coalesced or lost
-     * notifications cost latency, never events.
-     */
-    void appendToFeed(List<Event> events, List<Boolean> stored) throws SQLException {
-        flush();
-        try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(" + Locks.NAMESPACE + ", " + Locks.FEED + ")")) {
-            lock.execute();
-        }
-        String[] raws = new String[events.size()];
-        for (int i = 0; i < raws.length; i++) raws[i] = events.get(i).json();
-        try (PreparedStatement ps = c.prepareStatement("""
-                WITH added AS (
-                  INSERT INTO live_feed (seq, stored, raw)
-                  SELECT nextval('live_feed_seq'), s, r FROM unnest(?::boolean[], ?::text[]) WITH ORDINALITY AS t(s, r, n) ORDER BY n
-                  RETURNING seq)
-                SELECT pg_notify('""" + PostgresLiveFeed.CHANNEL + "', max(seq)::text) FROM added")) {
-            ps.setArray(1, c.createArrayOf("bool", stored.toArray()));
-            ps.setArray(2, c.createArrayOf("text", raws));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) { /* the notify */ }
-            }
         }
     }
 }

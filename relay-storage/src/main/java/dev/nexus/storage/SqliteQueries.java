@@ -1,0 +1,228 @@
+package dev.nexus.storage;
+
+import com.zaxxer.hikari.HikariDataSource;
+import dev.nexus.core.Filter;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The SQLite store's reads, on the pool of read-only connections: one SQL statement per filter
+ * ({@link FilterQuery}), each under the query budget when one is set. Results are read into memory
+ * and the connection returned, so no reader holds a WAL snapshot across long work.
+ */
+final class SqliteQueries {
+    /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER: bound values one statement can take. */
+    static final int MAX_BOUND_VALUES = 32766;
+    /** VM steps between two looks at the clock while a query runs. */
+    private static final int BUDGET_CHECK_STEPS = 1000;
+
+    private final HikariDataSource readers;
+    private final long queryBudgetMillis;
+
+    SqliteQueries(HikariDataSource readers, long queryBudgetMillis) {
+        this.readers = readers;
+        this.queryBudgetMillis = queryBudgetMillis;
+    }
+
+    List<StoredEvent> query(Filter filter, int limit, long nowSeconds) {
+        if (filter.matchesNothing() || limit <= 0) return List.of();
+        FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);
+        checkBoundValues(q.params().size());
+        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(q.sql())) {
+            bind(ps, q.params());
+            List<StoredEvent> out = new ArrayList<>(Math.min(limit, 64));
+            startBudget(c);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(new StoredEvent(rs.getString(1), rs.getLong(2), rs.getBytes(3)));
+            } finally {
+                endBudget(c);
+            }
+            return out;
+        } catch (SQLException e) {
+            throw failure("query", e);
+        }
+    }
+
+    long count(List<Filter> filters, long nowSeconds) {
+        List<Filter> live = filters.stream().filter(f -> !f.matchesNothing()).toList();
+        if (live.size() == 1) return countOne(live.get(0), nowSeconds);
+        List<String> selects = new ArrayList<>();
+        List<Object> params = new ArrayList<>();
+        for (Filter f : filters) {
+            if (f.matchesNothing()) continue;
+            FilterQuery q = FilterQuery.idsOf(f, nowSeconds);
+            selects.add(q.sql());
+            params.addAll(q.params());
+        }
+        if (selects.isEmpty()) return 0;
+        // UNION (not UNION ALL): an event matched by two filters counts once.
+        String sql = "SELECT COUNT(*) FROM (" + String.join(" UNION ", selects) + ")";
+        checkBoundValues(params.size());
+        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            bind(ps, params);
+            startBudget(c);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            } finally {
+                endBudget(c);
+            }
+        } catch (SQLException e) {
+            throw failure("count", e);
+        }
+    }
+
+    /**
+     * One filter needs no de-duplication, so it is counted as (all matches) − (expired matches not
+     * yet swept): the first is an index-only count for kinds/authors/time filters, the second walks
+     * only the expiry index up to now. Counting through "unexpired" directly would read every row
+     * for its expires_at (a cold COUNT of 250k jobs took seconds; now milliseconds).
+     */
+    private long countOne(Filter f, long nowSeconds) {
+        FilterQuery all = FilterQuery.countIgnoringExpiry(f);
+        FilterQuery expired = FilterQuery.countExpired(f, nowSeconds);
+        checkBoundValues(Math.max(all.params().size(), expired.params().size()));
+        try (Connection c = readers.getConnection()) {
+            startBudget(c);
+            try {
+                long total = single(c, all);
+                return total == 0 ? 0 : total - single(c, expired);
+            } finally {
+                endBudget(c);
+            }
+        } catch (SQLException e) {
+            throw failure("count", e);
+        }
+    }
+
+    private static long single(Connection c, FilterQuery q) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(q.sql())) {
+            bind(ps, q.params());
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getLong(1) : 0;
+            }
+        }
+    }
+
+    /** EXPLAIN QUERY PLAN of the statements a one-filter COUNT runs; for tests and operators. */
+    public List<String> explainCount(Filter filter, long nowSeconds) {
+        List<String> out = new ArrayList<>();
+        try (Connection c = readers.getConnection()) {
+            for (FilterQuery q : List.of(FilterQuery.countIgnoringExpiry(filter), FilterQuery.countExpired(filter, nowSeconds))) {
+                try (PreparedStatement ps = c.prepareStatement("EXPLAIN QUERY PLAN " + q.sql())) {
+                    bind(ps, q.params());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) out.add(rs.getString("detail"));
+                    }
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("explain failed: " + e.getMessage(), e);
+        }
+    }
+
+    int scanIdsAscending(Filter filter, long nowSeconds, int maxItems, EventStore.IdConsumer consumer) {
+        if (filter.matchesNothing() || maxItems <= 0 || (filter.limit() != null && filter.limit() == 0)) return 0;
+        FilterQuery q = FilterQuery.idsAscending(filter, maxItems, nowSeconds);
+        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(q.sql())) {
+            bind(ps, q.params());
+            ps.setFetchSize(1024);
+            int n = 0;
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    consumer.accept(rs.getLong(2), rs.getString(1));
+                    n++;
+                }
+            }
+            return n;
+        } catch (SQLException e) {
+            throw new StoreException("id scan failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkBoundValues(int n) {
+        if (n > MAX_BOUND_VALUES) {
+            throw new StoreException(StoreException.Reason.TOO_MANY_VALUES,
+                    "the filters bind " + n + " values; the store takes at most " + MAX_BOUND_VALUES + " in one query", null);
+        }
+    }
+
+    /** Interrupts the statement on this connection once the budget is spent (checked every few VM steps). */
+    private void startBudget(Connection c) throws SQLException {
+        if (queryBudgetMillis <= 0) return;
+        long deadline = System.nanoTime() + queryBudgetMillis * 1_000_000L;
+        org.sqlite.ProgressHandler.setHandler(c.unwrap(org.sqlite.SQLiteConnection.class), BUDGET_CHECK_STEPS, new org.sqlite.ProgressHandler() {
+                    protected int progress() {
+                return System.nanoTime() > deadline ? 1 : 0;
+            }
+        });
+    }
+
+    private void endBudget(Connection c) throws SQLException {
+        if (queryBudgetMillis > 0) org.sqlite.ProgressHandler.clearHandler(c.unwrap(org.sqlite.SQLiteConnection.class));
+    }
+
+    private StoreException failure(String what, SQLException e) {
+        String m = String.valueOf(e.getMessage());
+        if (queryBudgetMillis > 0 && (m.contains("interrupt") || m.contains("SQLITE_INTERRUPT"))) {
+            return new StoreException(StoreException.Reason.TIMEOUT, what + " ran past its budget of " + queryBudgetMillis + " ms", e);
+        }
+        return new StoreException(what + " failed: " + m, e);
+    }
+
+    /** EXPLAIN QUERY PLAN for the statement {@link #query} would run; for tests and operators. */
+    public List<String> explain(Filter filter, int limit, long nowSeconds) {
+        FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);
+        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement("EXPLAIN QUERY PLAN " + q.sql())) {
+            bind(ps, q.params());
+            List<String> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) out.add(rs.getString("detail"));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new StoreException("explain failed: " + e.getMessage(), e);
+        }
+    }
+
+    boolean contains(String id) {
+        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT 1 FROM event WHERE id = ?")) {
+            ps.setString(1, id);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next();
+            }
+        } catch (SQLException e) {
+            throw new StoreException("lookup failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
+        for (int i = 0; i < params.size(); i++) {
+            Object p = params.get(i);
+            if (p instanceof String s) ps.setString(i + 1, s);
+            else if (p instanceof Integer n) ps.setInt(i + 1, n);
+            else ps.setLong(i + 1, (Long) p);
+        }
+    }
+
+    List<Moderation.Entry> moderation() {
+        try (Connection c = readers.getConnection()) {
+            return readModeration(c);
+        } catch (SQLException e) {
+            throw failure("reading moderation state", e);
+        }
+    }
+
+    static List<Moderation.Entry> readModeration(Connection c) throws SQLException {
+        List<Moderation.Entry> entries = new ArrayList<>();
+        try (Statement s = c.createStatement(); java.sql.ResultSet rs = s.executeQuery("SELECT category, value, reason FROM moderation ORDER BY category, value")) {
+            while (rs.next()) entries.add(new Moderation.Entry(rs.getString(1), rs.getString(2), rs.getString(3)));
+        }
+        return entries;
+    }
+}

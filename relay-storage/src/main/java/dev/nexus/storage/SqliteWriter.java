@@ -1,0 +1,234 @@
+package dev.nexus.storage;
+
+import dev.nexus.core.Event;
+import dev.nexus.core.TwoLaneQueue;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The SQLite writer thread ("nexus-writer"): drains its two-lane queue into one transaction per
+ * batch (group commit: one fsync amortised over the batch), applies {@link WriteRules} to each
+ * event through {@link WriterStatements}, and completes each write's future only after the commit.
+ */
+final class SqliteWriter {
+    private static final Logger log = LoggerFactory.getLogger(SqliteWriter.class);
+    /** How long a batch waits for another connection's write lock before its events are refused (as busy_timeout). */
+    private static final long BUSY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private sealed interface WriteTask permits StoreEvent, Sweep, Moderate {}
+    private record Moderate(Moderation.Change change, Moderation.Entry entry, CompletableFuture<Void> done) implements WriteTask {}
+    private record StoreEvent(Event event, CompletableFuture<WriteResult> done) implements WriteTask {}
+    private record Sweep(long now, int batch, CompletableFuture<Integer> done) implements WriteTask {}
+
+    private final Connection connection;
+    private final WriteRules rules;
+    private final int batchMax;
+    private final SqliteWal wal;
+    private final WriterStatements st;
+    /** Operator-banned event ids (NIP-86): read and changed only by the writer thread after start. */
+    private final Set<String> bannedEventIds;
+    private final Supplier<Consumer<Event>> beforeStore;
+    private final TwoLaneQueue<WriteTask> tasks = new TwoLaneQueue<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+    /** Set while batches fail (e.g. disk full), so the log gets one line when writes stop and one when they resume. */
+    private boolean writesFailing;
+    private volatile EventStore.WriteObserver writeObserver = (writes, nanos) -> { };
+
+    SqliteWriter(Connection connection, WriteRules rules, int batchMax, SqliteWal wal, Set<String> bannedEventIds,
+                 Supplier<Consumer<Event>> beforeStore) throws SQLException {
+        this.connection = connection;
+        this.rules = rules;
+        this.batchMax = batchMax;
+        this.wal = wal;
+        this.bannedEventIds = bannedEventIds;
+        this.beforeStore = beforeStore;
+        this.st = new WriterStatements(connection, bannedEventIds);
+        thread = new Thread(this::writeLoop, "nexus-writer");
+        thread.setDaemon(false);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    CompletableFuture<WriteResult> write(Event event, boolean jobLane) {
+        CompletableFuture<WriteResult> done = new CompletableFuture<>();
+        if (!running) {
+            done.complete(WriteResult.error("relay is shutting down"));
+            return done;
+        }
+        tasks.add(new StoreEvent(event, done), jobLane);
+        return done;
+    }
+
+    int deleteExpired(long nowSeconds, int batch) {
+        if (!running) return 0;
+        CompletableFuture<Integer> done = new CompletableFuture<>();
+        tasks.add(new Sweep(nowSeconds, batch, done), false);
+        return done.join();
+    }
+
+    CompletableFuture<Void> moderate(Moderation.Change change, Moderation.Entry entry) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (!running) {
+            done.completeExceptionally(new StoreException("relay is shutting down", null));
+            return done;
+        }
+        tasks.add(new Moderate(change, entry, done), false);
+        return done;
+    }
+
+    void observe(EventStore.WriteObserver observer) {
+        writeObserver = observer;
+    }
+
+    int queued() {
+        return tasks.size();
+    }
+
+    /** Lets the queue drain, then stops the thread and closes the statements (not the connection). */
+    void close() throws SQLException {
+        running = false;
+        try {
+            thread.join(30000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        st.close();
+    }
+
+    private void writeLoop() {
+        List<WriteTask> batch = new ArrayList<>(batchMax);
+        while (running || !tasks.isEmpty()) {
+            WriteTask next = tasks.poll(200, TimeUnit.MILLISECONDS);
+            while (next != null) {
+                batch.add(next);
+                next = batch.size() < batchMax ? tasks.pollNow() : null;
+            }
+            if (batch.isEmpty()) continue;
+            try {
+                runBatch(batch);
+                // Only this thread grows the WAL, so checking after each commit bounds it to one batch past the limit.
+                wal.boundAfterCommit();
+            } catch (Throwable t) {
+                // Never reached while runBatch keeps its promise; the writer must not die silently either way.
+                log.error("writer: unexpected failure outside a batch: {}", t.toString());
+            }
+            batch.clear();
+        }
+    }
+
+    private void runBatch(List<WriteTask> batch) {
+        long started = System.nanoTime();
+        // Futures complete only after the commit, so each task leaves its completion in this list meanwhile.
+        List<Runnable> afterCommit;
+        try {
+            afterCommit = commitWaitingForTheLock(batch, started + BUSY_WAIT_NANOS);
+        } catch (Throwable e) {
+            // Any exception or error (SQLite full, a bug, an Error) fails this batch only; the writer goes on.
+            if (!writesFailing) {
+                writesFailing = true;
+                log.error("writes are failing, events are refused with OK false until storage recovers: {}", e.toString());
+            }
+            rollbackQuietly();
+            String why = isDiskFull(e) ? "the relay's storage is full; try again later" : "could not store the event";
+            for (WriteTask task : batch) {
+                if (task instanceof StoreEvent se) se.done().complete(WriteResult.error(why));
+                else if (task instanceof Sweep sw) sw.done().complete(0);
+                else if (task instanceof Moderate m) m.done().completeExceptionally(new StoreException("could not record the moderation change: " + e, e));
+            }
+            return;
+        }
+        if (writesFailing) {
+            writesFailing = false;
+            log.info("writes succeed again");
+        }
+        writeObserver.batchCommitted(batch.size(), System.nanoTime() - started);
+        afterCommit.forEach(Runnable::run);
+    }
+
+    /**
+     * Runs and commits the batch. Another connection may hold the write lock (an admin command, a
+     * backup): SQLite does not wait by itself when a transaction that has already read wants to write,
+     * so the batch is rolled back and tried again until the lock is free or the busy budget is spent.
+     */
+    private List<Runnable> commitWaitingForTheLock(List<WriteTask> batch, long busyDeadline) throws Throwable {
+        long pauseMillis = 1;
+        while (true) {
+            try {
+                return commitOnce(batch);
+            } catch (Throwable e) {
+                if (!isBusy(e) || System.nanoTime() >= busyDeadline) throw e;
+                rollbackQuietly();
+                Thread.sleep(pauseMillis);
+                pauseMillis = Math.min(pauseMillis * 2, 50);
+            }
+        }
+    }
+
+    private List<Runnable> commitOnce(List<WriteTask> batch) throws SQLException {
+        List<Runnable> afterCommit = new ArrayList<>(batch.size());
+        for (WriteTask task : batch) {
+            if (task instanceof StoreEvent se) {
+                Consumer<Event> hook = beforeStore.get();
+                if (hook != null) hook.accept(se.event());
+                WriteResult result = rules.apply(st, se.event());
+                afterCommit.add(() -> se.done().complete(result));
+            } else if (task instanceof Sweep sw) {
+                int removed = st.deleteExpired(sw.now(), sw.batch());
+                afterCommit.add(() -> sw.done().complete(removed));
+            } else if (task instanceof Moderate m) {
+                applyModeration(m.change(), m.entry());
+                afterCommit.add(() -> m.done().complete(null));
+            }
+        }
+        connection.commit();
+        return afterCommit;
+    }
+
+    private void rollbackQuietly() {
+        try {
+            connection.rollback();
+        } catch (Throwable alreadyRolledBack) {
+            // SQLite rolls back by itself on some errors (SQLITE_FULL): the driver's rollback then fails and
+            // does not open the next transaction, so open it here or every later commit fails.
+            try (java.sql.Statement begin = connection.createStatement()) {
+                begin.execute("BEGIN");
+            } catch (Throwable stillBroken) {
+                // the next batch will report it
+            }
+        }
+    }
+
+    /** SQLITE_BUSY and its extended codes (BUSY_SNAPSHOT, BUSY_RECOVERY...): someone else holds the lock. */
+    private static boolean isBusy(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof org.sqlite.SQLiteException se && (se.getResultCode().code & 0xff) == 5) return true;
+        }
+        return false;
+    }
+
+    private static boolean isDiskFull(Throwable e) {
+        String m = String.valueOf(e.getMessage());
+        return m.contains("SQLITE_FULL") || m.contains("database or disk is full");
+    }
+
+    /** On the writer thread, inside its transaction. */
+    private void applyModeration(Moderation.Change change, Moderation.Entry entry) throws SQLException {
+        Long bannedSeq = SqliteModeration.apply(connection, change, entry);
+        if (!entry.category().equals(Moderation.BANNED_EVENT)) return;
+        if (change == Moderation.Change.REMOVE) bannedEventIds.remove(entry.value());
+        else bannedEventIds.add(entry.value());
+        if (bannedSeq != null) st.delete(bannedSeq);
+    }
+}
