@@ -22,8 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,21 +37,13 @@ class FanOutCoalescingEmbeddedTest {
     private final NexusConfig config = NexusConfig.defaults();
     private final RelayMetrics metrics = new RelayMetrics(config.metrics(), config.marketplace().kinds());
     private final SubscriptionIndex index = new SubscriptionIndex(1000, 100_000);
-    /** The fan-out's clock, stepped together with the embedded loop's frozen clock. */
-    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
     private final FanOut fanOut = new FanOut(index, RestrictedKinds.none(config.marketplace().kinds()),
-            new HiddenAuthors(AccessControl.fromConfig(config)), nanos::get);
+            new HiddenAuthors(AccessControl.fromConfig(config)));
     private EmbeddedChannel channel;
 
     @BeforeEach
     void open() {
         channel = new EmbeddedChannel();
-        channel.freezeTime();
-    }
-
-    private void advanceMillis(long millis) {
-        nanos.addAndGet(TimeUnit.MILLISECONDS.toNanos(millis));
-        channel.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
     }
 
     @AfterEach
@@ -116,7 +106,7 @@ class FanOutCoalescingEmbeddedTest {
     }
 
     @Test
-    void anEventThatArrivesAfterAQuietWindowIsWrittenAtOnceOnItsOwn() {
+    void anEventThatArrivesWhileTheLoopIsIdleIsWrittenAtOnceOnItsOwn() {
         subscribed("feed", 1 << 20);
         List<ByteBuf> writes = new ArrayList<>();
         List<String> expected = new ArrayList<>();
@@ -128,33 +118,8 @@ class FanOutCoalescingEmbeddedTest {
             List<ByteBuf> now = writesToSocket();
             assertEquals(1, now.size(), "each event of a quiet relay is flushed by its own run, without waiting");
             writes.addAll(now);
-            advanceMillis(TimeUnit.NANOSECONDS.toMillis(FanOut.RUN_WINDOW_NANOS));
         }
         assertEquals(expected, framesIn(writes));
-    }
-
-    @Test
-    void eventsCloserTogetherThanTheWindowWaitForItsEndAndGoOutTogether() {
-        subscribed("feed", 1 << 20);
-        Event first = author.sign(1, List.of(), "first");
-        fanOut.publish(first);
-        channel.runPendingTasks();
-        List<ByteBuf> writes = new ArrayList<>(writesToSocket());
-        assertEquals(1, writes.size(), "the first event after a quiet spell goes out at once");
-        long window = TimeUnit.NANOSECONDS.toMillis(FanOut.RUN_WINDOW_NANOS);
-        advanceMillis(1);
-        Event second = author.sign(1, List.of(), "second");
-        Event third = author.sign(1, List.of(), "third");
-        fanOut.publish(second);
-        fanOut.publish(third);
-        channel.runPendingTasks();
-        assertTrue(writesToSocket().isEmpty(), "within the window of the last run, nothing is written yet");
-        advanceMillis(window - 1);
-        channel.runPendingTasks();
-        List<ByteBuf> late = writesToSocket();
-        assertEquals(1, late.size(), "the two events of the window go out in one write when it ends");
-        writes.addAll(late);
-        assertEquals(List.of(eventFrame("feed", first), eventFrame("feed", second), eventFrame("feed", third)), framesIn(writes));
     }
 
     @Test
