@@ -26,7 +26,7 @@ final class StorageTable {
         if (!postgresUrl.isEmpty() && !(postgresUrl.startsWith("postgresql://") || postgresUrl.startsWith("postgres://"))) {
             throw new ConfigException(s.key("postgres_url") + " must be a libpq-style URI starting with postgresql://");
         }
-        Storage storage = new Storage(backend, path, sync, s.integer("reader_pool_size", 4, 1, 64), s.integer("write_batch_max", 1024, 1, 100000),
+        Storage storage = new Storage(backend, path, sync, s.integer("reader_pool_size", 4, 1, 64), s.integer("write_batch_max", 256, 1, 100000),
                 s.integer("wal_max_bytes", 64L * 1024 * 1024, 256L * 1024, Long.MAX_VALUE),
                 postgresUrl, s.integer("postgres_connect_timeout_ms", 5000, 100, 600000));
         s.rejectUnknownKeys();

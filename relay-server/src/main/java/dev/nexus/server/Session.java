@@ -50,8 +50,7 @@ public final class Session implements ConnectionView {
     private final NegentropySessions negentropy = new NegentropySessions();
     private final AuthBudget.Account authAccount = new AuthBudget.Account();
     private volatile boolean closing;
-    private final java.util.Queue<String> outbox = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.atomic.AtomicBoolean outboxScheduled = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Outbox outbox;
     private final RelayMetrics metrics;
 
     /** Stored events of one REQ still to be written, paced by channel writability. */
@@ -60,6 +59,7 @@ public final class Session implements ConnectionView {
     Session(Channel channel, String remoteIp, String challenge, long maxOutboundBytes, RelayMetrics metrics) {
         this.metrics = metrics;
         this.channel = channel;
+        this.outbox = new Outbox(channel);
         this.remoteIp = remoteIp;
         this.challenge = challenge;
         this.maxOutboundBytes = maxOutboundBytes;
@@ -92,9 +92,8 @@ public final class Session implements ConnectionView {
 
     /**
      * Sends one text frame; safe from any thread. On the event loop it is written at once; from
-     * another thread (OKs from the writer and the verifiers) it joins the connection's outbox,
-     * which the loop empties in one task and one socket write: a commit of 200 events from one
-     * client costs one wake-up of its loop, not 200.
+     * another thread (OKs from the writer and the verifiers) it joins the connection's
+     * {@link Outbox}.
      */
     public void send(String text) {
         metrics.sent(text);
@@ -103,26 +102,6 @@ public final class Session implements ConnectionView {
             return;
         }
         outbox.add(text);
-        if (outboxScheduled.compareAndSet(false, true)) {
-            try {
-                channel.eventLoop().execute(this::drainOutbox);
-            } catch (java.util.concurrent.RejectedExecutionException loopGone) {
-                outbox.clear(); // the relay is stopping: nobody is left to read it
-            }
-        }
-    }
-
-    private void drainOutbox() {
-        // Cleared first: a frame added from here on is either taken by this drain or schedules the next.
-        outboxScheduled.set(false);
-        ByteBuf frames = null;
-        for (String text; (text = outbox.poll()) != null; ) {
-            if (frames == null) frames = channel.alloc().buffer(256);
-            WebSocketTextFrames.writeTextFrame(frames, text);
-        }
-        if (frames == null) return;
-        if (channel.isActive()) channel.writeAndFlush(frames, channel.voidPromise());
-        else frames.release();
     }
 
     /**
