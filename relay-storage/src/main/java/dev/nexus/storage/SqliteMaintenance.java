@@ -76,7 +76,7 @@ public final class SqliteMaintenance implements AutoCloseable {
         FilterQuery q = FilterQuery.rawOf(filter, nowSeconds);
         long n = 0;
         try (PreparedStatement ps = connection.prepareStatement(q.sql())) {
-            bind(ps, q.params());
+            SqliteQueries.bind(ps, q.params());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     sink.accept(rs.getBytes(1));
@@ -102,7 +102,7 @@ public final class SqliteMaintenance implements AutoCloseable {
         if (filter.matchesNothing()) return 0;
         FilterQuery q = FilterQuery.idsOf(filter, nowSeconds);
         try (PreparedStatement ps = connection.prepareStatement("SELECT COUNT(*) FROM (" + q.sql() + ")")) {
-            bind(ps, q.params());
+            SqliteQueries.bind(ps, q.params());
             try (ResultSet rs = ps.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
             }
@@ -125,7 +125,7 @@ public final class SqliteMaintenance implements AutoCloseable {
             }
             try (PreparedStatement ps = connection.prepareStatement(
                     "INSERT INTO doomed (seq) SELECT seq FROM event WHERE id IN (" + q.sql() + ")")) {
-                bind(ps, q.params());
+                SqliteQueries.bind(ps, q.params());
                 ps.executeUpdate();
             }
             long removed;
@@ -229,14 +229,6 @@ public final class SqliteMaintenance implements AutoCloseable {
         }
     }
 
-    private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
-        for (int i = 0; i < params.size(); i++) {
-            Object p = params.get(i);
-            if (p instanceof String s) ps.setString(i + 1, s);
-            else if (p instanceof Integer n) ps.setInt(i + 1, n);
-            else ps.setLong(i + 1, (Long) p);
-        }
-    }
 
     @Override
     public void close() {

@@ -201,7 +201,8 @@ final class SqliteQueries {
         }
     }
 
-    private static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
+    /** Binds {@link FilterQuery}'s parameters (strings, ints, longs) in order; the maintenance commands use it too. */
+    static void bind(PreparedStatement ps, List<Object> params) throws SQLException {
         for (int i = 0; i < params.size(); i++) {
             Object p = params.get(i);
             if (p instanceof String s) ps.setString(i + 1, s);
