@@ -1,6 +1,7 @@
 package dev.nexus.storage;
 
 import dev.nexus.core.Filter;
+import dev.nexus.core.Kinds;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -126,9 +127,10 @@ record FilterQuery(String sql, List<Object> params) {
         if (f.authors() != null) in(sql, params, "e.pubkey", f.authors());
         if (f.kinds() != null) {
             in(sql, params, "e.kind", f.kinds());
-            if (driver == null && allMarketplace(f.kinds())) {
-                // A literal copy of the partial index's condition lets SQLite prove it may use it.
-                sql.append(" AND e.kind >= 5000 AND e.kind <= 7000");
+            if (driver == null && allReplaceable(f.kinds())) {
+                // True of every stored replaceable or addressable event, and written out so that SQLite
+                // may use the partial event_address index (pubkey, kind, ...) for "profile of X" queries.
+                sql.append(" AND e.d_tag IS NOT NULL");
             }
         }
         if (driver == null) time(sql, params, "e.created_at", f);
@@ -171,8 +173,8 @@ record FilterQuery(String sql, List<Object> params) {
         }
     }
 
-    private static boolean allMarketplace(Set<Integer> kinds) {
-        for (int k : kinds) if (k < 5000 || k > 7000) return false;
+    private static boolean allReplaceable(Set<Integer> kinds) {
+        for (int k : kinds) if (!Kinds.isReplaceable(k) && !Kinds.isAddressable(k)) return false;
         return true;
     }
 
