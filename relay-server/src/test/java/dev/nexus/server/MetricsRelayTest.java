@@ -123,6 +123,9 @@ class MetricsRelayTest {
             assertEquals(3, m.value("nexus_connections_opened_total"), "two WebSockets and this scrape");
             assertEquals(3, m.value("nexus_connections_open"));
             assertTrue(m.value("nexus_store_size_bytes") > 4096, "the SQLite file and its WAL");
+            assertTrue(m.value("nexus_sqlite_wal_file_bytes") > 0, "the WAL holds the commits not yet folded back");
+            assertTrue(m.value("nexus_sqlite_wal_in_use_bytes") > 0, "frames in use since the last reset");
+            assertEquals(0, m.value("nexus_sqlite_wal_resets_total"), "seven small events stay far below the bound");
             assertTrue(m.value("nexus_process_resident_memory_bytes") > 10_000_000);
             assertTrue(m.has("jvm_memory_used_bytes"));
             assertTrue(m.has("jvm_gc_pause_seconds_count") || m.has("jvm_gc_memory_allocated_bytes_total"));

@@ -82,10 +82,12 @@ public final class SqliteEventStore implements EventStore {
                 // Checkpoints (the only fsyncs in WAL mode with synchronous=NORMAL) run on the
                 // checkpointer's own connection, so they never stall the writer and the fan-out behind it.
                 s.execute("PRAGMA wal_autocheckpoint=0");
+                // The log is rewound in place at the bound (SqliteWal); this trims a file that one large batch grew past it.
+                s.execute("PRAGMA journal_size_limit=" + walMaxBytes);
             }
             writeConnection.setAutoCommit(false);
             SqliteSchema.migrate(writeConnection);
-            wal = new SqliteWal(DriverManager.getConnection(url, props), Path.of(dbFile + "-wal"), walMaxBytes);
+            wal = new SqliteWal(DriverManager.getConnection(url, props), dbFile, walMaxBytes);
             Set<String> bannedEventIds = new HashSet<>();
             for (Moderation.Entry e : SqliteQueries.readModeration(writeConnection)) {
                 if (e.category().equals(Moderation.BANNED_EVENT)) bannedEventIds.add(e.value());
@@ -192,7 +194,12 @@ public final class SqliteEventStore implements EventStore {
         return wal.walBytes();
     }
 
-    /** How many truncating checkpoints completed, and how many readers kept from completing. */
+    /** Bytes of the write-ahead log in use (the file is rewound in place, so it can be larger); -1 when unknown. */
+    public long walBytesInUse() {
+        return wal.walBytesInUse();
+    }
+
+    /** How many checkpoints that reset the log (so the next write rewinds it) completed, and how many readers kept from completing. */
     public long walTruncations() {
         return wal.truncations();
     }
@@ -219,6 +226,7 @@ public final class SqliteEventStore implements EventStore {
         } catch (SQLException e) {
             log.warn("closing the SQLite writer: {}", e.getMessage());
         }
+        wal.releaseWalIndex();
         log.info("SQLite store closed");
     }
 }

@@ -1,7 +1,12 @@
 package dev.nexus.storage;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -14,9 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The WAL policy (docs/ARCHITECTURE.md): passive checkpoints once a second on the
- * "nexus-checkpointer" thread, and a truncating checkpoint run by the writer past the bound.
- * Both use a checkpoint connection of their own.
+ * The WAL policy (docs/ARCHITECTURE.md): passive checkpoints that follow the writer closely on the
+ * "nexus-checkpointer" thread, and a restarting checkpoint run by the writer past the bound, so the
+ * next batch rewinds the log instead of growing it. Both use a checkpoint connection of their own.
  */
 final class SqliteWal {
     private static final Logger log = LoggerFactory.getLogger(SqliteWal.class);
@@ -24,9 +29,20 @@ final class SqliteWal {
     private static final int TRUNCATE_WAIT_MIN_MILLIS = 100;
     private static final int TRUNCATE_WAIT_MAX_MILLIS = 3200;
     private static final long WAL_WARNING_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
+    /** How often the checkpointer reads the wal-index to see how far the log has grown (a 20-byte read). */
+    private static final long PASSIVE_INTERVAL_MILLIS = 20;
+    /** While frames keep coming slower than a quarter of the bound, they are still copied back this often. */
+    private static final long PASSIVE_AT_LEAST_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** A log the writer has left alone this long is truncated to zero bytes, so an idle relay holds no WAL on disk. */
+    private static final long IDLE_TRUNCATE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     private final Connection checkpointConnection;
     private final Path walFile;
+    private final Path walIndexFile;
+    /** The -shm file, read for the wal-index header's frame count; null until it exists (or when unreadable). */
+    private FileChannel walIndex;
+    private boolean released;
+    private final ByteBuffer walIndexHeader = ByteBuffer.allocate(WAL_INDEX_HEADER_BYTES).order(ByteOrder.nativeOrder());
     private final long walMaxBytes;
     private final ScheduledExecutorService checkpointer;
     /** Truncations in a row that readers kept from completing; each retry waits longer for them. */
@@ -34,10 +50,26 @@ final class SqliteWal {
     private final AtomicLong truncations = new AtomicLong();
     private final AtomicLong busyTruncations = new AtomicLong();
     private long lastWalWarningNanos;
+    /** Checkpointer-thread state: the log in use when it last looked (file size where the wal-index is unreadable), and when that last changed. */
+    private long lastSeenBytesInUse = -1;
+    /** The log in use when the last passive checkpoint ran (everything below it is copied back), and when. */
+    private long lastCheckpointedBytesInUse;
+    private long lastPassiveNanos = System.nanoTime();
+    private long framesChangedNanos = System.nanoTime();
+    /**
+     * The wal-index header (https://www.sqlite.org/walformat.html, section 2.1) in the -shm file, in
+     * native byte order: szPage, a u16, at offset 14 (1 meaning 65536) and mxFrame, the number of valid
+     * frames in the log, a u32 at offset 16. The log's file size says how big the log once was; this
+     * says how much of it is in use, which is what the bound is about once the log is rewound in place.
+     */
+    private static final int WAL_INDEX_HEADER_BYTES = 20;
+    private static final int WAL_HEADER_BYTES = 32;
+    private static final int WAL_FRAME_HEADER_BYTES = 24;
 
-    SqliteWal(Connection checkpointConnection, Path walFile, long walMaxBytes) {
+    SqliteWal(Connection checkpointConnection, Path databaseFile, long walMaxBytes) {
         this.checkpointConnection = checkpointConnection;
-        this.walFile = walFile;
+        this.walFile = Path.of(databaseFile + "-wal");
+        this.walIndexFile = Path.of(databaseFile + "-shm");
         this.walMaxBytes = walMaxBytes;
         checkpointer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "nexus-checkpointer");
@@ -47,53 +79,115 @@ final class SqliteWal {
     }
 
     void start() {
-        checkpointer.scheduleWithFixedDelay(this::checkpoint, 1, 1, TimeUnit.SECONDS);
-    }
-
-    /** Called by the writer after each commit: only it grows the log, so this bounds it to one batch past the limit. */
-    void boundAfterCommit() {
-        if (walBytes() > walMaxBytes) truncateWal();
+        checkpointer.scheduleWithFixedDelay(this::checkpoint, PASSIVE_INTERVAL_MILLIS, PASSIVE_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     /**
-     * The first half of the WAL policy, on the checkpointer thread once a second: a PASSIVE checkpoint
-     * copies committed frames into the database without blocking anyone. It cannot bound the log by
-     * itself: SQLite only rewinds the log when a writer starts after a checkpoint that caught up
-     * completely, which never happens while writes keep coming (the soak in issue 15 grew it to 7 GB
-     * in 10 minutes). The second half is {@link #truncateWal()}, run by the writer past the bound.
+     * Called by the writer after each commit: only it grows the log, so this bounds it to one batch
+     * past the limit. The log in use is measured from the wal-index; where that cannot be read, the
+     * log file's size is, and the log is truncated rather than restarted in place.
      */
-    private void checkpoint() {
-        if (walBytes() == 0) return;
-        synchronized (checkpointConnection) {
-            try (Statement s = checkpointConnection.createStatement()) {
-                s.execute("PRAGMA wal_checkpoint(PASSIVE)");
-            } catch (SQLException e) {
-                log.warn("WAL checkpoint failed: {}", e.getMessage());
+    void boundAfterCommit() {
+        long inUse = walBytesInUse();
+        if (inUse >= 0) {
+            if (inUse > walMaxBytes) resetWal("RESTART");
+        } else if (walBytes() > walMaxBytes) {
+            resetWal("TRUNCATE");
+        }
+    }
+
+    /** Bytes of the log holding valid frames (what the next writer appends after), or -1 when the wal-index cannot be read. */
+    long walBytesInUse() {
+        synchronized (walIndexHeader) {
+            try {
+                if (walIndex == null) {
+                    if (released) return -1;
+                    if (!Files.exists(walIndexFile)) return Files.exists(walFile) ? -1 : 0;
+                    walIndex = FileChannel.open(walIndexFile, StandardOpenOption.READ);
+                }
+                walIndexHeader.clear();
+                while (walIndexHeader.hasRemaining()) {
+                    if (walIndex.read(walIndexHeader, walIndexHeader.position()) < 0) return -1;
+                }
+                int pageSize = Short.toUnsignedInt(walIndexHeader.getShort(14));
+                if (pageSize == 1) pageSize = 65536;
+                long frames = Integer.toUnsignedLong(walIndexHeader.getInt(16));
+                return frames == 0 ? 0 : WAL_HEADER_BYTES + frames * (pageSize + WAL_FRAME_HEADER_BYTES);
+            } catch (IOException e) {
+                return -1;
             }
         }
     }
 
     /**
-     * On the writer thread, between batches (so no write can start meanwhile): folds the whole WAL
-     * into the database and truncates it to zero bytes. It waits for readers still reading old
-     * frames (new readers read the database file and do not hold it up), 100 ms at first; when they
-     * outlast that, it gives up, lets the next batch through and waits twice as long next time, so
-     * slow readers cost writes a little latency and the WAL stays bounded. Most frames were already
-     * copied by the passive checkpoints, so the usual pause is short.
+     * The first half of the WAL policy, on the checkpointer thread: a PASSIVE checkpoint copies
+     * committed frames into the database without blocking anyone, each time the log in use has grown
+     * by a quarter of the bound (so the writer's reset at the bound finds at most that quarter left to
+     * copy), and otherwise once a second while frames keep coming. Not more often: every checkpoint
+     * writes the pages hot at that moment again and syncs the file (checkpoints every 20 ms cost
+     * 12-20% more relay CPU per stored event). It cannot bound the log by itself: SQLite only rewinds
+     * the log when a writer starts after a checkpoint that caught up completely, which never happens
+     * while writes keep coming (the soak in issue 15 grew it to 7 GB in 10 minutes). The second half is
+     * {@link #resetWal}, run by the writer past the bound. A log left alone for a while is truncated
+     * here, so an idle relay's WAL file is empty.
      */
-    private void truncateWal() {
-        long before = walBytes();
+    private void checkpoint() {
+        long inUse = walBytesInUse();
+        if (inUse < 0) inUse = walBytes();
+        long now = System.nanoTime();
+        if (inUse < lastCheckpointedBytesInUse) lastCheckpointedBytesInUse = 0; // the writer rewound the log
+        if (inUse != lastSeenBytesInUse) {
+            lastSeenBytesInUse = inUse;
+            framesChangedNanos = now;
+        }
+        boolean uncopied = inUse > lastCheckpointedBytesInUse;
+        if (uncopied && (inUse - lastCheckpointedBytesInUse >= walMaxBytes / 4 || now - lastPassiveNanos >= PASSIVE_AT_LEAST_NANOS)) {
+            synchronized (checkpointConnection) {
+                try (Statement s = checkpointConnection.createStatement()) {
+                    s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+                } catch (SQLException e) {
+                    log.warn("WAL checkpoint failed: {}", e.getMessage());
+                }
+            }
+            lastCheckpointedBytesInUse = inUse;
+            lastPassiveNanos = now;
+        } else if (!uncopied && now - framesChangedNanos > IDLE_TRUNCATE_NANOS && walBytes() > 0) {
+            // Idle: nothing waits on this, so it gives way at once to a writer or a reader on old frames.
+            synchronized (checkpointConnection) {
+                try (Statement s = checkpointConnection.createStatement()) {
+                    s.execute("PRAGMA busy_timeout=0");
+                    s.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+                } catch (SQLException e) {
+                    log.debug("idle WAL truncation skipped: {}", e.getMessage());
+                }
+            }
+            framesChangedNanos = now;
+        }
+    }
+
+    /**
+     * On the writer thread, between batches (so no write can start meanwhile): folds the whole WAL
+     * into the database so the next batch rewinds it (RESTART: the file is reused from its start and
+     * kept at journal_size_limit, which costs far less than truncating and regrowing it; TRUNCATE only
+     * where the wal-index cannot be read). It waits for readers still reading old frames (new readers
+     * read the database file and do not hold it up), 100 ms at first; when they outlast that, it gives
+     * up, lets the next batch through and waits twice as long next time, so slow readers cost writes a
+     * little latency and the WAL stays bounded. Almost every frame was already copied by the passive
+     * checkpoints, so the usual pause is short.
+     */
+    private void resetWal(String mode) {
+        long before = Math.max(walBytesInUse(), walBytes());
         long start = System.nanoTime();
         int busy;
         int waitMillis = Math.min(TRUNCATE_WAIT_MAX_MILLIS, TRUNCATE_WAIT_MIN_MILLIS << Math.min(busyInARow, 10));
         synchronized (checkpointConnection) {
             try (Statement s = checkpointConnection.createStatement()) {
                 s.execute("PRAGMA busy_timeout=" + waitMillis);
-                try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(TRUNCATE)")) {
+                try (ResultSet rs = s.executeQuery("PRAGMA wal_checkpoint(" + mode + ")")) {
                     busy = rs.next() ? rs.getInt(1) : 1;
                 }
             } catch (SQLException e) {
-                log.warn("WAL checkpoint (truncate) failed: {}", e.getMessage());
+                log.warn("WAL checkpoint ({}) failed: {}", mode, e.getMessage());
                 busy = 1;
             }
         }
@@ -101,7 +195,7 @@ final class SqliteWal {
         if (busy == 0) {
             busyInARow = 0;
             truncations.incrementAndGet();
-            log.debug("WAL truncated from {} KiB in {} ms", before / 1024, millis);
+            log.debug("WAL reset ({}) from {} KiB in {} ms", mode, before / 1024, millis);
             return;
         }
         busyTruncations.incrementAndGet();
@@ -142,5 +236,22 @@ final class SqliteWal {
 
     void close() throws SQLException {
         checkpointConnection.close();
+    }
+
+    /**
+     * Only after every SQLite connection to this database in the process is closed: closing any file
+     * descriptor of the -shm file drops all of the process's POSIX locks on it, SQLite's included
+     * (https://www.sqlite.org/howtocorrupt.html, 2.2).
+     */
+    void releaseWalIndex() {
+        synchronized (walIndexHeader) {
+            try {
+                if (walIndex != null) walIndex.close();
+            } catch (IOException ignored) {
+                // a read-only handle: nothing to flush or lose
+            }
+            walIndex = null;
+            released = true;
+        }
     }
 }

@@ -31,6 +31,7 @@ class SqliteWalBoundTest {
         SqliteEventStore store = new SqliteEventStore(db, "normal", 2, BATCH, RetentionPolicy.DEFAULT, WAL_MAX);
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong maxWal = new AtomicLong();
+        AtomicLong maxInUse = new AtomicLong();
         AtomicLong queries = new AtomicLong();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Filter recent = ((ClientMessage.Subscribe) new ClientMessageParser(ProtocolLimits.DEFAULT)
@@ -38,6 +39,7 @@ class SqliteWalBoundTest {
         Thread sampler = new Thread(() -> {
             while (!stop.get()) {
                 maxWal.accumulateAndGet(store.walBytes(), Math::max);
+                maxInUse.accumulateAndGet(store.walBytesInUse(), Math::max);
                 sleep(5);
             }
         });
@@ -90,6 +92,32 @@ class SqliteWalBoundTest {
         assertTrue(truncations >= 2, "the WAL was reset repeatedly: " + truncations);
         // One batch of 64 events of ~6 KB writes far less than the bound itself, so 2x is "the bound plus one checkpoint's worth".
         assertTrue(maxWal.get() <= 2 * WAL_MAX, "WAL peaked at " + maxWal.get() + " bytes, bound " + WAL_MAX + " (" + written + " events written)");
+        assertTrue(maxInUse.get() > 0 && maxInUse.get() <= maxWal.get(), "the log in use was measured within the file: " + maxInUse.get());
+    }
+
+    @Test
+    void onceWritesStopTheWalFileIsEmptiedAndEveryEventStaysReadable() throws Exception {
+        Path db = dir.resolve("nexus.db");
+        NostrKey key = NostrKey.generate();
+        List<Event> events = new ArrayList<>();
+        try (SqliteEventStore store = new SqliteEventStore(db, "normal", 1, BATCH, RetentionPolicy.DEFAULT, WAL_MAX)) {
+            List<CompletableFuture<WriteResult>> pending = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                Event e = key.sign(1, List.of(List.of("t", "idle")), "x".repeat(2000) + i);
+                events.add(e);
+                pending.add(store.write(e));
+            }
+            for (CompletableFuture<WriteResult> f : pending) assertTrue(f.join().accepted());
+            assertTrue(store.walBytes() > 0, "the writes went through the log");
+            assertTrue(store.walBytesInUse() > 0, "the wal-index counts the frames in use");
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (store.walBytes() > 0 && System.currentTimeMillis() < deadline) sleep(50);
+            assertTrue(store.walBytes() == 0, "an idle store truncates its log: " + store.walBytes() + " bytes left");
+            assertTrue(store.walBytesInUse() == 0, "and nothing of it is in use: " + store.walBytesInUse());
+            Filter idle = ((ClientMessage.Subscribe) new ClientMessageParser(ProtocolLimits.DEFAULT)
+                    .parse("[\"REQ\",\"s\",{\"#t\":[\"idle\"]}]")).filters().get(0);
+            assertTrue(store.count(List.of(idle), System.currentTimeMillis() / 1000) == events.size(), "every event is still there");
+        }
     }
 
     private static void sleep(long millis) {

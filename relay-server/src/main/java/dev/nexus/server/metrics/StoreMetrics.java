@@ -2,6 +2,8 @@ package dev.nexus.server.metrics;
 
 import dev.nexus.core.SignatureVerifier;
 import dev.nexus.storage.EventStore;
+import dev.nexus.storage.SqliteEventStore;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -49,7 +51,22 @@ final class StoreMetrics {
             long bytes = s.sizeOnDiskBytes();
             return bytes < 0 ? Double.NaN : bytes;
         }).baseUnit("bytes").description("The store's size on disk (SQLite: database and WAL files; PostgreSQL: the database)").register(registry);
+        if (store instanceof SqliteEventStore sqlite) walMeters(sqlite);
         return new TimedEventStore(store, writeTimer, this::queryTimer);
+    }
+
+    /** The WAL policy at work (docs/ARCHITECTURE.md): the log file, the part of it in use, and the resets at the bound. */
+    private void walMeters(SqliteEventStore store) {
+        Gauge.builder("nexus.sqlite.wal.file", store, SqliteEventStore::walBytes).baseUnit("bytes")
+                .description("Size of the SQLite write-ahead log file ([storage] wal_max_bytes bounds it)").register(registry);
+        Gauge.builder("nexus.sqlite.wal.in.use", store, s -> {
+            long bytes = s.walBytesInUse();
+            return bytes < 0 ? Double.NaN : bytes;
+        }).baseUnit("bytes").description("Bytes of the write-ahead log holding frames since its last reset").register(registry);
+        FunctionCounter.builder("nexus.sqlite.wal.resets", store, SqliteEventStore::walTruncations)
+                .description("Checkpoints the writer ran at the bound that reset the log").register(registry);
+        FunctionCounter.builder("nexus.sqlite.wal.resets.busy", store, SqliteEventStore::walTruncationsBusy)
+                .description("Resets at the bound that readers on old frames kept from completing (retried)").register(registry);
     }
 
     private Timer queryTimer(String operation) {
