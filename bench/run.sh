@@ -38,7 +38,7 @@ load_only=$(echo "$only" | tr ',' '\n' | grep -E '^W[1-4]$' | paste -sd, || true
 jobs_args=(); store_args=(--events "$store_events")
 if [ "$quick" = 1 ]; then
   pass=(--w1-events 4000 --w2-events 500 --w2-subs 100 --w3-queries 400 --w4-conns 1000 "${pass[@]}")
-  jobs_args=(--seconds 4 --baseline-seconds 2 --social 20000); store_args=(--events "$([ "$store_events" = 100000 ] && echo 10000 || echo "$store_events")" --chunks 5 --queries 50 --counts 3)
+  jobs_args=(--seconds 4 --baseline-seconds 2 --social 20000); store_args=(--events "$([ "$store_events" = 100000 ] && echo 10000 || echo "$store_events")" --chunks 5 --queries 50 --counts 3 --early-at 4000)
 fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$root/bench/results/$stamp

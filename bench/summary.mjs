@@ -52,7 +52,11 @@ row('STORE bytes on disk per event (end)', (w) => w.STORE.diskBytesPerEventAtEnd
 row('STORE largest WAL seen, MiB', (w) => Math.max(...w.STORE.chunks.map((c) => c.walBytes)) / 1048576, 1, 'bounded');
 row('STORE COUNT kinds:[5050] p50, ms', (w) => w.STORE.count5050.latencyMs.p50, 1, 'milliseconds');
 for (const q of ['authors', 'p_jobs_for_provider', 'e_results_for_job', 'k_handlers', 'ids', 'kind_since', 't_tag']) {
-  row(`STORE query ${q} p99, ms`, (w) => w.STORE.queries[q].latencyMs.p99, 2, '<= 2x its 20k figure');
+  row(`STORE query ${q} p99, ms`, (w) => w.STORE.queries[q].latencyMs.p99, 2, 'report');
+}
+// Growth: each query's p99 on the full store over its p99 when the store first held 20,000 events.
+for (const q of ['authors', 'p_jobs_for_provider', 'e_results_for_job', 'k_handlers', 'ids', 'kind_since', 't_tag']) {
+  row(`STORE query ${q} p99, end / at ${fmt(nx.STORE?.early?.atEvents)}`, (w) => w.STORE.queries[q].latencyMs.p99 / w.STORE.early.queries[q].latencyMs.p99, 2, '<= 2.0');
 }
 const head = ['measure', 'Nexus/strfry', 'target', 'Nexus', 'strfry'];
 const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
