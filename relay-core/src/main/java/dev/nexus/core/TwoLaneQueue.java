@@ -35,6 +35,14 @@ public final class TwoLaneQueue<T> {
         return queued.tryAcquire() ? take() : null;
     }
 
+    /** The oldest priority item if one is queued now, else null; normal items stay queued. */
+    public T pollPriorityNow() {
+        if (!queued.tryAcquire()) return null;
+        T item = priorityLane.poll();
+        if (item == null) queued.release(); // the permit was a normal item's: hand it back
+        return item;
+    }
+
     /** Items queued now, both lanes (for metrics: a moment's view under concurrent use). */
     public int size() {
         return queued.availablePermits();

@@ -88,12 +88,15 @@ final class SqliteWal {
      * log file's size is, and the log is truncated rather than restarted in place.
      */
     void boundAfterCommit() {
+        String mode = resetDue();
+        if (mode != null) resetWal(mode);
+    }
+
+    /** The checkpoint mode the log needs now that it is past the bound (RESTART, or TRUNCATE without a wal-index), else null. */
+    String resetDue() {
         long inUse = walBytesInUse();
-        if (inUse >= 0) {
-            if (inUse > walMaxBytes) resetWal("RESTART");
-        } else if (walBytes() > walMaxBytes) {
-            resetWal("TRUNCATE");
-        }
+        if (inUse >= 0) return inUse > walMaxBytes ? "RESTART" : null;
+        return walBytes() > walMaxBytes ? "TRUNCATE" : null;
     }
 
     /** Bytes of the log holding valid frames (what the next writer appends after), or -1 when the wal-index cannot be read. */

@@ -118,7 +118,18 @@ final class SqliteWriter {
             if (batch.isEmpty()) continue;
             try {
                 runBatch(batch);
-                // Only this thread grows the WAL, so checking after each commit bounds it to one batch past the limit.
+                batch.clear();
+                if (wal.resetDue() != null) {
+                    // Job traffic already waiting is committed before the reset's pause: the log can hold
+                    // one small batch more, a job should not wait behind a checkpoint.
+                    WriteTask job = tasks.pollPriorityNow();
+                    while (job != null) {
+                        batch.add(job);
+                        job = batch.size() < batchMax ? tasks.pollPriorityNow() : null;
+                    }
+                    if (!batch.isEmpty()) runBatch(batch);
+                }
+                // Only this thread grows the WAL, so checking after each commit bounds it to two batches past the limit.
                 wal.boundAfterCommit();
             } catch (Throwable t) {
                 // Never reached while runBatch keeps its promise; the writer must not die silently either way.

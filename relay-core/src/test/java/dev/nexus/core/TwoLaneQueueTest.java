@@ -1,0 +1,40 @@
+package dev.nexus.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class TwoLaneQueueTest {
+    @Test
+    void aTakerGetsEveryPriorityItemBeforeAnyNormalOneAndEachLaneKeepsItsOrder() {
+        TwoLaneQueue<String> q = new TwoLaneQueue<>();
+        q.add("n1", false);
+        q.add("p1", true);
+        q.add("n2", false);
+        q.add("p2", true);
+        assertEquals("p1", q.pollNow());
+        assertEquals("p2", q.poll(1, TimeUnit.MILLISECONDS));
+        assertEquals("n1", q.pollNow());
+        assertEquals("n2", q.pollNow());
+        assertNull(q.pollNow());
+        assertTrue(q.isEmpty());
+    }
+
+    @Test
+    void pollingThePriorityLaneLeavesNormalItemsQueuedAndCounted() {
+        TwoLaneQueue<String> q = new TwoLaneQueue<>();
+        q.add("n1", false);
+        q.add("n2", false);
+        assertNull(q.pollPriorityNow(), "no priority item: nothing taken");
+        assertEquals(2, q.size(), "the normal items are still counted");
+        q.add("p1", true);
+        assertEquals("p1", q.pollPriorityNow());
+        assertNull(q.pollPriorityNow());
+        assertEquals("n1", q.pollNow());
+        assertEquals("n2", q.pollNow());
+        assertNull(q.poll(1, TimeUnit.MILLISECONDS), "no permit left behind");
+    }
+}
