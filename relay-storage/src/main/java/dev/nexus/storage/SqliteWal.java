@@ -83,16 +83,10 @@ final class SqliteWal {
     }
 
     /**
-     * Called by the writer after each commit: only it grows the log, so this bounds it to one batch
-     * past the limit. The log in use is measured from the wal-index; where that cannot be read, the
-     * log file's size is, and the log is truncated rather than restarted in place.
+     * Asked by the writer after each commit (only it grows the log): the checkpoint mode that resets
+     * the log now that it is past the bound, else null. The log in use is measured from the wal-index
+     * (RESTART: rewound in place); where that cannot be read, the log file's size is (TRUNCATE).
      */
-    void boundAfterCommit() {
-        String mode = resetDue();
-        if (mode != null) resetWal(mode);
-    }
-
-    /** The checkpoint mode the log needs now that it is past the bound (RESTART, or TRUNCATE without a wal-index), else null. */
     String resetDue() {
         long inUse = walBytesInUse();
         if (inUse >= 0) return inUse > walMaxBytes ? "RESTART" : null;
@@ -131,7 +125,7 @@ final class SqliteWal {
      * 12-20% more relay CPU per stored event). It cannot bound the log by itself: SQLite only rewinds
      * the log when a writer starts after a checkpoint that caught up completely, which never happens
      * while writes keep coming (the soak in issue 15 grew it to 7 GB in 10 minutes). The second half is
-     * {@link #resetWal}, run by the writer past the bound. A log left alone for a while is truncated
+     * {@link #reset}, run by the writer past the bound. A log left alone for a while is truncated
      * here, so an idle relay's WAL file is empty.
      */
     private void checkpoint() {
@@ -178,7 +172,7 @@ final class SqliteWal {
      * little latency and the WAL stays bounded. Almost every frame was already copied by the passive
      * checkpoints, so the usual pause is short.
      */
-    private void resetWal(String mode) {
+    void reset(String mode) {
         long before = Math.max(walBytesInUse(), walBytes());
         long start = System.nanoTime();
         int busy;

@@ -110,33 +110,31 @@ final class SqliteWriter {
     private void writeLoop() {
         List<WriteTask> batch = new ArrayList<>(batchMax);
         while (running || !tasks.isEmpty()) {
-            WriteTask next = tasks.poll(200, TimeUnit.MILLISECONDS);
-            while (next != null) {
-                batch.add(next);
-                next = batch.size() < batchMax ? tasks.pollNow() : null;
-            }
+            fill(batch, tasks.poll(200, TimeUnit.MILLISECONDS), tasks::pollNow);
             if (batch.isEmpty()) continue;
             try {
                 runBatch(batch);
                 batch.clear();
-                if (wal.resetDue() != null) {
+                // Only this thread grows the WAL, so checking after each commit bounds it to two batches past the limit.
+                String reset = wal.resetDue();
+                if (reset != null) {
                     // Job traffic already waiting is committed before the reset's pause: the log can hold
                     // one small batch more, a job should not wait behind a checkpoint.
-                    WriteTask job = tasks.pollPriorityNow();
-                    while (job != null) {
-                        batch.add(job);
-                        job = batch.size() < batchMax ? tasks.pollPriorityNow() : null;
-                    }
+                    fill(batch, tasks.pollPriorityNow(), tasks::pollPriorityNow);
                     if (!batch.isEmpty()) runBatch(batch);
+                    wal.reset(reset);
                 }
-                // Only this thread grows the WAL, so checking after each commit bounds it to two batches past the limit.
-                wal.boundAfterCommit();
             } catch (Throwable t) {
                 // Never reached while runBatch keeps its promise; the writer must not die silently either way.
                 log.error("writer: unexpected failure outside a batch: {}", t.toString());
             }
             batch.clear();
         }
+    }
+
+    /** Adds first and then what more poll hands out at once, up to the batch limit. */
+    private void fill(List<WriteTask> batch, WriteTask first, Supplier<WriteTask> poll) {
+        for (WriteTask next = first; next != null; next = batch.size() < batchMax ? poll.get() : null) batch.add(next);
     }
 
     private void runBatch(List<WriteTask> batch) {
