@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class LauncherTest {
     @Test
     void onASmallMachineWithMuchRamTheHeapIsCappedAndOnlyC1Runs() {
-        JvmPlan.Plan plan = JvmPlan.plan(new JvmPlan.Machine(2, 24 * 1024, 17, null), List.of());
+        JvmPlan.Plan plan = JvmPlan.plan(new JvmPlan.Machine(2, 24 * 1024, 17, null, false), List.of());
         List<String> o = plan.jvmOptions();
         assertTrue(o.contains("-Xmx1024m"), o.toString());
         assertTrue(o.contains("-XX:TieredStopAtLevel=1"), o.toString());
@@ -21,7 +21,7 @@ class LauncherTest {
 
     @Test
     void theHeapIsAQuarterOfASmallMachinesRamAndC2StaysOnManyCores() {
-        List<String> o = JvmPlan.plan(new JvmPlan.Machine(16, 2048, 21, Path.of("/home/n/.cache/nexus/a.jsa")), List.of()).jvmOptions();
+        List<String> o = JvmPlan.plan(new JvmPlan.Machine(16, 2048, 21, Path.of("/home/n/.cache/nexus/a.jsa"), false), List.of()).jvmOptions();
         assertTrue(o.contains("-Xmx512m"), o.toString());
         assertFalse(o.contains("-XX:TieredStopAtLevel=1"), o.toString());
         assertTrue(o.contains("-XX:+AutoCreateSharedArchive"), o.toString());
@@ -29,14 +29,28 @@ class LauncherTest {
     }
 
     @Test
+    void freedNativeMemoryIsTrimmedWhereTheJvmKnowsHow() {
+        List<String> trims = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, true), List.of()).jvmOptions();
+        assertTrue(trims.contains("-XX:TrimNativeHeapInterval=" + JvmPlan.NATIVE_TRIM_INTERVAL_MILLIS), trims.toString());
+        List<String> older = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, false), List.of()).jvmOptions();
+        assertFalse(older.stream().anyMatch(x -> x.contains("TrimNativeHeap")), "an unknown -XX option stops the JVM: " + older);
+    }
+
+    @Test
+    void thisJvmIsAskedWhetherItKnowsAnOption() {
+        assertTrue(JvmPlan.Machine.knowsOption("MaxHeapSize"));
+        assertFalse(JvmPlan.Machine.knowsOption("NoSuchOptionAnywhere"));
+    }
+
+    @Test
     void theHeapNeverGoesBelowTheFloorOnATinyContainer() {
-        List<String> o = JvmPlan.plan(new JvmPlan.Machine(1, 256, 17, null), List.of()).jvmOptions();
+        List<String> o = JvmPlan.plan(new JvmPlan.Machine(1, 256, 17, null, false), List.of()).jvmOptions();
         assertTrue(o.contains("-Xmx" + JvmPlan.MIN_HEAP_MIB + "m"), o.toString());
     }
 
     @Test
     void theOperatorsOwnOptionsComeLastSoTheyWin() {
-        JvmPlan.Plan plan = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null), List.of("-Xmx3g", "-XX:+UseG1GC"));
+        JvmPlan.Plan plan = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, false), List.of("-Xmx3g", "-XX:+UseG1GC"));
         List<String> o = plan.jvmOptions();
         assertEquals(List.of("-Xmx3g", "-XX:+UseG1GC"), o.subList(o.size() - 2, o.size()));
         assertTrue(o.indexOf("-Xmx1024m") < o.indexOf("-Xmx3g"));
@@ -45,7 +59,7 @@ class LauncherTest {
 
     @Test
     void anOperatorsOwnCollectorAndHeapReplaceOursInsteadOfConflicting() {
-        List<String> o = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null), List.of("-XX:+UseG1GC", "-Xmx32m")).jvmOptions();
+        List<String> o = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, false), List.of("-XX:+UseG1GC", "-Xmx32m")).jvmOptions();
         assertFalse(o.contains("-XX:+UseSerialGC"), "two collectors stop the JVM: " + o);
         assertFalse(o.contains("-Xms64m"), "an initial heap above the operator's maximum stops the JVM: " + o);
         assertTrue(o.contains("-XX:+UseG1GC") && o.contains("-Xmx32m"), o.toString());

@@ -98,7 +98,7 @@ public final class SqliteEventStore implements EventStore {
             SQLiteConfig readConfig = new SQLiteConfig();
             readConfig.setReadOnly(true);
             readConfig.setBusyTimeout(10000);
-            readConfig.setCacheSize(-16000);
+            readConfig.setCacheSize(-4000);
             SQLiteDataSource ds = new SQLiteDataSource(readConfig);
             ds.setUrl(url);
             HikariConfig hc = new HikariConfig();
@@ -192,6 +192,11 @@ public final class SqliteEventStore implements EventStore {
     /** Size of the write-ahead log file now, in bytes (0 when there is none). */
     public long walBytes() {
         return wal.walBytes();
+    }
+
+    /** How many times the idle writer has handed its page cache back; for tests. */
+    int writerCacheShrinks() {
+        return writer.cacheShrinks();
     }
 
     /** Bytes of the write-ahead log in use (the file is rewound in place, so it can be larger); -1 when unknown. */

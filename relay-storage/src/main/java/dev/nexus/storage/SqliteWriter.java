@@ -23,6 +23,12 @@ final class SqliteWriter {
     private static final Logger log = LoggerFactory.getLogger(SqliteWriter.class);
     /** How long a batch waits for another connection's write lock before its events are refused (as busy_timeout). */
     private static final long BUSY_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /**
+     * After this long without a batch the writer hands its page cache back (PRAGMA shrink_memory):
+     * the cache (cache_size, 32 MB) speeds a busy writer's index updates, but an idle relay should
+     * not hold it (issue 16, W4); the pages are read back from the OS page cache when writes resume.
+     */
+    private static final long IDLE_SHRINK_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     private sealed interface WriteTask permits StoreEvent, Sweep, Moderate {}
     private record Moderate(Moderation.Change change, Moderation.Entry entry, CompletableFuture<Void> done) implements WriteTask {}
@@ -42,6 +48,7 @@ final class SqliteWriter {
     private volatile boolean running = true;
     /** Set while batches fail (e.g. disk full), so the log gets one line when writes stop and one when they resume. */
     private boolean writesFailing;
+    private volatile int cacheShrinks;
     private volatile EventStore.WriteObserver writeObserver = (writes, nanos) -> { };
 
     SqliteWriter(Connection connection, WriteRules rules, int batchMax, SqliteWal wal, Set<String> bannedEventIds,
@@ -109,11 +116,21 @@ final class SqliteWriter {
 
     private void writeLoop() {
         List<WriteTask> batch = new ArrayList<>(batchMax);
+        long lastBatchNanos = System.nanoTime();
+        boolean cacheShrunk = false;
         while (running || !tasks.isEmpty()) {
             fill(batch, tasks.poll(200, TimeUnit.MILLISECONDS), tasks::pollNow);
-            if (batch.isEmpty()) continue;
+            if (batch.isEmpty()) {
+                if (!cacheShrunk && System.nanoTime() - lastBatchNanos > IDLE_SHRINK_NANOS) {
+                    shrinkCache();
+                    cacheShrunk = true;
+                }
+                continue;
+            }
+            cacheShrunk = false;
             try {
                 runBatch(batch);
+                lastBatchNanos = System.nanoTime();
                 batch.clear();
                 // Only this thread grows the WAL, so checking after each commit bounds it to two batches past the limit.
                 String reset = wal.resetDue();
@@ -129,6 +146,20 @@ final class SqliteWriter {
                 log.error("writer: unexpected failure outside a batch: {}", t.toString());
             }
             batch.clear();
+        }
+    }
+
+    int cacheShrinks() {
+        return cacheShrinks;
+    }
+
+    private void shrinkCache() {
+        try (var statement = connection.createStatement()) {
+            statement.execute("PRAGMA shrink_memory");
+            connection.commit();
+            cacheShrinks++;
+        } catch (SQLException e) {
+            log.debug("writer: shrink_memory failed: {}", e.getMessage());
         }
     }
 

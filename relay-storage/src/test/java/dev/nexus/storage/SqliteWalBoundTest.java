@@ -96,7 +96,7 @@ class SqliteWalBoundTest {
     }
 
     @Test
-    void onceWritesStopTheWalFileIsEmptiedAndEveryEventStaysReadable() throws Exception {
+    void onceWritesStopTheWalFileIsEmptiedTheWriterCacheGivenBackAndEveryEventStaysReadableAndWritable() throws Exception {
         Path db = dir.resolve("nexus.db");
         NostrKey key = NostrKey.generate();
         List<Event> events = new ArrayList<>();
@@ -117,6 +117,13 @@ class SqliteWalBoundTest {
             Filter idle = ((ClientMessage.Subscribe) new ClientMessageParser(ProtocolLimits.DEFAULT)
                     .parse("[\"REQ\",\"s\",{\"#t\":[\"idle\"]}]")).filters().get(0);
             assertTrue(store.count(List.of(idle), System.currentTimeMillis() / 1000) == events.size(), "every event is still there");
+
+            while (store.writerCacheShrinks() == 0 && System.currentTimeMillis() < deadline) sleep(50);
+            assertTrue(store.writerCacheShrinks() > 0, "an idle writer hands its page cache back");
+            assertTrue(store.write(events.get(7)).join().status() == WriteResult.Status.DUPLICATE, "the id index is read again after the shrink");
+            Event after = key.sign(1, List.of(List.of("t", "idle")), "after the shrink");
+            assertTrue(store.write(after).join().accepted(), "writes go on after the shrink");
+            assertTrue(store.count(List.of(idle), System.currentTimeMillis() / 1000) == events.size() + 1, "and are read back");
         }
     }
 
