@@ -194,6 +194,11 @@ public final class SqliteEventStore implements EventStore {
         return wal.walBytes();
     }
 
+    /** Prepared statements cached on the reader the pool hands out next; for tests. */
+    int cachedReaderStatements() {
+        return queries.cachedStatements();
+    }
+
     /** How many times the idle writer has handed its page cache back; for tests. */
     int writerCacheShrinks() {
         return writer.cacheShrinks();

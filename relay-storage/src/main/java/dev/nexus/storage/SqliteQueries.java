@@ -23,6 +23,7 @@ final class SqliteQueries {
 
     private final HikariDataSource readers;
     private final long queryBudgetMillis;
+    private final ReaderStatements statements = new ReaderStatements();
 
     SqliteQueries(HikariDataSource readers, long queryBudgetMillis) {
         this.readers = readers;
@@ -33,14 +34,20 @@ final class SqliteQueries {
         if (filter.matchesNothing() || limit <= 0) return List.of();
         FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);
         checkBoundValues(q.params().size());
-        try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement(q.sql())) {
-            bind(ps, q.params());
+        try (Connection c = readers.getConnection()) {
+            PreparedStatement ps = statements.prepare(c, q.sql());
             List<StoredEvent> out = new ArrayList<>(Math.min(limit, 64));
+            boolean ok = false;
             startBudget(c);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) out.add(new StoredEvent(rs.getString(1), rs.getLong(2), rs.getBytes(3)));
+            try {
+                bind(ps, q.params());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) out.add(new StoredEvent(rs.getString(1), rs.getLong(2), rs.getBytes(3)));
+                }
+                ok = true;
             } finally {
                 endBudget(c);
+                if (!ok) statements.discard(c, q.sql());
             }
             return out;
         } catch (SQLException e) {
@@ -173,6 +180,15 @@ final class SqliteQueries {
             return new StoreException(StoreException.Reason.TIMEOUT, what + " ran past its budget of " + queryBudgetMillis + " ms", e);
         }
         return new StoreException(what + " failed: " + m, e);
+    }
+
+    /** Statements cached on the connection the pool hands out next; for tests. */
+    int cachedStatements() {
+        try (Connection c = readers.getConnection()) {
+            return statements.cachedOn(c);
+        } catch (SQLException e) {
+            throw new StoreException("cannot read the statement cache: " + e.getMessage(), e);
+        }
     }
 
     /** EXPLAIN QUERY PLAN for the statement {@link #query} would run; for tests and operators. */

@@ -196,6 +196,34 @@ class SqliteEventStoreTest {
     }
 
     @Test
+    void filtersOfOneShapeReuseOneCompiledStatementAndStillGetTheirOwnAnswers() throws Exception {
+        store.close();
+        store = new SqliteEventStore(dir.resolve("one-reader.db"), "normal", 1, 256, RetentionPolicy.DEFAULT);
+        List<NostrKey> authors = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            NostrKey k = NostrKey.generate();
+            authors.add(k);
+            for (int j = 0; j <= i; j++) assertTrue(write(k.sign(1, List.of(List.of("t", "tag" + j)), "note " + j, NOW - j)).accepted());
+        }
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < authors.size(); i++) {
+                assertEquals(i + 1, ids("{\"authors\":[\"" + authors.get(i).pubkey() + "\"]}").size(), "author " + i + ", round " + round);
+                assertEquals(authors.size() - i, ids("{\"#t\":[\"tag" + i + "\"]}").size(), "tag " + i + ", round " + round);
+            }
+        }
+        assertEquals(2, store.cachedReaderStatements(), "two filter shapes, two statements on the one reader");
+
+        for (int n = 1; n <= ReaderStatements.PER_CONNECTION + 20; n++) {
+            List<String> many = new ArrayList<>();
+            // n distinct values (one real author, the rest nobody's), so each n is a statement of its own
+            many.add("\"" + authors.get(4).pubkey() + "\"");
+            for (int k = 1; k < n; k++) many.add("\"" + String.format("%064x", k) + "\"");
+            assertEquals(5, ids("{\"authors\":[" + String.join(",", many) + "]}").size(), "authors list of " + n);
+        }
+        assertEquals(ReaderStatements.PER_CONNECTION, store.cachedReaderStatements(), "the cache keeps only the most recently used");
+    }
+
+    @Test
     void aDuplicateIsASuccessWithTheDuplicatePrefixAndStoresNothingNew() throws Exception {
         Event e = alice.sign(1, "once");
         assertTrue(write(e).accepted());
