@@ -1,6 +1,7 @@
 package dev.nexus.server;
 
 import dev.nexus.config.NexusConfig;
+import dev.nexus.core.MarketplaceKinds;
 import dev.nexus.core.ClientMessage;
 import dev.nexus.core.ClientMessageParser;
 import dev.nexus.core.Event;
@@ -58,7 +59,9 @@ final class MessageDispatcher {
                 ? new RestrictedKinds(a.restrictedKinds(), a.restrictEncryptedJobs(), config.marketplace().kinds(), a.openKinds())
                 : RestrictedKinds.none(config.marketplace().kinds());
         QueueBound queriesBound = new QueueBound(l.maxQueuedQueries());
-        this.fanOut = new FanOut(index, restricted, new HiddenAuthors(access));
+        MarketplaceKinds jobKinds = config.marketplace().kinds();
+        this.fanOut = new FanOut(index, restricted, new HiddenAuthors(access), config.server().liveCoalesceMillis(),
+                e -> jobKinds.isJobTraffic(e.kind()), System::nanoTime);
         this.ingest = new EventIngest(policies, store, liveFeed, verifier, verifiers, config.marketplace().kinds(), l.maxEventsInFlight(), metrics);
         this.subscriptions = new Subscriptions(l, policies, store, queryWorkers, queriesBound, index, restricted, new HiddenAuthors(access), clock);
         this.counts = new CountHandler(policies, store, queryWorkers, queriesBound, restricted, clock);

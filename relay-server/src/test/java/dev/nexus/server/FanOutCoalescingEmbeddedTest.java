@@ -22,6 +22,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -37,13 +39,26 @@ class FanOutCoalescingEmbeddedTest {
     private final NexusConfig config = NexusConfig.defaults();
     private final RelayMetrics metrics = new RelayMetrics(config.metrics(), config.marketplace().kinds());
     private final SubscriptionIndex index = new SubscriptionIndex(1000, 100_000);
-    private final FanOut fanOut = new FanOut(index, RestrictedKinds.none(config.marketplace().kinds()),
-            new HiddenAuthors(AccessControl.fromConfig(config)));
+    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private final FanOut fanOut = fanOut(0);
+
+    /** A fan-out whose delivery runs are held for holdMillis after a run, on the test's clock. */
+    private FanOut fanOut(int holdMillis) {
+        return new FanOut(index, RestrictedKinds.none(config.marketplace().kinds()), new HiddenAuthors(AccessControl.fromConfig(config)),
+                holdMillis, e -> config.marketplace().kinds().isJobTraffic(e.kind()), clock::get);
+    }
+
+    /** Moves the test's clock and the embedded loop's timers together. */
+    private void advanceMillis(long millis) {
+        clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(millis));
+        channel.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
+    }
     private EmbeddedChannel channel;
 
     @BeforeEach
     void open() {
         channel = new EmbeddedChannel();
+        channel.freezeTime();
     }
 
     @AfterEach
@@ -120,6 +135,70 @@ class FanOutCoalescingEmbeddedTest {
             writes.addAll(now);
         }
         assertEquals(expected, framesIn(writes));
+    }
+
+    @Test
+    void underLoadEventsCloseBehindADeliveryShareOneWriteHeldNoLongerThanTheWindow() {
+        FanOut held = fanOut(5);
+        subscribed("feed", 1 << 20);
+        List<String> expected = new ArrayList<>();
+        Event first = author.sign(1, List.of(), "first");
+        expected.add(eventFrame("feed", first));
+        held.publish(first);
+        channel.runPendingTasks();
+        assertEquals(1, writesToSocket().size(), "the first event after a quiet spell is written at once");
+
+        List<Event> close = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            advanceMillis(1);
+            Event e = author.sign(1, List.of(), "close " + i);
+            close.add(e);
+            held.publish(e);
+            channel.runPendingTasks();
+        }
+        assertEquals(0, writesToSocket().size(), "events 1-3 ms after a delivery wait for company");
+        advanceMillis(2);
+        channel.runPendingTasks();
+        assertEquals(0, writesToSocket().size(), "4 ms after the first of them they still wait");
+        advanceMillis(1);
+        channel.runPendingTasks();
+        List<ByteBuf> writes = writesToSocket();
+        assertEquals(1, writes.size(), "and go out together, one write, 5 ms after the first of them");
+        assertEquals(close.stream().map(e -> eventFrame("feed", e)).toList(), framesIn(writes));
+
+        advanceMillis(6);
+        Event later = author.sign(1, List.of(), "after a quiet spell");
+        held.publish(later);
+        channel.runPendingTasks();
+        assertEquals(List.of(eventFrame("feed", later)), framesIn(writesToSocket()), "a loop quiet for longer than the window writes at once");
+    }
+
+    @Test
+    void jobTrafficIsNeverHeldBackAndTakesTheEventsWaitingBeforeItAlong() {
+        FanOut held = fanOut(5);
+        Session session = new Session(channel, "203.0.113.7", "challenge", 1 << 20, metrics);
+        Subscription sub = new Subscription(session, "all", List.of(new Filter(null, null, Set.of(1, 5050), null, null, null, null)));
+        assertTrue(index.tryAdd(sub));
+        session.putSubscription(sub);
+        session.sendStored(sub, List.of(), Set.of());
+        ((TextWebSocketFrame) channel.readOutbound()).release();
+
+        held.publish(author.sign(1, List.of(), "opens the window"));
+        channel.runPendingTasks();
+        writesToSocket().forEach(ByteBuf::release);
+        advanceMillis(1);
+        Event note = author.sign(1, List.of(), "held");
+        held.publish(note);
+        channel.runPendingTasks();
+        assertEquals(0, writesToSocket().size(), "a note right behind a delivery is held");
+        Event job = author.sign(5050, List.of(List.of("i", "2+2", "text")), "");
+        held.publish(job);
+        channel.runPendingTasks();
+        assertEquals(List.of(eventFrame("all", note), eventFrame("all", job)), framesIn(writesToSocket()),
+                "a job request is written at once, in commit order behind what was waiting");
+        advanceMillis(5);
+        channel.runPendingTasks();
+        assertEquals(0, writesToSocket().size(), "the held run's timer finds nothing left to write");
     }
 
     @Test
