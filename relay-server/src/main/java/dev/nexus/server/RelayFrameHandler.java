@@ -3,7 +3,6 @@ package dev.nexus.server;
 import dev.nexus.core.RelayMessages;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.TooLongFrameException;
@@ -60,7 +59,8 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
         Session session = ctx.channel().attr(Session.KEY).get();
-        if (session == null) return;
+        // A connection being closed is only read to drain what the client still sends (LingeringClose).
+        if (session == null || session.isClosing()) return;
         if (!(frame instanceof TextWebSocketFrame)) {
             session.send(RelayMessages.notice("invalid: only text frames carrying JSON are accepted"));
             return;
@@ -92,11 +92,14 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException || cause instanceof CorruptedWebSocketFrameException) {
             // A client mistake, not a relay fault: say why, then close, since the frame stream is no longer in sync.
+            Session session = ctx.channel().attr(Session.KEY).get();
+            if (session != null && session.isClosing()) return;
             log.info("closing {}: {}", RelayInfoHandler.clientIp(ctx), cause.getMessage());
             ConnectionCloses.mark(ctx.channel(), ConnectionCloses.Reason.BAD_FRAME);
             if (ctx.channel().isActive()) {
                 ctx.write(new TextWebSocketFrame(RelayMessages.notice("invalid: message larger than " + maxMessageBytes + " bytes or malformed frame")));
-                ctx.writeAndFlush(new CloseWebSocketFrame(1009, "message too big")).addListener(ChannelFutureListener.CLOSE);
+                if (session != null) session.closeWith(1009, "message too big");
+                else LingeringClose.close(ctx.channel(), new CloseWebSocketFrame(1009, "message too big"));
             }
         } else if (cause instanceof IOException) {
             log.debug("connection error from {}: {}", RelayInfoHandler.clientIp(ctx), cause.toString());

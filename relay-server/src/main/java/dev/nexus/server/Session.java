@@ -87,7 +87,7 @@ public final class Session implements ConnectionView {
     public void closeWith(int code, String reason) {
         if (closing) return;
         closing = true;
-        channel.writeAndFlush(new CloseWebSocketFrame(code, reason)).addListener(ChannelFutureListener.CLOSE);
+        LingeringClose.close(channel, new CloseWebSocketFrame(code, reason));
     }
 
     /**

@@ -55,6 +55,15 @@ final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
+    /** Answers the relay's close frame with the client's own (masked, status 1000), as RFC 6455 section 5.5.1 asks. */
+    void sendClose() throws IOException {
+        byte[] mask = {1, 2, 3, 4};
+        byte[] status = {0x03, (byte) 0xe8};
+        out.write(new byte[] {(byte) 0x88, (byte) 0x82, mask[0], mask[1], mask[2], mask[3],
+                (byte) (status[0] ^ mask[0]), (byte) (status[1] ^ mask[1])});
+        out.flush();
+    }
+
     /** One masked text frame, as a client must send it. */
     static byte[] frame(String text) {
         byte[] payload = text.getBytes(StandardCharsets.UTF_8);
@@ -92,6 +101,29 @@ final class RawWebSocket implements AutoCloseable {
             int opcode = b0 & 0x0f;
             if (opcode == 0x8) throw new EOFException("close frame");
             if (opcode == 0x1) return new String(payload, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The text frames up to the relay's close frame, and that frame's status code. */
+    record UntilClose(java.util.List<String> texts, int closeCode) {}
+
+    /** Reads text frames until a close frame; throws if the stream ends (or is reset) without one. */
+    UntilClose readUntilClose() throws IOException {
+        java.util.List<String> texts = new java.util.ArrayList<>();
+        while (true) {
+            int b0 = readByte();
+            int b1 = readByte();
+            long len = b1 & 0x7f;
+            if (len == 126) len = (readByte() << 8) | readByte();
+            else if (len == 127) {
+                len = 0;
+                for (int i = 0; i < 8; i++) len = (len << 8) | readByte();
+            }
+            byte[] payload = in.readNBytes((int) len);
+            if (payload.length < len) throw new EOFException();
+            int opcode = b0 & 0x0f;
+            if (opcode == 0x8) return new UntilClose(texts, payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005);
+            if (opcode == 0x1) texts.add(new String(payload, StandardCharsets.UTF_8));
         }
     }
 

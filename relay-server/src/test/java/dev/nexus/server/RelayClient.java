@@ -37,6 +37,8 @@ final class RelayClient implements AutoCloseable {
     final AtomicInteger pings = new AtomicInteger();
     final AtomicInteger pongs = new AtomicInteger();
     volatile boolean closed;
+    /** The status code of the relay's close frame, or -1 while none arrived (or the connection failed without one). */
+    volatile int closeCode = -1;
     private final String challenge;
     /** When each event id first arrived in an EVENT message (System.nanoTime()), for delivery latencies. */
     final Map<String, Long> firstArrivalNanos = new ConcurrentHashMap<>();
@@ -78,6 +80,7 @@ final class RelayClient implements AutoCloseable {
 
             @Override
             public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                closeCode = statusCode;
                 closed = true;
                 return null;
             }
