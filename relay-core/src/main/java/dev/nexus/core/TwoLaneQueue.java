@@ -43,6 +43,11 @@ public final class TwoLaneQueue<T> {
         return item;
     }
 
+    /** Whether a priority item is queued now (a moment's view, for a worker deciding to cut its work short). */
+    public boolean hasPriority() {
+        return !priorityLane.isEmpty();
+    }
+
     /** Items queued now, both lanes (for metrics: a moment's view under concurrent use). */
     public int size() {
         return queued.availablePermits();

@@ -18,6 +18,9 @@ import org.slf4j.LoggerFactory;
  * The SQLite writer thread ("nexus-writer"): drains its two-lane queue into one transaction per
  * batch (group commit: one fsync amortised over the batch), applies {@link WriteRules} to each
  * event through {@link WriterStatements}, and completes each write's future only after the commit.
+ * Job traffic does not wait for a batch of ordinary events: when a job arrives while a batch is
+ * being written, the events written so far are committed, the job is written and committed in a
+ * transaction of job traffic only, and the rest of the batch follows.
  */
 final class SqliteWriter {
     private static final Logger log = LoggerFactory.getLogger(SqliteWriter.class);
@@ -32,7 +35,7 @@ final class SqliteWriter {
 
     private sealed interface WriteTask permits StoreEvent, Sweep, Moderate {}
     private record Moderate(Moderation.Change change, Moderation.Entry entry, CompletableFuture<Void> done) implements WriteTask {}
-    private record StoreEvent(Event event, CompletableFuture<WriteResult> done) implements WriteTask {}
+    private record StoreEvent(Event event, boolean jobLane, CompletableFuture<WriteResult> done) implements WriteTask {}
     private record Sweep(long now, int batch, CompletableFuture<Integer> done) implements WriteTask {}
 
     private final Connection connection;
@@ -74,7 +77,7 @@ final class SqliteWriter {
             done.complete(WriteResult.error("relay is shutting down"));
             return done;
         }
-        tasks.add(new StoreEvent(event, done), jobLane);
+        tasks.add(new StoreEvent(event, jobLane, done), jobLane);
         return done;
     }
 
@@ -116,10 +119,15 @@ final class SqliteWriter {
 
     private void writeLoop() {
         List<WriteTask> batch = new ArrayList<>(batchMax);
+        // What a batch cut short for job traffic left unwritten; written next, ahead of newer ordinary events.
+        List<WriteTask> carried = new ArrayList<>();
         long lastBatchNanos = System.nanoTime();
         boolean cacheShrunk = false;
-        while (running || !tasks.isEmpty()) {
-            fill(batch, tasks.poll(200, TimeUnit.MILLISECONDS), tasks::pollNow);
+        while (running || !tasks.isEmpty() || !carried.isEmpty()) {
+            fill(batch, tasks.pollPriorityNow(), tasks::pollPriorityNow);
+            batch.addAll(carried);
+            carried.clear();
+            fill(batch, batch.isEmpty() ? tasks.poll(200, TimeUnit.MILLISECONDS) : tasks.pollNow(), tasks::pollNow);
             if (batch.isEmpty()) {
                 if (!cacheShrunk && System.nanoTime() - lastBatchNanos > IDLE_SHRINK_NANOS) {
                     shrinkCache();
@@ -129,7 +137,8 @@ final class SqliteWriter {
             }
             cacheShrunk = false;
             try {
-                runBatch(batch);
+                int written = runBatch(batch);
+                carried.addAll(batch.subList(written, batch.size()));
                 lastBatchNanos = System.nanoTime();
                 batch.clear();
                 // Only this thread grows the WAL, so checking after each commit bounds it to two batches past the limit.
@@ -168,7 +177,21 @@ final class SqliteWriter {
         for (WriteTask next = first; next != null; next = batch.size() < batchMax ? poll.get() : null) batch.add(next);
     }
 
-    private void runBatch(List<WriteTask> batch) {
+    private static boolean isJob(WriteTask task) {
+        return task instanceof StoreEvent se && se.jobLane();
+    }
+
+    /**
+     * Where the batch is cut short: before an ordinary task that follows job traffic (so jobs commit
+     * on their own) or while job traffic waits in the queue; never before the first task, so each
+     * batch makes progress.
+     */
+    private boolean cutBefore(List<WriteTask> batch, int i) {
+        return i > 0 && !isJob(batch.get(i)) && (isJob(batch.get(i - 1)) || tasks.hasPriority());
+    }
+
+    /** Writes and commits a prefix of the batch (all of it unless job traffic cut it short); returns its length. */
+    private int runBatch(List<WriteTask> batch) {
         long started = System.nanoTime();
         // Futures complete only after the commit, so each task leaves its completion in this list meanwhile.
         List<Runnable> afterCommit;
@@ -187,14 +210,15 @@ final class SqliteWriter {
                 else if (task instanceof Sweep sw) sw.done().complete(0);
                 else if (task instanceof Moderate m) m.done().completeExceptionally(new StoreException("could not record the moderation change: " + e, e));
             }
-            return;
+            return batch.size();
         }
         if (writesFailing) {
             writesFailing = false;
             log.info("writes succeed again");
         }
-        writeObserver.batchCommitted(batch.size(), System.nanoTime() - started);
+        writeObserver.batchCommitted(afterCommit.size(), System.nanoTime() - started);
         afterCommit.forEach(Runnable::run);
+        return afterCommit.size();
     }
 
     /**
@@ -218,7 +242,9 @@ final class SqliteWriter {
 
     private List<Runnable> commitOnce(List<WriteTask> batch) throws SQLException {
         List<Runnable> afterCommit = new ArrayList<>(batch.size());
-        for (WriteTask task : batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            if (cutBefore(batch, i)) break;
+            WriteTask task = batch.get(i);
             if (task instanceof StoreEvent se) {
                 Consumer<Event> hook = beforeStore.get();
                 if (hook != null) hook.accept(se.event());
