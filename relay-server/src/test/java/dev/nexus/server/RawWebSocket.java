@@ -88,19 +88,9 @@ final class RawWebSocket implements AutoCloseable {
     /** The next text frame's payload (control frames are skipped); throws EOFException at end of stream. */
     String readText() throws IOException {
         while (true) {
-            int b0 = readByte();
-            int b1 = readByte();
-            long len = b1 & 0x7f;
-            if (len == 126) len = (readByte() << 8) | readByte();
-            else if (len == 127) {
-                len = 0;
-                for (int i = 0; i < 8; i++) len = (len << 8) | readByte();
-            }
-            byte[] payload = in.readNBytes((int) len);
-            if (payload.length < len) throw new EOFException();
-            int opcode = b0 & 0x0f;
-            if (opcode == 0x8) throw new EOFException("close frame");
-            if (opcode == 0x1) return new String(payload, StandardCharsets.UTF_8);
+            Frame f = readFrame();
+            if (f.opcode() == 0x8) throw new EOFException("close frame");
+            if (f.opcode() == 0x1) return new String(f.payload(), StandardCharsets.UTF_8);
         }
     }
 
@@ -111,20 +101,28 @@ final class RawWebSocket implements AutoCloseable {
     UntilClose readUntilClose() throws IOException {
         java.util.List<String> texts = new java.util.ArrayList<>();
         while (true) {
-            int b0 = readByte();
-            int b1 = readByte();
-            long len = b1 & 0x7f;
-            if (len == 126) len = (readByte() << 8) | readByte();
-            else if (len == 127) {
-                len = 0;
-                for (int i = 0; i < 8; i++) len = (len << 8) | readByte();
-            }
-            byte[] payload = in.readNBytes((int) len);
-            if (payload.length < len) throw new EOFException();
-            int opcode = b0 & 0x0f;
-            if (opcode == 0x8) return new UntilClose(texts, payload.length >= 2 ? ((payload[0] & 0xff) << 8) | (payload[1] & 0xff) : 1005);
-            if (opcode == 0x1) texts.add(new String(payload, StandardCharsets.UTF_8));
+            Frame f = readFrame();
+            byte[] p = f.payload();
+            if (f.opcode() == 0x8) return new UntilClose(texts, p.length >= 2 ? ((p[0] & 0xff) << 8) | (p[1] & 0xff) : 1005);
+            if (f.opcode() == 0x1) texts.add(new String(p, StandardCharsets.UTF_8));
         }
+    }
+
+    private record Frame(int opcode, byte[] payload) {}
+
+    /** One unmasked frame as a server sends it. */
+    private Frame readFrame() throws IOException {
+        int b0 = readByte();
+        int b1 = readByte();
+        long len = b1 & 0x7f;
+        if (len == 126) len = (readByte() << 8) | readByte();
+        else if (len == 127) {
+            len = 0;
+            for (int i = 0; i < 8; i++) len = (len << 8) | readByte();
+        }
+        byte[] payload = in.readNBytes((int) len);
+        if (payload.length < len) throw new EOFException();
+        return new Frame(b0 & 0x0f, payload);
     }
 
     private int readByte() throws IOException {
