@@ -24,6 +24,7 @@ public final class ReadGate {
 
     private final Channel channel;
     private int reasons;
+    private boolean draining;
 
     private ReadGate(Channel channel) {
         this.channel = channel;
@@ -41,12 +42,22 @@ public final class ReadGate {
 
     public synchronized void pause(int reason) {
         reasons |= reason;
-        channel.config().setAutoRead(false);
+        if (!draining) channel.config().setAutoRead(false);
+    }
+
+    /**
+     * The connection is closing (LingeringClose): read from now on whatever paused it, so that the
+     * client's close frame is seen and its unread bytes do not turn the close into a reset. What is
+     * read then is discarded, so none of the reasons to pause applies any more.
+     */
+    public synchronized void drainForClose() {
+        draining = true;
+        channel.config().setAutoRead(true);
     }
 
     public synchronized void resume(int reason) {
         reasons &= ~reason;
-        if (reasons == 0) channel.config().setAutoRead(true);
+        if (reasons == 0 || draining) channel.config().setAutoRead(true);
     }
 
     public synchronized boolean paused(int reason) {

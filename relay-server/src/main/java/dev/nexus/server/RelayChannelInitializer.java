@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * The one place the connection pipeline is assembled, in order:
  * the outbound budget (next to the socket, so it sees every byte written), TLS (when the relay terminates it),
  * reader-idle detection, keepalive (pings, reaping, close accounting), HTTP codec,
- * HTTP aggregation, NIP-11/HTTP (removed after the upgrade), the bad-frame bypass (so a bad frame is answered before
- * the close), WebSocket protocol, WebSocket message aggregation,
+ * HTTP aggregation, NIP-11/HTTP (removed after the upgrade), the closing-handshake guard (so a bad frame is answered
+ * before the close, and a late write does not cut the close short), WebSocket protocol, WebSocket message aggregation,
  * relay frames (dispatch).
  * The HTTP aggregator is removed by Netty's handshaker once the connection is a WebSocket.
  */
@@ -31,7 +31,7 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
     static final String HTTP_CODEC = "http-codec";
     static final String HTTP_AGGREGATOR = "http-aggregator";
     static final String RELAY_INFO = "relay-info";
-    static final String BAD_FRAME_BYPASS = "bad-frame-bypass";
+    static final String CLOSING_HANDSHAKE_GUARD = "closing-handshake-guard";
     static final String WEBSOCKET = "websocket";
     static final String WEBSOCKET_AGGREGATOR = "websocket-aggregator";
     static final String KEEPALIVE = "keepalive";
@@ -85,8 +85,9 @@ final class RelayChannelInitializer extends ChannelInitializer<SocketChannel> {
         p.addLast(HTTP_CODEC, new HttpServerCodec());
         p.addLast(HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
         p.addLast(RELAY_INFO, relayInfo);
-        p.addLast(BAD_FRAME_BYPASS, BadFrameBypass.INSTANCE);
         p.addLast(WEBSOCKET, new WebSocketServerProtocolHandler(wsConfig));
+        // Added after the protocol handler, which puts its handshake handler and UTF-8 validator just before itself.
+        p.addBefore(WEBSOCKET, CLOSING_HANDSHAKE_GUARD, ClosingHandshakeGuard.INSTANCE);
         p.addLast(WEBSOCKET_AGGREGATOR, new WebSocketFrameAggregator(config.limits().maxMessageBytes()));
         p.addLast(RELAY_FRAMES, new RelayFrameHandler(dispatcher, gate, config.limits().maxOutboundBytes(), config.limits().maxMessageBytes(), metrics));
     }

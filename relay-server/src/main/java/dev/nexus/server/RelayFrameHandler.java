@@ -98,8 +98,11 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
             ConnectionCloses.mark(ctx.channel(), ConnectionCloses.Reason.BAD_FRAME);
             if (ctx.channel().isActive()) {
                 ctx.write(new TextWebSocketFrame(RelayMessages.notice("invalid: message larger than " + maxMessageBytes + " bytes or malformed frame")));
-                if (session != null) session.closeWith(1009, "message too big");
-                else LingeringClose.close(ctx.channel(), new CloseWebSocketFrame(1009, "message too big"));
+                // 1007 for invalid UTF-8, 1002 for a broken frame, 1009 for one too large.
+                int code = cause instanceof CorruptedWebSocketFrameException c && c.closeStatus() != null ? c.closeStatus().code() : 1009;
+                String reason = code == 1009 ? "message too big" : "invalid frame";
+                if (session != null) session.closeWith(code, reason);
+                else LingeringClose.close(ctx.channel(), new CloseWebSocketFrame(code, reason));
             }
         } else if (cause instanceof IOException) {
             log.debug("connection error from {}: {}", RelayInfoHandler.clientIp(ctx), cause.toString());

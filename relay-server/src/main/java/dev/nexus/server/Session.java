@@ -49,7 +49,8 @@ public final class Session implements ConnectionView {
     private final AtomicInteger eventsInFlight = new AtomicInteger();
     private final NegentropySessions negentropy = new NegentropySessions();
     private final AuthBudget.Account authAccount = new AuthBudget.Account();
-    private volatile boolean closing;
+    /** Set once, by whichever of closeWith and the slow-consumer cut-off comes first (any thread). */
+    private final java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     private final Outbox outbox;
     private final RelayMetrics metrics;
 
@@ -85,8 +86,7 @@ public final class Session implements ConnectionView {
 
     /** Closes the connection with a reason, after what was already queued for it. */
     public void closeWith(int code, String reason) {
-        if (closing) return;
-        closing = true;
+        if (!closing.compareAndSet(false, true)) return;
         LingeringClose.close(channel, new CloseWebSocketFrame(code, reason));
     }
 
@@ -121,7 +121,7 @@ public final class Session implements ConnectionView {
      * caller then owes it one {@link #flushLiveBatch()} at the end of the run.
      */
     public boolean deliverWithoutFlush(Subscription sub, Event event) {
-        if (closing || sub.cancelled()) return false;
+        if (closing.get() || sub.cancelled()) return false;
         if (!sub.storedSent()) {
             if (!sub.holdUntilEose(event, MAX_HELD_LIVE_EVENTS)) disconnectSlowConsumer();
             return false;
@@ -152,7 +152,7 @@ public final class Session implements ConnectionView {
         ByteBuf batch = liveBatch;
         liveBatch = null;
         if (batch == null) return;
-        if (closing || !channel.isActive()) {
+        if (closing.get() || !channel.isActive()) {
             batch.release();
             return;
         }
@@ -174,7 +174,7 @@ public final class Session implements ConnectionView {
 
     /** Queues a REQ's stored results, then EOSE and the live events held meanwhile; call on the event loop. */
     public void sendStored(Subscription sub, List<byte[]> events, Set<String> ids) {
-        if (closing || sub.cancelled()) return;
+        if (closing.get() || sub.cancelled()) return;
         sub.rememberStoredIds(ids);
         storedQueue.add(new StoredResults(sub, events.iterator()));
         drainStored();
@@ -236,8 +236,7 @@ public final class Session implements ConnectionView {
 
     private void disconnectSlowConsumer() {
         metrics.liveEventDropped();
-        if (closing) return;
-        closing = true;
+        if (!closing.compareAndSet(false, true)) return;
         ConnectionCloses.mark(channel, ConnectionCloses.Reason.SLOW_CONSUMER);
         log.info("disconnecting slow consumer {} ({} bytes queued)", remoteIp, pendingOutboundBytes());
         channel.write(new TextWebSocketFrame(RelayMessages.notice("error: too slow reading events; disconnecting")));
@@ -245,6 +244,6 @@ public final class Session implements ConnectionView {
     }
 
     public boolean isClosing() {
-        return closing;
+        return closing.get();
     }
 }

@@ -50,6 +50,8 @@ class ClosingHandshakeTest {
             Event good = key.sign(Kinds.AUTH, List.of(List.of("relay", relay.url()), List.of("challenge", challenge)), "");
             Event forged = new Event(good.id(), good.pubkey(), good.createdAt(), good.kind(), good.tags(), good.content(),
                     (good.sig().charAt(0) == 'a' ? "b" : "a") + good.sig().substring(1));
+            // Two copies: the second one's answer may come after the close frame, and must not cut the close short.
+            ws.sendText("[\"AUTH\"," + forged.json() + "]");
             ws.sendText("[\"AUTH\"," + forged.json() + "]");
             RawWebSocket.UntilClose refusal = ws.readUntilClose();
             assertEquals(1008, refusal.closeCode());
@@ -57,7 +59,7 @@ class ClosingHandshakeTest {
                     "the OK false arrives before the close: " + refusal.texts());
 
             // The relay has not dropped the connection: it is waiting for the client's close frame.
-            ws.socket.setSoTimeout(300);
+            ws.socket.setSoTimeout(200);
             assertThrows(SocketTimeoutException.class, () -> ws.socket.getInputStream().read());
 
             ws.sendClose();
@@ -74,10 +76,23 @@ class ClosingHandshakeTest {
             RawWebSocket.UntilClose refusal = ws.readUntilClose();
             assertEquals(1009, refusal.closeCode());
             assertTrue(refusal.texts().stream().anyMatch(t -> t.startsWith("[\"NOTICE\",\"invalid:")), "a NOTICE says why: " + refusal.texts());
-            ws.socket.setSoTimeout(300);
+            ws.socket.setSoTimeout(200);
             assertThrows(SocketTimeoutException.class, () -> ws.socket.getInputStream().read(), "not reset while the client may still be reading");
             ws.socket.setSoTimeout((int) LingeringClose.LINGER_MILLIS * 3);
             assertEquals(-1, ws.socket.getInputStream().read(), "closed by the relay, not left open");
+        }
+    }
+
+    @Test
+    void aTextFrameThatIsNotUtf8IsRefusedWith1007AndTheSameLingeringClose() throws Exception {
+        try (RawWebSocket ws = RawWebSocket.connect(relay.port())) {
+            ws.readText(); // the AUTH challenge
+            ws.sendTextBytes(new byte[] {'[', '"', (byte) 0xc3, (byte) 0x28, '"', ']'});
+            RawWebSocket.UntilClose refusal = ws.readUntilClose();
+            assertEquals(1007, refusal.closeCode());
+            assertTrue(refusal.texts().stream().anyMatch(t -> t.startsWith("[\"NOTICE\",\"invalid:")), "a NOTICE says why: " + refusal.texts());
+            ws.socket.setSoTimeout(200);
+            assertThrows(SocketTimeoutException.class, () -> ws.socket.getInputStream().read(), "not reset while the client may still be reading");
         }
     }
 

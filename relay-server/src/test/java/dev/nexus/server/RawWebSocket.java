@@ -64,9 +64,18 @@ final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends a text frame carrying these bytes as they are (valid UTF-8 or not). */
+    void sendTextBytes(byte[] payload) throws IOException {
+        out.write(frame(payload));
+        out.flush();
+    }
+
     /** One masked text frame, as a client must send it. */
     static byte[] frame(String text) {
-        byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+        return frame(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static byte[] frame(byte[] payload) {
         byte[] mask = {1, 2, 3, 4};
         ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
         f.write(0x81);

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * batch (group commit: one fsync amortised over the batch), applies {@link WriteRules} to each
  * event through {@link WriterStatements}, and completes each write's future only after the commit.
  * Job traffic does not wait for a batch of ordinary events: when a job arrives while a batch is
- * being written, the events written so far are committed, the job is written and committed in a
- * transaction of job traffic only, and the rest of the batch follows.
+ * being written, the events written so far are committed, the job is written and committed with at
+ * most one ordinary event (so ordinary work progresses even under a stream of jobs), and the rest of
+ * the batch follows.
  */
 final class SqliteWriter {
     private static final Logger log = LoggerFactory.getLogger(SqliteWriter.class);
@@ -127,7 +128,8 @@ final class SqliteWriter {
             fill(batch, tasks.pollPriorityNow(), tasks::pollPriorityNow);
             batch.addAll(carried);
             carried.clear();
-            fill(batch, batch.isEmpty() ? tasks.poll(200, TimeUnit.MILLISECONDS) : tasks.pollNow(), tasks::pollNow);
+            if (batch.isEmpty()) fill(batch, tasks.poll(200, TimeUnit.MILLISECONDS), tasks::pollNow);
+            else topUp(batch, tasks::pollNow);
             if (batch.isEmpty()) {
                 if (!cacheShrunk && System.nanoTime() - lastBatchNanos > IDLE_SHRINK_NANOS) {
                     shrinkCache();
@@ -177,17 +179,23 @@ final class SqliteWriter {
         for (WriteTask next = first; next != null; next = batch.size() < batchMax ? poll.get() : null) batch.add(next);
     }
 
+    /** Like {@link #fill}, but takes nothing once the batch is at the limit (carried tasks may have filled it). */
+    private void topUp(List<WriteTask> batch, Supplier<WriteTask> poll) {
+        if (batch.size() < batchMax) fill(batch, poll.get(), poll);
+    }
+
     private static boolean isJob(WriteTask task) {
         return task instanceof StoreEvent se && se.jobLane();
     }
 
     /**
-     * Where the batch is cut short: before an ordinary task that follows job traffic (so jobs commit
-     * on their own) or while job traffic waits in the queue; never before the first task, so each
-     * batch makes progress.
+     * Where the batch is cut short: before an ordinary task, once the batch has written at least one
+     * ordinary task (so ordinary work always progresses, even under a stream of jobs) and either holds
+     * job traffic (which then commits with at most that one ordinary task) or job traffic waits in
+     * the queue.
      */
-    private boolean cutBefore(List<WriteTask> batch, int i) {
-        return i > 0 && !isJob(batch.get(i)) && (isJob(batch.get(i - 1)) || tasks.hasPriority());
+    private boolean cutBefore(List<WriteTask> batch, int i, int ordinaryWritten, int jobsWritten) {
+        return !isJob(batch.get(i)) && ordinaryWritten > 0 && (jobsWritten > 0 || tasks.hasPriority());
     }
 
     /** Writes and commits a prefix of the batch (all of it unless job traffic cut it short); returns its length. */
@@ -242,9 +250,12 @@ final class SqliteWriter {
 
     private List<Runnable> commitOnce(List<WriteTask> batch) throws SQLException {
         List<Runnable> afterCommit = new ArrayList<>(batch.size());
+        int ordinaryWritten = 0, jobsWritten = 0;
         for (int i = 0; i < batch.size(); i++) {
-            if (cutBefore(batch, i)) break;
+            if (cutBefore(batch, i, ordinaryWritten, jobsWritten)) break;
             WriteTask task = batch.get(i);
+            if (isJob(task)) jobsWritten++;
+            else ordinaryWritten++;
             if (task instanceof StoreEvent se) {
                 Consumer<Event> hook = beforeStore.get();
                 if (hook != null) hook.accept(se.event());
