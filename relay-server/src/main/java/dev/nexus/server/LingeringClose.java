@@ -30,8 +30,8 @@ final class LingeringClose {
     static void close(Channel channel, CloseWebSocketFrame frame) {
         channel.attr(LINGERING).set(Boolean.TRUE);
         channel.writeAndFlush(frame).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+        ReadGate.of(channel).drainForClose();
         try {
-            channel.eventLoop().execute(() -> ReadGate.of(channel).drainForClose());
             ScheduledFuture<?> deadline = channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
             channel.closeFuture().addListener(closed -> deadline.cancel(false));
         } catch (RejectedExecutionException loopGone) {

@@ -57,7 +57,7 @@ public final class ReadGate {
 
     public synchronized void resume(int reason) {
         reasons &= ~reason;
-        if (reasons == 0 || draining) channel.config().setAutoRead(true);
+        if (reasons == 0) channel.config().setAutoRead(true);
     }
 
     public synchronized boolean paused(int reason) {

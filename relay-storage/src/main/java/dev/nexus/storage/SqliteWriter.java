@@ -194,8 +194,8 @@ final class SqliteWriter {
      * job traffic (which then commits with at most that one ordinary task) or job traffic waits in
      * the queue.
      */
-    private boolean cutBefore(List<WriteTask> batch, int i, int ordinaryWritten, int jobsWritten) {
-        return !isJob(batch.get(i)) && ordinaryWritten > 0 && (jobsWritten > 0 || tasks.hasPriority());
+    private boolean cutBefore(WriteTask next, int ordinaryWritten, int jobsWritten) {
+        return !isJob(next) && ordinaryWritten > 0 && (jobsWritten > 0 || tasks.hasPriority());
     }
 
     /** Writes and commits a prefix of the batch (all of it unless job traffic cut it short); returns its length. */
@@ -251,9 +251,8 @@ final class SqliteWriter {
     private List<Runnable> commitOnce(List<WriteTask> batch) throws SQLException {
         List<Runnable> afterCommit = new ArrayList<>(batch.size());
         int ordinaryWritten = 0, jobsWritten = 0;
-        for (int i = 0; i < batch.size(); i++) {
-            if (cutBefore(batch, i, ordinaryWritten, jobsWritten)) break;
-            WriteTask task = batch.get(i);
+        for (WriteTask task : batch) {
+            if (cutBefore(task, ordinaryWritten, jobsWritten)) break;
             if (isJob(task)) jobsWritten++;
             else ordinaryWritten++;
             if (task instanceof StoreEvent se) {
