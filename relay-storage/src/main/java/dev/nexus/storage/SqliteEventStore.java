@@ -214,6 +214,11 @@ public final class SqliteEventStore implements EventStore {
         return wal.truncations();
     }
 
+    /** The WAL policy, for tests in this package. */
+    SqliteWal wal() {
+        return wal;
+    }
+
     public long walTruncationsBusy() {
         return wal.busyTruncations();
     }

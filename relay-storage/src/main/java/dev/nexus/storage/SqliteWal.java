@@ -11,7 +11,9 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,6 +51,9 @@ final class SqliteWal {
     private int busyInARow;
     private final AtomicLong truncations = new AtomicLong();
     private final AtomicLong busyTruncations = new AtomicLong();
+    private final AtomicLong catchUps = new AtomicLong();
+    /** Fault injection for tests: runs on the checkpointer thread, holding the checkpoint connection, before each passive checkpoint. */
+    volatile Runnable beforePassive;
     private long lastWalWarningNanos;
     /** Checkpointer-thread state: the log in use when it last looked (file size where the wal-index is unreadable), and when that last changed. */
     private long lastSeenBytesInUse = -1;
@@ -139,15 +144,7 @@ final class SqliteWal {
         }
         boolean uncopied = inUse > lastCheckpointedBytesInUse;
         if (uncopied && (inUse - lastCheckpointedBytesInUse >= walMaxBytes / 4 || now - lastPassiveNanos >= PASSIVE_AT_LEAST_NANOS)) {
-            synchronized (checkpointConnection) {
-                try (Statement s = checkpointConnection.createStatement()) {
-                    s.execute("PRAGMA wal_checkpoint(PASSIVE)");
-                } catch (SQLException e) {
-                    log.warn("WAL checkpoint failed: {}", e.getMessage());
-                }
-            }
-            lastCheckpointedBytesInUse = inUse;
-            lastPassiveNanos = now;
+            passive(inUse, now);
         } else if (!uncopied && now - framesChangedNanos > IDLE_TRUNCATE_NANOS && walBytes() > 0) {
             // Idle: nothing waits on this, so it gives way at once to a writer or a reader on old frames.
             synchronized (checkpointConnection) {
@@ -162,6 +159,46 @@ final class SqliteWal {
         }
     }
 
+    /** On the checkpointer thread: copies every frame committed before it started into the database, blocking no one. */
+    private void passive(long inUse, long now) {
+        synchronized (checkpointConnection) {
+            Runnable hook = beforePassive;
+            if (hook != null) hook.run();
+            try (Statement s = checkpointConnection.createStatement()) {
+                s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+            } catch (SQLException e) {
+                log.warn("WAL checkpoint failed: {}", e.getMessage());
+            }
+        }
+        lastCheckpointedBytesInUse = inUse;
+        lastPassiveNanos = now;
+    }
+
+    /**
+     * Asked by the writer once the log is past its bound, before {@link #reset}: a passive checkpoint
+     * on the checkpointer thread, now, of everything committed so far. Writers are not blocked
+     * meanwhile (the writer commits job traffic), so the reset that follows finds only what was
+     * committed during it left to copy, and its pause, during which no one can write, is short.
+     * Completes when the checkpoint is done (at once if the checkpointer has stopped).
+     */
+    CompletableFuture<Void> catchUp() {
+        catchUps.incrementAndGet();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            checkpointer.execute(() -> {
+                try {
+                    long inUse = walBytesInUse();
+                    passive(inUse < 0 ? walBytes() : inUse, System.nanoTime());
+                } finally {
+                    done.complete(null);
+                }
+            });
+        } catch (RejectedExecutionException stopped) {
+            done.complete(null);
+        }
+        return done;
+    }
+
     /**
      * On the writer thread, between batches (so no write can start meanwhile): folds the whole WAL
      * into the database so the next batch rewinds it (RESTART: the file is reused from its start and
@@ -169,8 +206,8 @@ final class SqliteWal {
      * where the wal-index cannot be read). It waits for readers still reading old frames (new readers
      * read the database file and do not hold it up), 100 ms at first; when they outlast that, it gives
      * up, lets the next batch through and waits twice as long next time, so slow readers cost writes a
-     * little latency and the WAL stays bounded. Almost every frame was already copied by the passive
-     * checkpoints, so the usual pause is short.
+     * little latency and the WAL stays bounded. The writer asks for {@link #catchUp} first, so almost
+     * every frame is already copied and the usual pause is short.
      */
     void reset(String mode) {
         long before = Math.max(walBytesInUse(), walBytes());
@@ -216,6 +253,10 @@ final class SqliteWal {
 
     long truncations() {
         return truncations.get();
+    }
+
+    long catchUps() {
+        return catchUps.get();
     }
 
     long busyTruncations() {
