@@ -6,7 +6,7 @@
 // first with the relay idle (baseline), then under the social flood. The job client runs in its own
 // worker thread so the flood's client-side work does not delay its clock.
 //
-// usage: node jobs.mjs ws://127.0.0.1:PORT PID[,PID...] [--seconds 10] [--rate 50] [--social 120000] [--out FILE]
+// usage: node jobs.mjs ws://127.0.0.1:PORT PID[,PID...] [--seconds 10] [--rate 50] [--social 180000] [--out FILE]
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import fs from 'node:fs';
 import { parseArgs, connect, msgType, latStats, relayStat, nowMs, sleep, initSigning, finalizeEvent, generateSecretKey, getPublicKey } from './lib.mjs';
@@ -51,9 +51,9 @@ if (!isMainThread) {
       okLatencyMs: latStats(ok), deliveryLatencyMs: latStats(deliv) });
   });
 } else {
-  const { opt, pos } = parseArgs(process.argv.slice(2), { seconds: 10, rate: 50, social: 120000, 'baseline-seconds': 3, out: '' });
+  const { opt, pos } = parseArgs(process.argv.slice(2), { seconds: 10, rate: 50, social: 180000, 'baseline-seconds': 3, out: '' });
   const [url, pidArg = ''] = pos;
-  if (!url) { console.error('usage: node jobs.mjs ws://host:port PID[,PID] [--seconds 10] [--rate 50] [--social 120000] [--out FILE]'); process.exit(2); }
+  if (!url) { console.error('usage: node jobs.mjs ws://host:port PID[,PID] [--seconds 10] [--rate 50] [--social 180000] [--out FILE]'); process.exit(2); }
   const pids = pidArg.split(',').filter(Boolean).map(Number);
   await initSigning();
   const keys = Array.from({ length: 200 }, () => { const sk = generateSecretKey(); return { sk, pk: getPublicKey(sk) }; });
