@@ -137,9 +137,11 @@ record FilterQuery(String sql, List<Object> params) {
         for (Map.Entry<String, Set<String>> tag : f.tags().entrySet()) {
             if (tag.getKey().equals(driver)) continue;
             if (tagsAsProbes || driver != null || f.ids() != null) {
-                sql.append(" AND EXISTS (SELECT 1 FROM tag x WHERE x.event_seq = e.seq AND x.name = ?");
+                // A point lookup of the tag table's whole key: the event row carries its kind and created_at.
+                sql.append(" AND EXISTS (SELECT 1 FROM tag x WHERE x.name = ?");
                 params.add(tag.getKey());
                 in(sql, params, "x.value", tag.getValue());
+                sql.append(" AND x.kind = e.kind AND x.created_at = e.created_at AND x.event_seq = e.seq");
             } else {
                 sql.append(" AND e.seq IN (SELECT event_seq FROM tag WHERE name = ?");
                 params.add(tag.getKey());

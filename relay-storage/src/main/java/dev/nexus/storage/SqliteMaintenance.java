@@ -111,6 +111,31 @@ public final class SqliteMaintenance implements AutoCloseable {
         }
     }
 
+    /** Deletes the tag rows of the events in the temp table {@code doomed}, by their keys (see {@link TagKeys}). */
+    private static void deleteTagRows(Connection connection) throws SQLException {
+        try (Statement events = connection.createStatement();
+             ResultSet rs = events.executeQuery("SELECT e.seq, e.kind, e.created_at, e.raw FROM doomed d JOIN event e ON e.seq = d.seq");
+             PreparedStatement delete = connection.prepareStatement(
+                     "DELETE FROM tag WHERE name = ? AND value = ? AND kind = ? AND created_at = ? AND event_seq = ?")) {
+            while (rs.next()) {
+                List<String[]> tags;
+                try {
+                    tags = TagKeys.singleLetter(rs.getString(4));
+                } catch (java.io.IOException e) {
+                    throw new SQLException("stored event " + rs.getLong(1) + " has unreadable JSON: " + e.getMessage(), e);
+                }
+                for (String[] tag : tags) {
+                    delete.setString(1, tag[0]);
+                    delete.setString(2, tag[1]);
+                    delete.setInt(3, rs.getInt(2));
+                    delete.setLong(4, rs.getLong(3));
+                    delete.setLong(5, rs.getLong(1));
+                    delete.executeUpdate();
+                }
+            }
+        }
+    }
+
     /**
      * Removes the stored, unexpired events matching {@code filter}, with their tags, in one
      * transaction; returns how many. No tombstone is left: an author may publish them again.
@@ -128,9 +153,9 @@ public final class SqliteMaintenance implements AutoCloseable {
                 SqliteQueries.bind(ps, q.params());
                 ps.executeUpdate();
             }
+            deleteTagRows(connection);
             long removed;
             try (Statement s = connection.createStatement()) {
-                s.executeUpdate("DELETE FROM tag WHERE event_seq IN (SELECT seq FROM doomed)");
                 removed = s.executeUpdate("DELETE FROM event WHERE seq IN (SELECT seq FROM doomed)");
                 s.execute("DROP TABLE doomed");
             }

@@ -8,12 +8,12 @@ import java.sql.Statement;
 /**
  * The SQLite layout (after nostr-rs-relay): one row per event with its wire JSON, one row per
  * single-letter tag carrying the event's kind and created_at so tag queries are answered from
- * the tag index alone. Versioned through {@code PRAGMA user_version}; each migration step is
+ * the tag table's key alone. Versioned through {@code PRAGMA user_version}; each migration step is
  * applied once, in order, inside a transaction.
  */
 final class SqliteSchema {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SqliteSchema.class);
-    static final int VERSION = 3;
+    static final int VERSION = 4;
 
     private static final String[] V1 = {
         """
@@ -108,6 +108,31 @@ final class SqliteSchema {
         "ANALYZE sqlite_schema"
     };
 
+    /**
+     * The tag rows live in their lookup key itself (a WITHOUT ROWID table keyed by name, value, kind,
+     * created_at, event): one B-tree insert per tag instead of three (the table, its lookup index and
+     * its by-event index). In-process flood of the W1 mix, two interleaved pairs: writer CPU per
+     * event 79.5 / 79.8 → 71.6 / 65.0 µs, bytes written per event −13%, disk per event −14%. What the
+     * by-event index served now reads the event's own tags from its JSON: a tag probe looks the full
+     * key up (the event row carries kind and created_at), a delete finds the keys with json_each.
+     * Applied to an existing file, the tag rows are copied once at start-up (in key order).
+     */
+    private static final String[] V4 = {
+        """
+        CREATE TABLE tag_by_key (
+          name TEXT NOT NULL,
+          value TEXT NOT NULL,
+          kind INTEGER NOT NULL,
+          created_at INTEGER NOT NULL,
+          event_seq INTEGER NOT NULL,
+          PRIMARY KEY (name, value, kind, created_at DESC, event_seq)
+        ) WITHOUT ROWID""",
+        "INSERT OR IGNORE INTO tag_by_key (name, value, kind, created_at, event_seq) "
+            + "SELECT name, value, kind, created_at, event_seq FROM tag ORDER BY name, value, kind, created_at DESC, event_seq",
+        "DROP TABLE tag",
+        "ALTER TABLE tag_by_key RENAME TO tag"
+    };
+
     private SqliteSchema() {}
 
     /** Brings the file to {@link #VERSION}; returns the version it had (0 for a new file). */
@@ -126,6 +151,7 @@ final class SqliteSchema {
         if (version < 1) apply(c, V1, 1);
         if (version < 2) apply(c, V2, 2);
         if (version < 3) apply(c, V3, 3);
+        if (version < 4) apply(c, V4, 4);
         if (version > 0 && version < VERSION) {
             log.info("SQLite schema upgraded to version {} in {} ms", VERSION, (System.nanoTime() - started) / 1_000_000);
         }

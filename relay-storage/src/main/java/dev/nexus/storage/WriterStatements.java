@@ -15,7 +15,7 @@ import java.util.List;
 final class WriterStatements implements StoreTransaction, AutoCloseable {
 
     private final PreparedStatement exists, tombstoned, addressDeleted, versions, insertEvent, insertTag,
-            deleteEvent, deleteTags, findOwn, tombstone, findAddress, upsertAddressDeletion, expired;
+            deleteEvent, eventKey, deleteTag, findOwn, tombstone, findAddress, upsertAddressDeletion, expired;
     private final List<PreparedStatement> all = new ArrayList<>();
 
     /** Operator-banned event ids, owned by the writer thread. */
@@ -30,7 +30,9 @@ final class WriterStatements implements StoreTransaction, AutoCloseable {
         insertEvent = prep(c, "INSERT INTO event (id, pubkey, created_at, kind, d_tag, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?)");
         insertTag = prep(c, "INSERT INTO tag (event_seq, name, value, kind, created_at) VALUES (?, ?, ?, ?, ?)");
         deleteEvent = prep(c, "DELETE FROM event WHERE seq = ?");
-        deleteTags = prep(c, "DELETE FROM tag WHERE event_seq = ?");
+        // The tag table is keyed by (name, value, kind, created_at, event): an event's keys come from its own row (TagKeys).
+        eventKey = prep(c, "SELECT kind, created_at, raw FROM event WHERE seq = ?");
+        deleteTag = prep(c, "DELETE FROM tag WHERE name = ? AND value = ? AND kind = ? AND created_at = ? AND event_seq = ?");
         findOwn = prep(c, "SELECT seq, kind FROM event WHERE id = ? AND pubkey = ?");
         tombstone = prep(c, "INSERT OR IGNORE INTO deleted_event (id, pubkey) VALUES (?, ?)");
         findAddress = prep(c, "SELECT seq FROM event WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ?");
@@ -137,8 +139,25 @@ final class WriterStatements implements StoreTransaction, AutoCloseable {
     }
 
     void delete(long seq) throws SQLException {
-        deleteTags.setLong(1, seq);
-        deleteTags.executeUpdate();
+        eventKey.setLong(1, seq);
+        boolean any = false;
+        try (ResultSet rs = eventKey.executeQuery()) {
+            if (!rs.next()) return;
+            int kind = rs.getInt(1);
+            long createdAt = rs.getLong(2);
+            for (String[] tag : TagKeys.singleLetter(rs.getString(3))) {
+                deleteTag.setString(1, tag[0]);
+                deleteTag.setString(2, tag[1]);
+                deleteTag.setInt(3, kind);
+                deleteTag.setLong(4, createdAt);
+                deleteTag.setLong(5, seq);
+                deleteTag.addBatch();
+                any = true;
+            }
+        } catch (java.io.IOException e) {
+            throw new SQLException("stored event " + seq + " has unreadable JSON: " + e.getMessage(), e);
+        }
+        if (any) deleteTag.executeBatch();
         deleteEvent.setLong(1, seq);
         deleteEvent.executeUpdate();
     }

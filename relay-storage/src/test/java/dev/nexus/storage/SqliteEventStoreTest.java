@@ -379,7 +379,9 @@ class SqliteEventStoreTest {
             assertTrue(plan.stream().anyMatch(step -> step.contains("USING")), f + " -> " + plan);
         }
         List<String> outcome = store.explain(filter("{\"kinds\":[6050,7000],\"#e\":[\"" + job + "\"],\"#p\":[\"" + bob.pubkey() + "\"]}"), 100, NOW);
-        assertTrue(outcome.stream().anyMatch(step -> step.contains("tag_lookup")), outcome.toString());
+        assertTrue(outcome.stream().anyMatch(step -> step.startsWith("SEARCH t USING PRIMARY KEY (name=? AND value=?")), "driven by the #e tag's key: " + outcome);
+        assertTrue(outcome.stream().anyMatch(step -> step.contains("USING PRIMARY KEY (name=? AND value=? AND kind=? AND created_at=? AND event_seq=?)")),
+                "the #p condition is a point lookup of the whole tag key: " + outcome);
         List<String> jobsSince = store.explain(filter("{\"kinds\":[5050],\"since\":" + NOW + "}"), 100, NOW);
         assertTrue(jobsSince.stream().anyMatch(step -> step.contains("event_kind_created")), jobsSince.toString());
         List<String> profile = store.explain(filter("{\"authors\":[\"" + alice.pubkey() + "\"],\"kinds\":[0]}"), 1, NOW);
@@ -407,7 +409,7 @@ class SqliteEventStoreTest {
         store = open(RetentionPolicy.DEFAULT);
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
-                assertEquals(3, rs.getInt(1));
+                assertEquals(SqliteSchema.VERSION, rs.getInt(1));
             }
             List<String> indexes = new java.util.ArrayList<>();
             try (ResultSet rs = s.executeQuery("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event' AND sql IS NOT NULL ORDER BY name")) {
@@ -423,6 +425,55 @@ class SqliteEventStoreTest {
         assertTrue(write(newerProfile).accepted());
         assertEquals(List.of(newerProfile.id()), ids("{\"authors\":[\"" + alice.pubkey() + "\"],\"kinds\":[0]}"),
                 "replacement still finds the older version through the upgraded index");
+    }
+
+    @Test
+    void aVersionThreeFileGetsTheKeyedTagTableAndKeepsItsTags() throws Exception {
+        Event note = alice.sign(1, List.of(List.of("t", "gpu"), List.of("p", bob.pubkey())), "note", NOW - 5);
+        Event other = alice.sign(1, List.of(List.of("t", "cpu")), "other", NOW - 4);
+        for (Event e : List.of(note, other)) assertTrue(write(e).accepted());
+        store.close();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement()) {
+            // Back to the version-3 layout: a rowid table with a lookup index and a by-event index.
+            s.execute("CREATE TABLE tag_v3 (event_seq INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, kind INTEGER NOT NULL, created_at INTEGER NOT NULL)");
+            s.execute("INSERT INTO tag_v3 SELECT event_seq, name, value, kind, created_at FROM tag");
+            s.execute("DROP TABLE tag");
+            s.execute("ALTER TABLE tag_v3 RENAME TO tag");
+            s.execute("CREATE INDEX tag_lookup ON tag(name, value, kind, created_at DESC, event_seq)");
+            s.execute("CREATE INDEX tag_event ON tag(event_seq)");
+            s.execute("PRAGMA user_version = 3");
+        }
+        store = open(RetentionPolicy.DEFAULT);
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT sql FROM sqlite_master WHERE name = 'tag'")) {
+                assertTrue(rs.getString(1).contains("WITHOUT ROWID"), rs.getString(1));
+            }
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'tag' AND sql IS NOT NULL")) {
+                assertEquals(0, rs.getInt(1), "the tag table needs no index besides its key");
+            }
+        }
+        assertEquals(List.of(note.id()), ids("{\"#t\":[\"gpu\"]}"));
+        assertEquals(List.of(note.id()), ids("{\"#p\":[\"" + bob.pubkey() + "\"],\"#t\":[\"gpu\",\"cpu\"]}"));
+        assertEquals(List.of(other.id()), ids("{\"authors\":[\"" + alice.pubkey() + "\"],\"#t\":[\"cpu\"]}"));
+    }
+
+    @Test
+    void noTagRowOutlivesItsEventWhateverItsValuesAre() throws Exception {
+        // A lone surrogate is valid in a Nostr string; the tag row must still be found and removed with its event.
+        Event odd = alice.sign(1, List.of(List.of("t", "lone \ud800 surrogate"), List.of("e", "0".repeat(64)), List.of("t", "plain")), "odd", NOW - 3);
+        Event kept = alice.sign(1, List.of(List.of("t", "plain")), "kept", NOW - 2);
+        for (Event e : List.of(odd, kept)) assertTrue(write(e).accepted());
+        assertEquals(4, tagRows());
+        assertTrue(write(alice.sign(5, List.of(List.of("e", odd.id())), "", NOW - 1)).accepted(), "NIP-09 deletion");
+        assertEquals(List.of(kept.id()), ids("{\"#t\":[\"plain\"]}"));
+        assertEquals(2, tagRows(), "the kept event's tag and the deletion's own e tag are all that is left");
+    }
+
+    private long tagRows() throws Exception {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM tag")) {
+            return rs.getLong(1);
+        }
     }
 
     @Test
