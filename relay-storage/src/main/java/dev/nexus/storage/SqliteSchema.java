@@ -114,8 +114,11 @@ final class SqliteSchema {
      * its by-event index). In-process flood of the W1 mix, two interleaved pairs: writer CPU per
      * event 79.5 / 79.8 → 71.6 / 65.0 µs, bytes written per event −13%, disk per event −14%. What the
      * by-event index served now reads the event's own tags from its JSON: a tag probe looks the full
-     * key up (the event row carries kind and created_at), a delete finds the keys with json_each.
-     * Applied to an existing file, the tag rows are copied once at start-up (in key order).
+     * key up (the event row carries kind and created_at), a delete reads the keys back from the event's
+     * JSON ({@link TagKeys}). Rows are inserted OR IGNORE: the driver stores every lone surrogate as
+     * '?', so two values of one event can be one key.
+     * Applied to an existing file, the tag rows are copied once at start-up (in key order; 100,000
+     * events took 132 ms); the old table's pages stay free in the file until {@code compact}.
      */
     private static final String[] V4 = {
         """

@@ -35,8 +35,6 @@ final class SqliteWriter {
      * not hold it (issue 16, W4); the pages are read back from the OS page cache when writes resume.
      */
     private static final long IDLE_SHRINK_NANOS = TimeUnit.SECONDS.toNanos(2);
-    /** The longest ordinary events wait for the checkpointer to catch up before the writer resets the log itself. */
-    private static final long CATCH_UP_MAX_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private sealed interface WriteTask permits StoreEvent, Sweep, Moderate {}
     private record Moderate(Moderation.Change change, Moderation.Entry entry, CompletableFuture<Void> done) implements WriteTask {}
@@ -167,9 +165,9 @@ final class SqliteWriter {
      * {@code jobs} is an empty list to reuse.
      */
     private void resetAfterCatchingUp(String mode, List<WriteTask> jobs) {
+        // No deadline: a passive checkpoint never waits on this thread, and the reset below could not start before it ends anyway.
         CompletableFuture<Void> caughtUp = wal.catchUp();
-        long deadline = System.nanoTime() + CATCH_UP_MAX_NANOS;
-        while (!caughtUp.isDone() && System.nanoTime() < deadline) {
+        while (!caughtUp.isDone()) {
             fill(jobs, tasks.pollPriorityNow(), tasks::pollPriorityNow);
             if (!jobs.isEmpty()) {
                 runBatch(jobs); // job traffic only: never cut short

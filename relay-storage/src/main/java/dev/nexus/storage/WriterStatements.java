@@ -7,15 +7,18 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The SQLite writer's side of {@link StoreTransaction}: the writer connection's prepared statements,
  * prepared once and used only by the writer thread, inside its open transaction.
  */
 final class WriterStatements implements StoreTransaction, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(WriterStatements.class);
 
     private final PreparedStatement exists, tombstoned, addressDeleted, versions, insertEvent, insertTag,
-            deleteEvent, eventKey, deleteTag, findOwn, tombstone, findAddress, upsertAddressDeletion, expired;
+            deleteEvent, eventKey, deleteTag, deleteTagsByScan, findOwn, tombstone, findAddress, upsertAddressDeletion, expired;
     private final List<PreparedStatement> all = new ArrayList<>();
 
     /** Operator-banned event ids, owned by the writer thread. */
@@ -28,11 +31,14 @@ final class WriterStatements implements StoreTransaction, AutoCloseable {
         addressDeleted = prep(c, "SELECT until FROM deleted_address WHERE kind = ? AND pubkey = ? AND d_tag = ?");
         versions = prep(c, "SELECT seq, created_at, id FROM event WHERE pubkey = ? AND kind = ? AND d_tag = ?");
         insertEvent = prep(c, "INSERT INTO event (id, pubkey, created_at, kind, d_tag, expires_at, raw) VALUES (?, ?, ?, ?, ?, ?, ?)");
-        insertTag = prep(c, "INSERT INTO tag (event_seq, name, value, kind, created_at) VALUES (?, ?, ?, ?, ?)");
+        // OR IGNORE: two values that differ in Java can be one key in SQLite (the driver stores every lone
+        // surrogate as '?'), and one event's duplicate key must not fail the batch it shares with others.
+        insertTag = prep(c, "INSERT OR IGNORE INTO tag (event_seq, name, value, kind, created_at) VALUES (?, ?, ?, ?, ?)");
         deleteEvent = prep(c, "DELETE FROM event WHERE seq = ?");
         // The tag table is keyed by (name, value, kind, created_at, event): an event's keys come from its own row (TagKeys).
         eventKey = prep(c, "SELECT kind, created_at, raw FROM event WHERE seq = ?");
         deleteTag = prep(c, "DELETE FROM tag WHERE name = ? AND value = ? AND kind = ? AND created_at = ? AND event_seq = ?");
+        deleteTagsByScan = prep(c, "DELETE FROM tag WHERE event_seq = ?");
         findOwn = prep(c, "SELECT seq, kind FROM event WHERE id = ? AND pubkey = ?");
         tombstone = prep(c, "INSERT OR IGNORE INTO deleted_event (id, pubkey) VALUES (?, ?)");
         findAddress = prep(c, "SELECT seq FROM event WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ?");
@@ -140,24 +146,35 @@ final class WriterStatements implements StoreTransaction, AutoCloseable {
 
     void delete(long seq) throws SQLException {
         eventKey.setLong(1, seq);
-        boolean any = false;
+        int kind;
+        long createdAt;
+        List<String[]> tags;
         try (ResultSet rs = eventKey.executeQuery()) {
             if (!rs.next()) return;
-            int kind = rs.getInt(1);
-            long createdAt = rs.getLong(2);
-            for (String[] tag : TagKeys.singleLetter(rs.getString(3))) {
+            kind = rs.getInt(1);
+            createdAt = rs.getLong(2);
+            try {
+                tags = TagKeys.singleLetter(rs.getString(3));
+            } catch (java.io.IOException unreadable) {
+                tags = null;
+            }
+        }
+        if (tags == null) {
+            // Never for JSON this relay wrote; if a file was edited by hand, a scan still removes every row.
+            log.warn("stored event {} has unreadable JSON; removing its tags by a scan of the tag table", seq);
+            deleteTagsByScan.setLong(1, seq);
+            deleteTagsByScan.executeUpdate();
+        } else if (!tags.isEmpty()) {
+            for (String[] tag : tags) {
                 deleteTag.setString(1, tag[0]);
                 deleteTag.setString(2, tag[1]);
                 deleteTag.setInt(3, kind);
                 deleteTag.setLong(4, createdAt);
                 deleteTag.setLong(5, seq);
                 deleteTag.addBatch();
-                any = true;
             }
-        } catch (java.io.IOException e) {
-            throw new SQLException("stored event " + seq + " has unreadable JSON: " + e.getMessage(), e);
+            deleteTag.executeBatch();
         }
-        if (any) deleteTag.executeBatch();
         deleteEvent.setLong(1, seq);
         deleteEvent.executeUpdate();
     }
