@@ -394,19 +394,13 @@ class SqliteEventStoreTest {
         Event profile = alice.sign(0, List.of(), "{\"name\":\"alice\"}", NOW - 5);
         Event handler = alice.sign(31990, List.of(List.of("d", "h1"), List.of("k", "5050")), "handler", NOW - 5);
         for (Event e : List.of(note, profile, handler)) assertTrue(write(e).accepted());
-        store.close();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement()) {
-            for (String index : List.of("event_created", "event_kind_created", "event_pubkey_created", "event_address")) {
-                s.execute("DROP INDEX " + index);
-            }
-            s.execute("CREATE INDEX event_created ON event(created_at DESC, id)");
-            s.execute("CREATE INDEX event_kind_created ON event(kind, created_at DESC, id)");
-            s.execute("CREATE INDEX event_pubkey_created ON event(pubkey, created_at DESC, id)");
-            s.execute("CREATE INDEX event_pubkey_kind ON event(pubkey, kind, d_tag, created_at DESC)");
-            s.execute("CREATE INDEX event_marketplace ON event(kind, created_at DESC, id) WHERE kind >= 5000 AND kind <= 7000");
-            s.execute("PRAGMA user_version = 2");
-        }
-        store = open(RetentionPolicy.DEFAULT);
+        reopenAsVersion(2,
+                "DROP INDEX event_created", "DROP INDEX event_kind_created", "DROP INDEX event_pubkey_created", "DROP INDEX event_address",
+                "CREATE INDEX event_created ON event(created_at DESC, id)",
+                "CREATE INDEX event_kind_created ON event(kind, created_at DESC, id)",
+                "CREATE INDEX event_pubkey_created ON event(pubkey, created_at DESC, id)",
+                "CREATE INDEX event_pubkey_kind ON event(pubkey, kind, d_tag, created_at DESC)",
+                "CREATE INDEX event_marketplace ON event(kind, created_at DESC, id) WHERE kind >= 5000 AND kind <= 7000");
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("PRAGMA user_version")) {
                 assertEquals(SqliteSchema.VERSION, rs.getInt(1));
@@ -432,18 +426,14 @@ class SqliteEventStoreTest {
         Event note = alice.sign(1, List.of(List.of("t", "gpu"), List.of("p", bob.pubkey())), "note", NOW - 5);
         Event other = alice.sign(1, List.of(List.of("t", "cpu")), "other", NOW - 4);
         for (Event e : List.of(note, other)) assertTrue(write(e).accepted());
-        store.close();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement()) {
-            // Back to the version-3 layout: a rowid table with a lookup index and a by-event index.
-            s.execute("CREATE TABLE tag_v3 (event_seq INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, kind INTEGER NOT NULL, created_at INTEGER NOT NULL)");
-            s.execute("INSERT INTO tag_v3 SELECT event_seq, name, value, kind, created_at FROM tag");
-            s.execute("DROP TABLE tag");
-            s.execute("ALTER TABLE tag_v3 RENAME TO tag");
-            s.execute("CREATE INDEX tag_lookup ON tag(name, value, kind, created_at DESC, event_seq)");
-            s.execute("CREATE INDEX tag_event ON tag(event_seq)");
-            s.execute("PRAGMA user_version = 3");
-        }
-        store = open(RetentionPolicy.DEFAULT);
+        // Back to the version-3 layout: a rowid table with a lookup index and a by-event index.
+        reopenAsVersion(3,
+                "CREATE TABLE tag_v3 (event_seq INTEGER NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, kind INTEGER NOT NULL, created_at INTEGER NOT NULL)",
+                "INSERT INTO tag_v3 SELECT event_seq, name, value, kind, created_at FROM tag",
+                "DROP TABLE tag",
+                "ALTER TABLE tag_v3 RENAME TO tag",
+                "CREATE INDEX tag_lookup ON tag(name, value, kind, created_at DESC, event_seq)",
+                "CREATE INDEX tag_event ON tag(event_seq)");
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("SELECT sql FROM sqlite_master WHERE name = 'tag'")) {
                 assertTrue(rs.getString(1).contains("WITHOUT ROWID"), rs.getString(1));
@@ -514,6 +504,16 @@ class SqliteEventStoreTest {
         assertEquals(1 + doomed.size(), tagRows(), "only the kept event's tag and each deletion's e tag are left");
     }
 
+    /** Closes the store, turns its file back into an older schema version with {@code sql}, and opens it again (which migrates it). */
+    private void reopenAsVersion(int version, String... sql) throws Exception {
+        store.close();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement()) {
+            for (String statement : sql) s.execute(statement);
+            s.execute("PRAGMA user_version = " + version);
+        }
+        store = open(RetentionPolicy.DEFAULT);
+    }
+
     private long tagRows() throws Exception {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FROM tag")) {
@@ -542,12 +542,7 @@ class SqliteEventStoreTest {
     void setKeepsOneRowPerCategoryAndAVersionOneFileIsMigrated() throws Exception {
         Event kept = alice.sign(1, List.of(), "from before the upgrade", NOW);
         assertTrue(write(kept).accepted());
-        store.close();
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db")); Statement s = c.createStatement()) {
-            s.execute("DROP TABLE moderation");
-            s.execute("PRAGMA user_version = 1");
-        }
-        store = open(RetentionPolicy.DEFAULT);
+        reopenAsVersion(1, "DROP TABLE moderation");
         assertEquals(List.of(kept.id()), ids("{\"ids\":[\"" + kept.id() + "\"]}"));
         store.moderate(Moderation.Change.SET, new Moderation.Entry("relay_name", "First", "")).join();
         store.moderate(Moderation.Change.SET, new Moderation.Entry("relay_name", "Second", "")).join();
