@@ -16,6 +16,7 @@ class LauncherTest {
         assertTrue(o.contains("-Xmx1024m"), o.toString());
         assertTrue(o.contains("-XX:TieredStopAtLevel=1"), o.toString());
         assertTrue(o.contains("-XX:+UseSerialGC"), o.toString());
+        assertTrue(o.contains("-XX:SurvivorRatio=3"), "survivor spaces that hold a flood's events in flight: " + o);
         assertFalse(o.stream().anyMatch(x -> x.contains("SharedArchive")), "no AutoCreateSharedArchive before JDK 19: " + o);
     }
 
@@ -61,6 +62,7 @@ class LauncherTest {
     void anOperatorsOwnCollectorAndHeapReplaceOursInsteadOfConflicting() {
         List<String> o = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, false), List.of("-XX:+UseG1GC", "-Xmx32m")).jvmOptions();
         assertFalse(o.contains("-XX:+UseSerialGC"), "two collectors stop the JVM: " + o);
+        assertFalse(o.contains("-XX:SurvivorRatio=3"), "the survivor sizing is tuned for our collector only: " + o);
         assertFalse(o.contains("-Xms64m"), "an initial heap above the operator's maximum stops the JVM: " + o);
         assertTrue(o.contains("-XX:+UseG1GC") && o.contains("-Xmx32m"), o.toString());
     }
