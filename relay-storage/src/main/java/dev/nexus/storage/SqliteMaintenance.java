@@ -115,28 +115,9 @@ public final class SqliteMaintenance implements AutoCloseable {
     private static void deleteTagRows(Connection connection) throws SQLException {
         try (Statement events = connection.createStatement();
              ResultSet rs = events.executeQuery("SELECT e.seq, e.kind, e.created_at, e.raw FROM doomed d JOIN event e ON e.seq = d.seq");
-             PreparedStatement delete = connection.prepareStatement(
-                     "DELETE FROM tag WHERE name = ? AND value = ? AND kind = ? AND created_at = ? AND event_seq = ?");
-             PreparedStatement deleteByScan = connection.prepareStatement("DELETE FROM tag WHERE event_seq = ?")) {
-            while (rs.next()) {
-                List<String[]> tags;
-                try {
-                    tags = TagKeys.singleLetter(rs.getString(4));
-                } catch (IOException unreadable) {
-                    // Never for JSON the relay wrote; a scan still removes every row of a hand-edited one.
-                    deleteByScan.setLong(1, rs.getLong(1));
-                    deleteByScan.executeUpdate();
-                    continue;
-                }
-                for (String[] tag : tags) {
-                    delete.setString(1, tag[0]);
-                    delete.setString(2, tag[1]);
-                    delete.setInt(3, rs.getInt(2));
-                    delete.setLong(4, rs.getLong(3));
-                    delete.setLong(5, rs.getLong(1));
-                    delete.executeUpdate();
-                }
-            }
+             PreparedStatement byKey = connection.prepareStatement(TagKeys.DELETE_BY_KEY);
+             PreparedStatement byScan = connection.prepareStatement(TagKeys.DELETE_BY_SCAN)) {
+            while (rs.next()) TagKeys.deleteRows(byKey, byScan, rs.getLong(1), rs.getInt(2), rs.getLong(3), rs.getString(4));
         }
     }
 

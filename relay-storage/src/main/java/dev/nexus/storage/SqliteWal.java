@@ -134,8 +134,7 @@ final class SqliteWal {
      * here, so an idle relay's WAL file is empty.
      */
     private void checkpoint() {
-        long inUse = walBytesInUse();
-        if (inUse < 0) inUse = walBytes();
+        long inUse = logMeasure();
         long now = System.nanoTime();
         if (inUse < lastCheckpointedBytesInUse) lastCheckpointedBytesInUse = 0; // the writer rewound the log
         if (inUse != lastSeenBytesInUse) {
@@ -187,8 +186,7 @@ final class SqliteWal {
         try {
             checkpointer.execute(() -> {
                 try {
-                    long inUse = walBytesInUse();
-                    passive(inUse < 0 ? walBytes() : inUse, System.nanoTime());
+                    passive(logMeasure(), System.nanoTime());
                 } finally {
                     done.complete(null);
                 }
@@ -240,6 +238,12 @@ final class SqliteWal {
             log.warn("WAL is {} MiB, over its bound of {} MiB: readers kept the checkpoint from completing ({} times so far); retrying",
                     before / (1024 * 1024), walMaxBytes / (1024 * 1024), busyTruncations.get());
         }
+    }
+
+    /** What the checkpointer measures the log by: the bytes in use, or the file's size where the wal-index cannot be read. */
+    private long logMeasure() {
+        long inUse = walBytesInUse();
+        return inUse < 0 ? walBytes() : inUse;
     }
 
     /** Size of the write-ahead log file now, in bytes (0 when there is none). */

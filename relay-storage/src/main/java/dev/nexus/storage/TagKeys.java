@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,8 +17,40 @@ import java.util.List;
  */
 final class TagKeys {
     private static final JsonFactory JSON = new JsonFactory();
+    /** Removes one tag row: name, value, kind, created_at, event_seq. */
+    static final String DELETE_BY_KEY = "DELETE FROM tag WHERE name = ? AND value = ? AND kind = ? AND created_at = ? AND event_seq = ?";
+    /** Removes every tag row of one event by walking the whole table: only for JSON that cannot be read. */
+    static final String DELETE_BY_SCAN = "DELETE FROM tag WHERE event_seq = ?";
 
     private TagKeys() {}
+
+    /**
+     * Removes the tag rows of the stored event {@code seq} (of that kind and created_at, whose stored
+     * JSON is {@code eventJson}) with {@link #DELETE_BY_KEY}; JSON that cannot be read (never the
+     * relay's own; a hand-edited file) falls back to {@link #DELETE_BY_SCAN}. Returns false then.
+     */
+    static boolean deleteRows(PreparedStatement byKey, PreparedStatement byScan, long seq, int kind, long createdAt, String eventJson)
+            throws SQLException {
+        List<String[]> tags;
+        try {
+            tags = singleLetter(eventJson);
+        } catch (IOException unreadable) {
+            byScan.setLong(1, seq);
+            byScan.executeUpdate();
+            return false;
+        }
+        if (tags.isEmpty()) return true;
+        for (String[] tag : tags) {
+            byKey.setString(1, tag[0]);
+            byKey.setString(2, tag[1]);
+            byKey.setInt(3, kind);
+            byKey.setLong(4, createdAt);
+            byKey.setLong(5, seq);
+            byKey.addBatch();
+        }
+        byKey.executeBatch();
+        return true;
+    }
 
     /** The (name, value) of each single-letter tag in the event JSON, as {@code WriterStatements} indexes them. */
     static List<String[]> singleLetter(String eventJson) throws IOException {

@@ -37,8 +37,8 @@ final class WriterStatements implements StoreTransaction, AutoCloseable {
         deleteEvent = prep(c, "DELETE FROM event WHERE seq = ?");
         // The tag table is keyed by (name, value, kind, created_at, event): an event's keys come from its own row (TagKeys).
         eventKey = prep(c, "SELECT kind, created_at, raw FROM event WHERE seq = ?");
-        deleteTag = prep(c, "DELETE FROM tag WHERE name = ? AND value = ? AND kind = ? AND created_at = ? AND event_seq = ?");
-        deleteTagsByScan = prep(c, "DELETE FROM tag WHERE event_seq = ?");
+        deleteTag = prep(c, TagKeys.DELETE_BY_KEY);
+        deleteTagsByScan = prep(c, TagKeys.DELETE_BY_SCAN);
         findOwn = prep(c, "SELECT seq, kind FROM event WHERE id = ? AND pubkey = ?");
         tombstone = prep(c, "INSERT OR IGNORE INTO deleted_event (id, pubkey) VALUES (?, ?)");
         findAddress = prep(c, "SELECT seq FROM event WHERE pubkey = ? AND kind = ? AND d_tag = ? AND created_at <= ?");
@@ -146,34 +146,11 @@ final class WriterStatements implements StoreTransaction, AutoCloseable {
 
     void delete(long seq) throws SQLException {
         eventKey.setLong(1, seq);
-        int kind;
-        long createdAt;
-        List<String[]> tags;
         try (ResultSet rs = eventKey.executeQuery()) {
             if (!rs.next()) return;
-            kind = rs.getInt(1);
-            createdAt = rs.getLong(2);
-            try {
-                tags = TagKeys.singleLetter(rs.getString(3));
-            } catch (java.io.IOException unreadable) {
-                tags = null;
+            if (!TagKeys.deleteRows(deleteTag, deleteTagsByScan, seq, rs.getInt(1), rs.getLong(2), rs.getString(3))) {
+                log.warn("stored event {} has unreadable JSON; its tags were removed by a scan of the tag table", seq);
             }
-        }
-        if (tags == null) {
-            // Never for JSON this relay wrote; if a file was edited by hand, a scan still removes every row.
-            log.warn("stored event {} has unreadable JSON; removing its tags by a scan of the tag table", seq);
-            deleteTagsByScan.setLong(1, seq);
-            deleteTagsByScan.executeUpdate();
-        } else if (!tags.isEmpty()) {
-            for (String[] tag : tags) {
-                deleteTag.setString(1, tag[0]);
-                deleteTag.setString(2, tag[1]);
-                deleteTag.setInt(3, kind);
-                deleteTag.setLong(4, createdAt);
-                deleteTag.setLong(5, seq);
-                deleteTag.addBatch();
-            }
-            deleteTag.executeBatch();
         }
         deleteEvent.setLong(1, seq);
         deleteEvent.executeUpdate();
