@@ -27,7 +27,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
     public record Server(String host, int port, String name, String url, String description, String contact, String pubkey,
                          int ioThreads, int verifierThreads, int queryThreads, int pingIntervalSeconds, int idleTimeoutSeconds,
                          String realIpHeader, String tlsCert, String tlsKey, List<String> relayNames,
-                         int maxConnections, int maxPreUpgradeConnections, int httpRequestTimeoutSeconds, int liveCoalesceMillis) {
+                         int maxConnections, int maxPreUpgradeConnections, int httpRequestTimeoutSeconds, int liveCoalesceMillis,
+                         boolean warmUp) {
         /** The configured public URL, or the ws:// (wss:// with TLS) URL of the bind address when none was given. */
         public String publicUrl() {
             return publicUrl(port);

@@ -30,6 +30,8 @@ class NexusConfigTest {
         assertEquals(86400, c.retention().jobRequestSeconds());
         assertEquals(604800, c.retention().jobResultSeconds());
         assertEquals(86400, c.retention().jobFeedbackSeconds());
+        assertTrue(c.server().warmUp(), "the relay warms its JIT before it opens its port unless told not to");
+        assertFalse(NexusConfig.parse("[server]\nwarm_up = false\n").server().warmUp());
     }
 
     @Test

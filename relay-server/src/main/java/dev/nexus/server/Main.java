@@ -3,6 +3,7 @@ package dev.nexus.server;
 import dev.nexus.config.ConfigException;
 import dev.nexus.config.NexusConfig;
 import dev.nexus.server.cli.AdminCli;
+import dev.nexus.server.warmup.JitWarmup;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
@@ -99,6 +100,7 @@ public final class Main {
         }
         try {
             synchronized (server) {
+                if (config.server().warmUp()) warmUp(config, log);
                 server.start();
             }
         } catch (Exception e) {
@@ -113,5 +115,14 @@ public final class Main {
         }
         stopped.await();
         return 0;
+    }
+
+    /** Before the port opens, so that the first clients meet compiled code (dev.nexus.server.warmup). */
+    private static void warmUp(NexusConfig config, Logger log) {
+        JitWarmup.run(config).ifPresent(r -> log.info(
+                "JIT warm-up: {} events published ({} accepted), {} live deliveries, {} of {} queries answered, through a throwaway relay on a temporary file in {} ms",
+                r.published(), r.accepted(), r.liveDeliveries(), r.answered(), r.queries(), r.millis()));
+        // The throwaway relay's garbage would otherwise keep the heap grown until the first full collection.
+        System.gc();
     }
 }

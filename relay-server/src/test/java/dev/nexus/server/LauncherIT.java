@@ -92,6 +92,10 @@ class LauncherIT {
         assertTrue(relayArgs.contains("-XX:+UseSerialGC"), relayArgs.toString());
         assertTrue(relayArgs.contains("-D" + Launcher.LAUNCHED_PROPERTY + "=" + launcher.pid()), relayArgs.toString());
         assertTrue(log().contains("launcher (pid " + launcher.pid() + ") started this JVM with: -Xmx"), log());
+        String startLog = log();
+        int warmedUp = startLog.indexOf("JIT warm-up: ");
+        assertTrue(warmedUp >= 0 && warmedUp < startLog.indexOf(" listening on "), "the JIT warm-up runs before the port opens:\n" + startLog);
+        assertEquals(1, startLog.split(" listening on ", -1).length - 1, "the throwaway relay's own start is not logged:\n" + startLog);
 
         HttpResponse<String> info = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
                 .header("Accept", "application/nostr+json").build(), HttpResponse.BodyHandlers.ofString());

@@ -1,0 +1,237 @@
+package dev.nexus.server.warmup;
+
+import dev.nexus.config.ConfigException;
+import dev.nexus.config.NexusConfig;
+import dev.nexus.server.NexusServer;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Before the relay binds its port, sends a throwaway relay on a loopback port the traffic the real
+ * one will see: signed events published over WebSocket (verified, stored, acknowledged), live
+ * subscriptions they are delivered to, and stored queries (REQ, COUNT). The throwaway relay stores
+ * in a temporary SQLite file that is deleted afterwards; the operator's store is never opened here.
+ *
+ * <p>Why: on the operator's command the JVM starts interpreting. A relay benchmarked a second after
+ * it started spent a third more CPU per query and 15% more per event than the same relay a minute
+ * later (issue 16, W1/W3, 2026-12-06), because the JIT had not compiled the paths yet. The code it
+ * compiles here is the relay's own, so the first real client meets it compiled. What it costs is
+ * about a second of start-up and a few MiB of compiled code; {@code [server] warm_up = false} turns
+ * it off.
+ */
+public final class JitWarmup {
+    private static final Logger log = LoggerFactory.getLogger(JitWarmup.class);
+    private static final long DEADLINE_MILLIS = 30_000;
+
+    /** What the warm-up did, for its log line and tests. */
+    public record Report(int published, int accepted, long liveDeliveries, int queries, int answered, long millis) {}
+
+    private JitWarmup() {}
+
+    /** Runs the warm-up in a temporary directory; empty (with one log line saying why) if it could not. Never throws. */
+    public static Optional<Report> run(NexusConfig operator) {
+        return run(operator, Path.of(System.getProperty("java.io.tmpdir")), WarmupTraffic.STANDARD);
+    }
+
+    static Optional<Report> run(NexusConfig operator, Path tempParent, WarmupTraffic.Shape shape) {
+        long start = System.nanoTime();
+        WarmupTraffic traffic;
+        try {
+            traffic = WarmupTraffic.signed(shape, System.currentTimeMillis() / 1000);
+        } catch (Throwable noSigner) {
+            // The relay verifies with BouncyCastle when libsecp256k1 cannot load, but has nothing to sign with then.
+            log.info("JIT warm-up skipped: cannot sign its events ({})", noSigner.toString());
+            return Optional.empty();
+        }
+        Path dir = null;
+        NexusServer relay = null;
+        ExecutorService clientThreads = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "nexus-warmup-client");
+            t.setDaemon(true);
+            return t;
+        });
+        try (QuietLogs quiet = QuietLogs.below("dev.nexus")) {
+            try {
+                dir = Files.createTempDirectory(tempParent, "nexus-warmup-");
+                relay = new NexusServer(throwawayConfig(operator, dir.resolve("warmup.db")));
+                relay.start();
+                HttpClient http = HttpClient.newBuilder().executor(clientThreads).build();
+                URI uri = URI.create("ws://127.0.0.1:" + relay.port() + "/");
+                return Optional.of(drive(http, uri, shape, traffic, start + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MILLIS), start));
+            } finally {
+                if (relay != null) relay.close();
+                clientThreads.shutdownNow();
+            }
+        } catch (Exception | LinkageError e) {
+            log.warn("JIT warm-up stopped: {}; the relay starts without it", e.toString());
+            return Optional.empty();
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** Defaults, on a loopback port and a temporary file, open to anyone, without metrics; the operator's fan-out pacing. */
+    static NexusConfig throwawayConfig(NexusConfig operator, Path db) throws ConfigException {
+        String path = db.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"");
+        return NexusConfig.parse("""
+                [server]
+                bind = "127.0.0.1:0"
+                warm_up = false
+                live_coalesce_millis = %d
+                [storage]
+                backend = "sqlite"
+                path = "%s"
+                [auth]
+                required = false
+                [metrics]
+                enabled = false
+                summary_log_seconds = 0
+                [rate_limits]
+                exempt_ips = ["127.0.0.1"]
+                """.formatted(operator.server().liveCoalesceMillis(), path));
+    }
+
+    private static Report drive(HttpClient http, URI uri, WarmupTraffic.Shape shape, WarmupTraffic traffic, long deadline, long start)
+            throws Exception {
+        List<LoopbackSocket> sockets = new ArrayList<>();
+        try {
+            // Live subscribers first, so that publishing fans out to them.
+            AtomicLong delivered = new AtomicLong();
+            CountDownLatch subscribed = new CountDownLatch(shape.subscribers());
+            for (int i = 0; i < shape.subscribers(); i++) {
+                LoopbackSocket s = LoopbackSocket.open(http, uri, message -> {
+                    if (message.startsWith("[\"EVENT\"")) delivered.incrementAndGet();
+                    else if (message.startsWith("[\"EOSE\"")) subscribed.countDown();
+                });
+                sockets.add(s);
+                s.send(traffic.liveSubscription(i));
+            }
+            await(subscribed, deadline, "live subscriptions");
+
+            List<dev.nexus.core.Event> events = traffic.events();
+            AtomicInteger accepted = new AtomicInteger();
+            CountDownLatch acknowledged = new CountDownLatch(events.size());
+            List<Publisher> publishers = new ArrayList<>();
+            for (int p = 0; p < shape.publishers(); p++) {
+                Publisher pub = new Publisher(shape.window(), accepted, acknowledged);
+                pub.socket = LoopbackSocket.open(http, uri, pub::onMessage);
+                sockets.add(pub.socket);
+                publishers.add(pub);
+            }
+            for (int i = 0; i < events.size(); i++) publishers.get(i % publishers.size()).publish(events.get(i).json(), deadline);
+            await(acknowledged, deadline, "OKs");
+
+            CountDownLatch answeredAll = new CountDownLatch(shape.queries());
+            AtomicInteger answered = new AtomicInteger();
+            List<Querier> queriers = new ArrayList<>();
+            AtomicInteger next = new AtomicInteger();
+            for (int c = 0; c < shape.queriers(); c++) {
+                Querier q = new Querier(shape, traffic, next, answered, answeredAll);
+                q.socket = LoopbackSocket.open(http, uri, q::onMessage);
+                sockets.add(q.socket);
+                queriers.add(q);
+            }
+            for (Querier q : queriers) q.start();
+            await(answeredAll, deadline, "query answers");
+            return new Report(events.size(), accepted.get(), delivered.get(), shape.queries(), answered.get(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        } finally {
+            for (LoopbackSocket s : sockets) s.abort();
+        }
+    }
+
+    private static void await(CountDownLatch latch, long deadline, String what) throws Exception {
+        if (!latch.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            throw new java.util.concurrent.TimeoutException("no " + what + " within " + DEADLINE_MILLIS / 1000 + " s (" + latch.getCount() + " missing)");
+        }
+    }
+
+    /** Sends its share of the events with at most {@code window} waiting for their OK. */
+    private static final class Publisher {
+        private final java.util.concurrent.Semaphore window;
+        private final AtomicInteger accepted;
+        private final CountDownLatch acknowledged;
+        LoopbackSocket socket;
+
+        Publisher(int window, AtomicInteger accepted, CountDownLatch acknowledged) {
+            this.window = new java.util.concurrent.Semaphore(window);
+            this.accepted = accepted;
+            this.acknowledged = acknowledged;
+        }
+
+        void publish(String eventJson, long deadline) throws Exception {
+            if (!window.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                throw new java.util.concurrent.TimeoutException("no OK within " + DEADLINE_MILLIS / 1000 + " s");
+            }
+            socket.send("[\"EVENT\"," + eventJson + "]");
+        }
+
+        void onMessage(String message) {
+            if (!message.startsWith("[\"OK\"")) return;
+            if (message.contains(",true,")) accepted.incrementAndGet();
+            acknowledged.countDown();
+            window.release();
+        }
+    }
+
+    /** Keeps {@code inFlight} queries open on its socket until all have been answered. */
+    private static final class Querier {
+        private final WarmupTraffic.Shape shape;
+        private final WarmupTraffic traffic;
+        private final AtomicInteger next;
+        private final AtomicInteger answered;
+        private final CountDownLatch answeredAll;
+        LoopbackSocket socket;
+
+        Querier(WarmupTraffic.Shape shape, WarmupTraffic traffic, AtomicInteger next, AtomicInteger answered, CountDownLatch answeredAll) {
+            this.shape = shape;
+            this.traffic = traffic;
+            this.next = next;
+            this.answered = answered;
+            this.answeredAll = answeredAll;
+        }
+
+        void start() {
+            for (int i = 0; i < shape.queriesInFlight(); i++) sendNext();
+        }
+
+        private void sendNext() {
+            int i = next.getAndIncrement();
+            if (i < shape.queries()) socket.send(traffic.query(i));
+        }
+
+        void onMessage(String message) {
+            boolean eose = message.startsWith("[\"EOSE\"");
+            if (!eose && !message.startsWith("[\"COUNT\"") && !message.startsWith("[\"CLOSED\"")) return;
+            if (eose) socket.send("[\"CLOSE\"," + message.substring(message.indexOf(',') + 1));
+            if (!message.startsWith("[\"CLOSED\"")) answered.incrementAndGet();
+            answeredAll.countDown();
+            sendNext();
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (dir == null) return;
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            log.warn("JIT warm-up: could not delete its temporary directory {}: {}", dir, e.toString());
+        }
+    }
+}

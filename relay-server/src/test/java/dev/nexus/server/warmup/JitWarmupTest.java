@@ -1,0 +1,63 @@
+package dev.nexus.server.warmup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nexus.config.NexusConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JitWarmupTest {
+    private static final WarmupTraffic.Shape SMALL = new WarmupTraffic.Shape(400, 8, 8, 2, 16, 160, 2, 4);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyEventIsAcceptedFannedOutAndEveryQueryAnsweredOnAThrowawayRelayThatLeavesNoFileBehind() throws Exception {
+        Path operatorDb = dir.resolve("operator").resolve("nexus.db");
+        Path scratch = Files.createDirectory(dir.resolve("scratch"));
+        NexusConfig operator = NexusConfig.parse("[storage]\npath = \"" + operatorDb + "\"\n[auth]\nrequired = true\n");
+
+        JitWarmup.Report report = JitWarmup.run(operator, scratch, SMALL).orElseThrow();
+
+        assertEquals(SMALL.events(), report.published());
+        assertEquals(SMALL.events(), report.accepted(), "every signed event is verified, stored and acknowledged with OK true");
+        assertEquals(expectedLiveDeliveries(SMALL), report.liveDeliveries(), "each event reaches exactly the subscribers whose filters match it");
+        assertEquals(SMALL.queries(), report.answered(), "every REQ ends in EOSE and every COUNT is answered (none CLOSED)");
+        try (Stream<Path> left = Files.list(scratch)) {
+            assertEquals(0, left.count(), "the temporary store is deleted");
+        }
+        assertFalse(Files.exists(operatorDb.getParent()), "the operator's store is never opened by the warm-up");
+    }
+
+    @Test
+    void theThrowawayRelayListensOnLoopbackOnlyAndStoresInItsOwnFile() throws Exception {
+        NexusConfig operator = NexusConfig.parse("[server]\nbind = \"0.0.0.0:7777\"\nlive_coalesce_millis = 9\n[storage]\nbackend = \"sqlite\"\npath = \"/srv/nexus.db\"\n");
+        Path db = dir.resolve("a \"quoted\" dir").resolve("warmup.db");
+
+        NexusConfig throwaway = JitWarmup.throwawayConfig(operator, db);
+
+        assertEquals("127.0.0.1", throwaway.server().host());
+        assertEquals(0, throwaway.server().port());
+        assertEquals(db.toAbsolutePath().toString(), throwaway.storage().path());
+        assertEquals(9, throwaway.server().liveCoalesceMillis(), "the operator's fan-out pacing is the one compiled for");
+        assertFalse(throwaway.server().warmUp());
+        assertFalse(throwaway.metrics().enabled());
+        assertTrue(throwaway.server().loopbackBind());
+    }
+
+    /** Subscriber i follows topic i % 4 and provider i % 4; kind-1 event j has topic j % 4 and job request j names provider j % 4. */
+    private static long expectedLiveDeliveries(WarmupTraffic.Shape shape) {
+        long n = 0;
+        for (int j = 0; j < shape.events(); j++) {
+            if (j % 10 > 6) continue; // results, feedback, handlers and profiles match no live subscription
+            for (int i = 0; i < shape.subscribers(); i++) if (i % 4 == j % 4) n++;
+        }
+        return n;
+    }
+}
