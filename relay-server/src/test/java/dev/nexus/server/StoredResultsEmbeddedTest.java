@@ -1,0 +1,123 @@
+package dev.nexus.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.nexus.config.NexusConfig;
+import dev.nexus.core.Event;
+import dev.nexus.core.Filter;
+import dev.nexus.core.testing.NostrKey;
+import dev.nexus.server.metrics.RelayMetrics;
+import dev.nexus.server.nip01.Subscription;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket08FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A REQ's stored events on an EmbeddedChannel: they share socket writes (not one write per event),
+ * arrive in order before their EOSE, and stop while the client does not read. The bytes are decoded
+ * with Netty's own WebSocket decoder, an independent reading of RFC 6455.
+ */
+class StoredResultsEmbeddedTest {
+    private final NostrKey author = NostrKey.generate();
+    private final NexusConfig config = NexusConfig.defaults();
+    private final RelayMetrics metrics = new RelayMetrics(config.metrics(), config.marketplace().kinds());
+    private EmbeddedChannel channel;
+
+    @BeforeEach
+    void open() {
+        channel = new EmbeddedChannel();
+    }
+
+    @AfterEach
+    void close() {
+        channel.finishAndReleaseAll();
+    }
+
+    private List<Event> notes(int n) {
+        List<Event> events = new ArrayList<>();
+        for (int i = 0; i < n; i++) events.add(author.sign(1, List.of(List.of("t", "stored")), "stored note " + i + " " + "x".repeat(200), 1_700_000_000L - i));
+        return events;
+    }
+
+    private static List<byte[]> jsons(List<Event> events) {
+        return events.stream().map(Event::jsonUtf8).toList();
+    }
+
+    private Subscription subscription(Session session, String id) {
+        Subscription sub = new Subscription(session, id, List.of(new Filter(null, null, Set.of(1), null, null, null, null)));
+        session.putSubscription(sub);
+        return sub;
+    }
+
+    private List<ByteBuf> writesToSocket() {
+        List<ByteBuf> writes = new ArrayList<>();
+        for (Object o; (o = channel.readOutbound()) != null; ) writes.add((ByteBuf) o);
+        return writes;
+    }
+
+    private static List<String> framesIn(List<ByteBuf> writes) {
+        EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(WebSocketDecoderConfig.newBuilder()
+                .expectMaskedFrames(false).allowMaskMismatch(false).maxFramePayloadLength(1 << 20).build()));
+        for (ByteBuf b : writes) client.writeInbound(b);
+        List<String> texts = new ArrayList<>();
+        for (Object o; (o = client.readInbound()) != null; ) {
+            TextWebSocketFrame f = (TextWebSocketFrame) o;
+            texts.add(f.text());
+            f.release();
+        }
+        client.finishAndReleaseAll();
+        return texts;
+    }
+
+    private static List<String> expected(String subId, List<Event> events, boolean eose) {
+        List<String> frames = new ArrayList<>();
+        for (Event e : events) frames.add("[\"EVENT\",\"" + subId + "\"," + e.json() + "]");
+        if (eose) frames.add("[\"EOSE\",\"" + subId + "\"]");
+        return frames;
+    }
+
+    @Test
+    void aQuerysStoredEventsThenItsEoseReachTheSocketInOrderInAFewSharedWrites() {
+        Session session = new Session(channel, "203.0.113.7", "challenge", 8 << 20, metrics);
+        List<Event> found = notes(80); // ~ 46 KB of frames, under the channel's high water mark (64 KiB)
+        session.sendStored(subscription(session, "q1"), jsons(found), Set.of());
+
+        List<ByteBuf> writes = writesToSocket();
+        assertTrue(writes.size() <= 2, "80 events and EOSE in " + writes.size() + " socket writes, not one per event");
+        assertEquals(expected("q1", found, true), framesIn(writes));
+    }
+
+    @Test
+    void aClientThatStopsReadingGetsNoMoreStoredFramesUntilTheChannelIsWritableAgain() {
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(20 * 1024, 40 * 1024));
+        Session session = new Session(channel, "203.0.113.7", "challenge", 8 << 20, metrics);
+        List<Event> found = notes(600); // ~ 250 KB of frames
+        List<ByteBuf> writes = new ArrayList<>();
+        // Nothing is flushed to the socket while the drain fills the outbound buffer past its high water mark.
+        session.sendStored(subscription(session, "q2"), jsons(found), Set.of());
+        writes.addAll(writesToSocket());
+        List<String> first = framesIn(new ArrayList<>(writes.stream().map(ByteBuf::retainedDuplicate).toList()));
+        assertTrue(first.size() < found.size(), "the drain stopped at the high water mark after " + first.size() + " frames");
+        assertFalse(first.contains("[\"EOSE\",\"q2\"]"));
+
+        while (writes.size() < 1000) {
+            List<ByteBuf> more = writesToSocket();
+            session.drainStored(); // what channelWritabilityChanged does once the client has read
+            more.addAll(writesToSocket());
+            if (more.isEmpty()) break;
+            writes.addAll(more);
+        }
+        assertEquals(expected("q2", found, true), framesIn(writes), "resumed where it stopped, every event once, then EOSE");
+    }
+}
