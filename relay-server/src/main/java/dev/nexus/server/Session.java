@@ -7,6 +7,7 @@ import dev.nexus.server.nip01.Subscription;
 import dev.nexus.server.nip42.AuthBudget;
 import dev.nexus.server.nip77.NegentropySessions;
 import dev.nexus.server.policy.ConnectionView;
+import dev.nexus.storage.StoredEvent;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -57,7 +58,7 @@ public final class Session implements ConnectionView {
     private final RelayMetrics metrics;
 
     /** Stored events of one REQ still to be written, paced by channel writability. */
-    private record StoredResults(Subscription sub, Iterator<byte[]> events) {}
+    private record StoredResults(Subscription sub, Iterator<StoredEvent> events) {}
 
     Session(Channel channel, String remoteIp, String challenge, long maxOutboundBytes, RelayMetrics metrics) {
         this.metrics = metrics;
@@ -176,9 +177,9 @@ public final class Session implements ConnectionView {
     }
 
     /** Queues a REQ's stored results, then EOSE and the live events held meanwhile; call on the event loop. */
-    public void sendStored(Subscription sub, List<byte[]> events, Set<String> ids) {
+    public void sendStored(Subscription sub, List<StoredEvent> events) {
         if (closing.get() || sub.cancelled()) return;
-        sub.rememberStoredIds(ids);
+        sub.rememberStored(events);
         storedQueue.add(new StoredResults(sub, events.iterator()));
         drainStored();
     }
@@ -201,7 +202,7 @@ public final class Session implements ConnectionView {
                     if (wrote || batch != null) channel.flush();
                     return;
                 }
-                batch = appendEventFrame(batch, r.sub(), r.events().next());
+                batch = appendEventFrame(batch, r.sub(), r.events().next().json());
                 if (batch.readableBytes() >= liveBatchBytes) {
                     channel.write(batch, channel.voidPromise());
                     batch = null;

@@ -71,7 +71,7 @@ class FanOutCoalescingEmbeddedTest {
         Subscription sub = new Subscription(session, subId, List.of(new Filter(null, null, Set.of(1), null, null, null, null)));
         assertTrue(index.tryAdd(sub));
         session.putSubscription(sub);
-        session.sendStored(sub, List.of(), Set.of());
+        session.sendStored(sub, List.of());
         assertEquals(List.of("[\"EOSE\",\"" + subId + "\"]"), framesIn(writesToSocket()));
         return session;
     }
@@ -178,7 +178,7 @@ class FanOutCoalescingEmbeddedTest {
         Subscription sub = new Subscription(session, "all", List.of(new Filter(null, null, Set.of(1, 5050), null, null, null, null)));
         assertTrue(index.tryAdd(sub));
         session.putSubscription(sub);
-        session.sendStored(sub, List.of(), Set.of());
+        session.sendStored(sub, List.of());
         assertEquals(List.of("[\"EOSE\",\"all\"]"), framesIn(writesToSocket()));
 
         held.publish(author.sign(1, List.of(), "opens the window"));

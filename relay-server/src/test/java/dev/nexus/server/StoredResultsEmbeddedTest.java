@@ -10,6 +10,7 @@ import dev.nexus.core.Filter;
 import dev.nexus.core.testing.NostrKey;
 import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.server.nip01.Subscription;
+import dev.nexus.storage.StoredEvent;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -50,8 +51,8 @@ class StoredResultsEmbeddedTest {
         return events;
     }
 
-    private static List<byte[]> jsons(List<Event> events) {
-        return events.stream().map(Event::jsonUtf8).toList();
+    private static List<StoredEvent> stored(List<Event> events) {
+        return events.stream().map(e -> new StoredEvent(e.id(), e.createdAt(), e.jsonUtf8())).toList();
     }
 
     private Subscription subscription(Session session, String id) {
@@ -91,7 +92,7 @@ class StoredResultsEmbeddedTest {
     void aQuerysStoredEventsThenItsEoseReachTheSocketInOrderInAFewSharedWrites() {
         Session session = new Session(channel, "203.0.113.7", "challenge", 8 << 20, metrics);
         List<Event> found = notes(80); // ~ 46 KB of frames, under the channel's high water mark (64 KiB)
-        session.sendStored(subscription(session, "q1"), jsons(found), Set.of());
+        session.sendStored(subscription(session, "q1"), stored(found));
 
         List<ByteBuf> writes = writesToSocket();
         assertTrue(writes.size() <= 2, "80 events and EOSE in " + writes.size() + " socket writes, not one per event");
@@ -105,7 +106,7 @@ class StoredResultsEmbeddedTest {
         List<Event> found = notes(600); // ~ 250 KB of frames
         List<ByteBuf> writes = new ArrayList<>();
         // Nothing is flushed to the socket while the drain fills the outbound buffer past its high water mark.
-        session.sendStored(subscription(session, "q2"), jsons(found), Set.of());
+        session.sendStored(subscription(session, "q2"), stored(found));
         writes.addAll(writesToSocket());
         List<String> first = framesIn(new ArrayList<>(writes.stream().map(ByteBuf::retainedDuplicate).toList()));
         assertTrue(first.size() < found.size(), "the drain stopped at the high water mark after " + first.size() + " frames");
@@ -119,5 +120,22 @@ class StoredResultsEmbeddedTest {
             writes.addAll(more);
         }
         assertEquals(expected("q2", found, true), framesIn(writes), "resumed where it stopped, every event once, then EOSE");
+    }
+
+    @Test
+    void aLiveEventHeldDuringTheQueryFollowsEoseUnlessItWasAlreadySentAsAStoredOne() {
+        Session session = new Session(channel, "203.0.113.7", "challenge", 8 << 20, metrics);
+        Subscription sub = subscription(session, "q3");
+        List<Event> found = notes(3);
+        Event alsoStored = found.get(1);
+        Event onlyLive = author.sign(1, List.of(), "arrived while the query ran", 1_700_000_100L);
+        assertTrue(sub.holdUntilEose(alsoStored, 10));
+        assertTrue(sub.holdUntilEose(onlyLive, 10));
+
+        session.sendStored(sub, stored(found));
+
+        List<String> frames = expected("q3", found, true);
+        frames.add("[\"EVENT\",\"q3\"," + onlyLive.json() + "]");
+        assertEquals(frames, framesIn(writesToSocket()), "stored events, EOSE, then the held event not among them, once");
     }
 }

@@ -19,7 +19,7 @@ public final class Subscription {
     private final byte[] eventPrefix;
     private boolean storedSent;
     private List<Event> pending;
-    private Set<String> storedIds;
+    private List<dev.nexus.storage.StoredEvent> stored;
     /** Set by the session when the subscription leaves it (CLOSE, replacement, disconnect); read by query workers too. */
     private volatile boolean cancelled;
 
@@ -46,7 +46,8 @@ public final class Subscription {
     public void cancel() { cancelled = true; }
     public boolean cancelled() { return cancelled; }
 
-    public void rememberStoredIds(Set<String> ids) { this.storedIds = ids; }
+    /** The stored events being sent before EOSE; live events held meanwhile that are among them are not sent twice. */
+    public void rememberStored(List<dev.nexus.storage.StoredEvent> events) { this.stored = events; }
 
     /** Holds a live event until EOSE; returns false when the backlog is over {@code max}. */
     public boolean holdUntilEose(Event e, int max) {
@@ -61,10 +62,13 @@ public final class Subscription {
         storedSent = true;
         List<Event> out = new ArrayList<>();
         if (pending != null) {
-            for (Event e : pending) if (storedIds == null || !storedIds.contains(e.id())) out.add(e);
+            // Built only when live events were held: most queries end with none.
+            Set<String> storedIds = new java.util.HashSet<>();
+            if (stored != null) for (dev.nexus.storage.StoredEvent ev : stored) storedIds.add(ev.id());
+            for (Event e : pending) if (!storedIds.contains(e.id())) out.add(e);
         }
         pending = null;
-        storedIds = null;
+        stored = null;
         return out;
     }
 }

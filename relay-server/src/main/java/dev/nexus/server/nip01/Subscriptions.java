@@ -100,26 +100,24 @@ public final class Subscriptions {
     private void runStoredQuery(Session s, Subscription sub) {
         // A client that re-sends REQ under the same id faster than queries run would otherwise queue dead work.
         if (sub.cancelled() || s.isClosing() || !s.channel().isActive()) return;
-        List<byte[]> jsons;
-        Set<String> ids = new HashSet<>();
+        List<StoredEvent> found = new ArrayList<>();
         try {
             long now = nowSeconds.getAsLong();
             int maxLimit = limits.maxLimit();
-            List<StoredEvent> found = new ArrayList<>();
+            // Only several filters can return one event twice; one filter's results need no id set.
+            Set<String> ids = sub.filters().size() > 1 ? new HashSet<>() : null;
             for (Filter f : sub.filters()) {
                 if (sub.cancelled()) return;
                 int limit = f.limit() == null ? maxLimit : Math.min(f.limit(), maxLimit);
-                for (StoredEvent ev : store.query(f, limit, now)) if (ids.add(ev.id())) found.add(ev);
+                for (StoredEvent ev : store.query(f, limit, now)) if (ids == null || ids.add(ev.id())) found.add(ev);
             }
             if (hidden.any()) found.removeIf(ev -> hidden.hides(ev.json()));
             if (sub.filters().stream().anyMatch(restricted::mayMatchRestricted)) {
                 found.removeIf(ev -> !restricted.visibleTo(s.authenticatedPubkeys(), ev.json()));
             }
-            if (sub.filters().size() > 1) {
+            if (ids != null) {
                 found.sort(Comparator.comparingLong(StoredEvent::createdAt).reversed().thenComparing(StoredEvent::id));
             }
-            jsons = new ArrayList<>(found.size());
-            for (StoredEvent ev : found) jsons.add(ev.json());
         } catch (RuntimeException ex) {
             String answer = QueryFailures.answer(ex, "query", sub.id());
             s.channel().eventLoop().execute(() -> {
@@ -131,6 +129,6 @@ public final class Subscriptions {
             });
             return;
         }
-        s.channel().eventLoop().execute(() -> s.sendStored(sub, jsons, ids));
+        s.channel().eventLoop().execute(() -> s.sendStored(sub, found));
     }
 }
