@@ -7,6 +7,7 @@ import dev.nexus.server.warmup.JitWarmup;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,7 +83,10 @@ public final class Main {
         // (a supervisor, the launcher forwarding one) still closes it cleanly, after start() is done.
         NexusServer server = new NexusServer(config);
         CountDownLatch stopped = new CountDownLatch(1);
+        AtomicBoolean stopping = new AtomicBoolean();
         Thread hook = new Thread(() -> {
+            // Set before waiting for the start to finish: a warm-up still running gives up at once.
+            stopping.set(true);
             log.info("shutting down");
             synchronized (server) {
                 server.close();
@@ -100,8 +104,8 @@ public final class Main {
         }
         try {
             synchronized (server) {
-                if (config.server().warmUp()) warmUp(config, log);
-                server.start();
+                if (config.server().warmUp()) warmUp(config, log, stopping::get);
+                if (!stopping.get()) server.start();
             }
         } catch (Exception e) {
             err.println("nexus: cannot start: " + e.getMessage());
@@ -118,8 +122,8 @@ public final class Main {
     }
 
     /** Before the port opens, so that the first clients meet compiled code (dev.nexus.server.warmup). */
-    private static void warmUp(NexusConfig config, Logger log) {
-        JitWarmup.run(config).ifPresent(r -> log.info(
+    private static void warmUp(NexusConfig config, Logger log, java.util.function.BooleanSupplier stopRequested) {
+        JitWarmup.run(config, stopRequested).ifPresent(r -> log.info(
                 "JIT warm-up: {} events published ({} accepted), {} live deliveries, {} of {} queries answered, through a throwaway relay on a temporary file in {} ms",
                 r.published(), r.accepted(), r.liveDeliveries(), r.answered(), r.queries(), r.millis()));
         // The throwaway relay's garbage would otherwise keep the heap grown until the first full collection.

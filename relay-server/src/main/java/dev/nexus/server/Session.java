@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.util.AttributeKey;
 import java.util.ArrayDeque;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,8 +35,6 @@ public final class Session implements ConnectionView {
     private static final Logger log = LoggerFactory.getLogger(Session.class);
     /** Live events held for one subscription while its stored results are still being sent. */
     private static final int MAX_HELD_LIVE_EVENTS = 10_000;
-    /** First size of a stored-results buffer: a query's worth of typical events; it grows up to liveBatchBytes. */
-    private static final int STORED_BATCH_INITIAL_BYTES = 16 * 1024;
     /** A fan-out run's batch for one connection is handed to the socket once it holds this much. */
     static final int LIVE_BATCH_MAX_BYTES = 32 * 1024;
 
@@ -58,7 +55,18 @@ public final class Session implements ConnectionView {
     private final RelayMetrics metrics;
 
     /** Stored events of one REQ still to be written, paced by channel writability. */
-    private record StoredResults(Subscription sub, Iterator<StoredEvent> events) {}
+    /** A query's stored results on their way out: the next event to write, and whether EOSE is written. Event loop only. */
+    private static final class StoredResults {
+        final Subscription sub;
+        final List<StoredEvent> events;
+        int next;
+        boolean eoseWritten;
+
+        StoredResults(Subscription sub, List<StoredEvent> events) {
+            this.sub = sub;
+            this.events = events;
+        }
+    }
 
     Session(Channel channel, String remoteIp, String challenge, long maxOutboundBytes, RelayMetrics metrics) {
         this.metrics = metrics;
@@ -162,15 +170,6 @@ public final class Session implements ConnectionView {
         channel.writeAndFlush(batch, channel.voidPromise());
     }
 
-    /** Appends {@code ["EVENT",subId,} + the shared event bytes + {@code ]}, framed, to {@code batch} (made if null), without decoding the event. */
-    private ByteBuf appendEventFrame(ByteBuf batch, Subscription sub, byte[] json) {
-        metrics.sentEvent();
-        int frame = WebSocketTextFrames.frameLength(sub.eventPrefix(), json);
-        if (batch == null) batch = channel.alloc().buffer(Math.min(Math.max(frame, STORED_BATCH_INITIAL_BYTES), Math.max(frame, liveBatchBytes)));
-        WebSocketTextFrames.writeEventFrame(batch, sub.eventPrefix(), json);
-        return batch;
-    }
-
     private long pendingOutboundBytes() {
         ChannelOutboundBuffer out = channel.unsafe().outboundBuffer();
         return out == null ? 0 : out.totalPendingWriteBytes();
@@ -180,52 +179,99 @@ public final class Session implements ConnectionView {
     public void sendStored(Subscription sub, List<StoredEvent> events) {
         if (closing.get() || sub.cancelled()) return;
         sub.rememberStored(events);
-        storedQueue.add(new StoredResults(sub, events.iterator()));
+        storedQueue.add(new StoredResults(sub, events));
         drainStored();
     }
 
     /**
      * Writes queued stored results while the channel stays writable; resumes on writability. The
-     * frames of a drain share buffers of up to {@link #liveBatchBytes} (one outbound entry and one
-     * allocation per buffer, not per event: W3 returns ~40 events per query), handed to the channel
-     * as each fills, so that writability is still checked every {@link #liveBatchBytes} at most.
+     * frames share buffers of up to {@link #liveBatchBytes} (one outbound entry and one allocation
+     * per buffer, not per event: W3 returns ~40 events per query), each sized exactly to what it
+     * holds, because the outbound bounds count written bytes, not buffer capacity. Writability is
+     * checked before each buffer, so a client that stops reading leaves at most one buffer past the
+     * high water mark per drain.
      */
     void drainStored() {
-        ByteBuf batch = null;
         boolean wrote = false;
         while (!storedQueue.isEmpty() && channel.isActive()) {
             StoredResults r = storedQueue.peek();
-            boolean active = !r.sub().cancelled();
-            while (active && r.events().hasNext()) {
+            while (!r.eoseWritten) {
                 if (!channel.isWritable()) {
-                    if (batch != null) channel.write(batch, channel.voidPromise());
-                    if (wrote || batch != null) channel.flush();
+                    if (wrote) channel.flush();
                     return;
                 }
-                batch = appendEventFrame(batch, r.sub(), r.events().next().json());
-                if (batch.readableBytes() >= liveBatchBytes) {
-                    channel.write(batch, channel.voidPromise());
-                    batch = null;
-                    wrote = true;
-                }
+                writeStoredBuffer(r);
+                wrote = true;
             }
             storedQueue.poll();
-            if (active) {
-                if (batch == null) batch = channel.alloc().buffer(64);
-                WebSocketTextFrames.writeTextFrame(batch, RelayMessages.eose(r.sub().id()));
-                metrics.sentEose();
-                for (Event e : r.sub().releaseAfterEose()) batch = appendEventFrame(batch, r.sub(), e.jsonUtf8());
-            }
-        }
-        if (batch != null) {
-            if (channel.isActive()) {
-                channel.write(batch, channel.voidPromise());
-                wrote = true;
-            } else {
-                batch.release();
-            }
+            // Held live events are bounded in number (MAX_HELD_LIVE_EVENTS); written in buffers of
+            // liveBatchBytes so that the outbound budget sees them one buffer at a time.
+            writeInBuffers(r.sub, r.sub.releaseAfterEose());
         }
         if (wrote) channel.flush();
+    }
+
+    /** Writes the next buffer of a query's stored frames: as many as fit in liveBatchBytes (one at least), and EOSE after the last. */
+    private void writeStoredBuffer(StoredResults r) {
+        byte[] prefix = r.sub.eventPrefix();
+        List<StoredEvent> events = r.events;
+        int from = r.next;
+        int to = from;
+        int bytes = 0;
+        while (to < events.size()) {
+            int frame = WebSocketTextFrames.frameLength(prefix, events.get(to).json());
+            if (to > from && bytes + frame > liveBatchBytes) break;
+            bytes += frame;
+            to++;
+        }
+        boolean last = to == events.size();
+        String eose = last ? RelayMessages.eose(r.sub.id()) : null;
+        if (last) bytes += WebSocketTextFrames.textFrameLength(eose);
+        ByteBuf buf = channel.alloc().buffer(bytes);
+        try {
+            for (int i = from; i < to; i++) {
+                metrics.sentEvent();
+                WebSocketTextFrames.writeEventFrame(buf, prefix, events.get(i).json());
+            }
+            if (last) {
+                WebSocketTextFrames.writeTextFrame(buf, eose);
+                metrics.sentEose();
+            }
+        } catch (RuntimeException e) {
+            buf.release();
+            throw e;
+        }
+        r.next = to;
+        r.eoseWritten = last;
+        channel.write(buf, channel.voidPromise());
+    }
+
+    /** Writes live events for one subscription in exactly sized buffers of up to liveBatchBytes (one event at least); no flush. */
+    private void writeInBuffers(Subscription sub, List<Event> events) {
+        byte[] prefix = sub.eventPrefix();
+        int from = 0;
+        while (from < events.size() && channel.isActive()) {
+            int to = from;
+            int bytes = 0;
+            while (to < events.size()) {
+                int frame = WebSocketTextFrames.frameLength(prefix, events.get(to).jsonUtf8());
+                if (to > from && bytes + frame > liveBatchBytes) break;
+                bytes += frame;
+                to++;
+            }
+            ByteBuf buf = channel.alloc().buffer(bytes);
+            try {
+                for (int i = from; i < to; i++) {
+                    metrics.sentEvent();
+                    WebSocketTextFrames.writeEventFrame(buf, prefix, events.get(i).jsonUtf8());
+                }
+            } catch (RuntimeException e) {
+                buf.release();
+                throw e;
+            }
+            channel.write(buf, channel.voidPromise());
+            from = to;
+        }
     }
 
     /** Adds a subscription, replacing (and cancelling) one with the same id; returns the replaced one or null. */
@@ -254,7 +300,7 @@ public final class Session implements ConnectionView {
     /** A cancelled subscription's stored results still waiting to be written are dropped at once, not when their turn comes. */
     private void cancel(Subscription sub) {
         sub.cancel();
-        storedQueue.removeIf(r -> r.sub() == sub);
+        storedQueue.removeIf(r -> r.sub == sub);
     }
 
     private void disconnectSlowConsumer() {

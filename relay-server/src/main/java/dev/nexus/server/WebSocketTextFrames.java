@@ -36,6 +36,12 @@ final class WebSocketTextFrames {
         buf.writeByte(']');
     }
 
+    /** Bytes {@link #writeTextFrame} writes for this text. */
+    static int textFrameLength(String text) {
+        int payload = ByteBufUtil.utf8Bytes(text);
+        return headerLength(payload) + payload;
+    }
+
     /** Appends {@code text}, encoded as UTF-8, as one unmasked text frame. */
     static void writeTextFrame(ByteBuf buf, String text) {
         int payload = ByteBufUtil.utf8Bytes(text);

@@ -12,6 +12,7 @@ import dev.nexus.server.metrics.RelayMetrics;
 import dev.nexus.server.nip01.Subscription;
 import dev.nexus.storage.StoredEvent;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -137,5 +138,45 @@ class StoredResultsEmbeddedTest {
         List<String> frames = expected("q3", found, true);
         frames.add("[\"EVENT\",\"q3\"," + onlyLive.json() + "]");
         assertEquals(frames, framesIn(writesToSocket()), "stored events, EOSE, then the held event not among them, once");
+    }
+
+    @Test
+    void smallResultsHoldNoMoreMemoryThanTheBytesTheOutboundBoundsCount() {
+        // The high water mark and max_outbound_bytes count readable bytes, not capacity: a 16 KiB
+        // buffer per one-event query let a client that never reads pin ~40x what was counted.
+        channel.config().setAllocator(PooledByteBufAllocator.DEFAULT);
+        Session session = new Session(channel, "203.0.113.7", "challenge", 8 << 20, metrics);
+        long readable = 0;
+        long capacity = 0;
+        for (int i = 0; i < 100; i++) {
+            Subscription sub = subscription(session, "s" + i);
+            session.sendStored(sub, stored(List.of(author.sign(1, List.of(), "small " + i, 1_700_000_000L + i))));
+            session.removeSubscription("s" + i);
+            for (ByteBuf b : writesToSocket()) {
+                readable += b.readableBytes();
+                capacity += b.capacity();
+                b.release();
+            }
+        }
+        assertTrue(capacity <= 2 * readable, "buffer capacity " + capacity + " for " + readable + " bytes written");
+    }
+
+    @Test
+    void liveEventsHeldUntilEoseAreWrittenInBuffersOfBoundedSizeNotOneBufferForAll() {
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(20 * 1024, 40 * 1024));
+        Session session = new Session(channel, "203.0.113.7", "challenge", 8 << 20, metrics);
+        Subscription sub = subscription(session, "q4");
+        List<Event> held = notes(2000);
+        for (Event e : held) assertTrue(sub.holdUntilEose(e, 10_000));
+        List<Event> found = List.of(author.sign(1, List.of(), "the one stored event", 1_600_000_000L));
+
+        session.sendStored(sub, stored(found));
+
+        List<ByteBuf> writes = writesToSocket();
+        int largest = writes.stream().mapToInt(ByteBuf::readableBytes).max().orElse(0);
+        assertTrue(largest <= Session.LIVE_BATCH_MAX_BYTES + 1024, "largest single write " + largest + " bytes");
+        List<String> frames = expected("q4", found, true);
+        for (Event e : held) frames.add("[\"EVENT\",\"q4\"," + e.json() + "]");
+        assertEquals(frames, framesIn(writes));
     }
 }

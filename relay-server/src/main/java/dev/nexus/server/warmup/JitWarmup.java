@@ -12,12 +12,16 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,23 +42,30 @@ import org.slf4j.LoggerFactory;
 public final class JitWarmup {
     private static final Logger log = LoggerFactory.getLogger(JitWarmup.class);
     private static final long DEADLINE_MILLIS = 30_000;
+    static final String DIR_PREFIX = "nexus-warmup-";
+    static final long LEFTOVER_AGE_MILLIS = TimeUnit.MINUTES.toMillis(10);
 
     /** What the warm-up did, for its log line and tests. */
     public record Report(int published, int accepted, long liveDeliveries, int queries, int answered, long millis) {}
 
     private JitWarmup() {}
 
-    /** Runs the warm-up in a temporary directory; empty (with one log line saying why) if it could not. Never throws. */
-    public static Optional<Report> run(NexusConfig operator) {
-        return run(operator, Path.of(System.getProperty("java.io.tmpdir")), WarmupTraffic.STANDARD);
+    /**
+     * Runs the warm-up in a temporary directory; empty (with one log line saying why) if it could
+     * not, or as soon as {@code stopRequested} says the relay is being stopped. Never throws.
+     */
+    public static Optional<Report> run(NexusConfig operator, BooleanSupplier stopRequested) {
+        return run(operator, Path.of(System.getProperty("java.io.tmpdir")), WarmupTraffic.STANDARD, stopRequested);
     }
 
-    static Optional<Report> run(NexusConfig operator, Path tempParent, WarmupTraffic.Shape shape) {
+    static Optional<Report> run(NexusConfig operator, Path tempParent, WarmupTraffic.Shape shape, BooleanSupplier stopRequested) {
         long start = System.nanoTime();
+        Deadline deadline = new Deadline(start + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MILLIS), stopRequested);
+        removeLeftovers(tempParent);
         WarmupTraffic traffic;
         try {
             traffic = WarmupTraffic.signed(shape, System.currentTimeMillis() / 1000);
-        } catch (Throwable noSigner) {
+        } catch (Throwable noSigner) { // LinkageError when the native library cannot load
             // The relay verifies with BouncyCastle when libsecp256k1 cannot load, but has nothing to sign with then.
             log.info("JIT warm-up skipped: cannot sign its events ({})", noSigner.toString());
             return Optional.empty();
@@ -68,17 +79,21 @@ public final class JitWarmup {
         });
         try (QuietLogs quiet = QuietLogs.below("dev.nexus")) {
             try {
-                dir = Files.createTempDirectory(tempParent, "nexus-warmup-");
+                dir = Files.createTempDirectory(tempParent, DIR_PREFIX);
                 relay = new NexusServer(throwawayConfig(operator, dir.resolve("warmup.db")));
                 relay.start();
-                HttpClient http = HttpClient.newBuilder().executor(clientThreads).build();
+                // Never through a proxy the operator configured for the JVM: this traffic is loopback only.
+                HttpClient http = HttpClient.newBuilder().executor(clientThreads).proxy(HttpClient.Builder.NO_PROXY).build();
                 URI uri = URI.create("ws://127.0.0.1:" + relay.port() + "/");
-                return Optional.of(drive(http, uri, shape, traffic, start + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MILLIS), start));
+                return Optional.of(drive(http, uri, shape, traffic, deadline, start));
             } finally {
                 if (relay != null) relay.close();
                 clientThreads.shutdownNow();
             }
-        } catch (Exception | LinkageError e) {
+        } catch (CancellationException stopping) {
+            log.info("JIT warm-up cancelled: the relay is stopping");
+            return Optional.empty();
+        } catch (Throwable e) { // a warm-up that fails for any reason must not keep the relay from starting
             log.warn("JIT warm-up stopped: {}; the relay starts without it", e.toString());
             return Optional.empty();
         } finally {
@@ -107,7 +122,7 @@ public final class JitWarmup {
                 """.formatted(operator.server().liveCoalesceMillis(), path));
     }
 
-    private static Report drive(HttpClient http, URI uri, WarmupTraffic.Shape shape, WarmupTraffic traffic, long deadline, long start)
+    private static Report drive(HttpClient http, URI uri, WarmupTraffic.Shape shape, WarmupTraffic traffic, Deadline deadline, long start)
             throws Exception {
         List<LoopbackSocket> sockets = new ArrayList<>();
         try {
@@ -115,14 +130,14 @@ public final class JitWarmup {
             AtomicLong delivered = new AtomicLong();
             CountDownLatch subscribed = new CountDownLatch(shape.subscribers());
             for (int i = 0; i < shape.subscribers(); i++) {
-                LoopbackSocket s = LoopbackSocket.open(http, uri, message -> {
+                LoopbackSocket s = LoopbackSocket.open(http, uri, deadline, message -> {
                     if (message.startsWith("[\"EVENT\"")) delivered.incrementAndGet();
                     else if (message.startsWith("[\"EOSE\"")) subscribed.countDown();
                 });
                 sockets.add(s);
                 s.send(traffic.liveSubscription(i));
             }
-            await(subscribed, deadline, "live subscriptions");
+            deadline.await(subscribed, "live subscriptions");
 
             List<dev.nexus.core.Event> events = traffic.events();
             AtomicInteger accepted = new AtomicInteger();
@@ -130,12 +145,12 @@ public final class JitWarmup {
             List<Publisher> publishers = new ArrayList<>();
             for (int p = 0; p < shape.publishers(); p++) {
                 Publisher pub = new Publisher(shape.window(), accepted, acknowledged);
-                pub.socket = LoopbackSocket.open(http, uri, pub::onMessage);
+                pub.socket = LoopbackSocket.open(http, uri, deadline, pub::onMessage);
                 sockets.add(pub.socket);
                 publishers.add(pub);
             }
             for (int i = 0; i < events.size(); i++) publishers.get(i % publishers.size()).publish(events.get(i).json(), deadline);
-            await(acknowledged, deadline, "OKs");
+            deadline.await(acknowledged, "OKs");
 
             CountDownLatch answeredAll = new CountDownLatch(shape.queries());
             AtomicInteger answered = new AtomicInteger();
@@ -143,12 +158,12 @@ public final class JitWarmup {
             AtomicInteger next = new AtomicInteger();
             for (int c = 0; c < shape.queriers(); c++) {
                 Querier q = new Querier(shape, traffic, next, answered, answeredAll);
-                q.socket = LoopbackSocket.open(http, uri, q::onMessage);
+                q.socket = LoopbackSocket.open(http, uri, deadline, q::onMessage);
                 sockets.add(q.socket);
                 queriers.add(q);
             }
             for (Querier q : queriers) q.start();
-            await(answeredAll, deadline, "query answers");
+            deadline.await(answeredAll, "query answers");
             return new Report(events.size(), accepted.get(), delivered.get(), shape.queries(), answered.get(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         } finally {
@@ -156,29 +171,52 @@ public final class JitWarmup {
         }
     }
 
-    private static void await(CountDownLatch latch, long deadline, String what) throws Exception {
-        if (!latch.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-            throw new java.util.concurrent.TimeoutException("no " + what + " within " + DEADLINE_MILLIS / 1000 + " s (" + latch.getCount() + " missing)");
+    /** The warm-up's one time limit, which a stop request (SIGTERM while it runs) ends early. */
+    static final class Deadline {
+        private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+        private final long endNanos;
+        private final BooleanSupplier stopRequested;
+
+        Deadline(long endNanos, BooleanSupplier stopRequested) {
+            this.endNanos = endNanos;
+            this.stopRequested = stopRequested;
+        }
+
+        long remainingNanos() throws TimeoutException {
+            if (stopRequested.getAsBoolean()) throw new CancellationException("the relay is stopping");
+            long left = endNanos - System.nanoTime();
+            if (left <= 0) throw new TimeoutException("not done within " + DEADLINE_MILLIS / 1000 + " s");
+            return left;
+        }
+
+        void await(CountDownLatch latch, String what) throws TimeoutException, InterruptedException {
+            while (!latch.await(Math.min(POLL_NANOS, remainingNanos()), TimeUnit.NANOSECONDS)) {
+                if (endNanos - System.nanoTime() <= 0) throw new TimeoutException("no " + what + " within " + DEADLINE_MILLIS / 1000 + " s (" + latch.getCount() + " missing)");
+            }
+        }
+
+        void acquire(Semaphore permits, String what) throws TimeoutException, InterruptedException {
+            while (!permits.tryAcquire(Math.min(POLL_NANOS, remainingNanos()), TimeUnit.NANOSECONDS)) {
+                if (endNanos - System.nanoTime() <= 0) throw new TimeoutException("no " + what + " within " + DEADLINE_MILLIS / 1000 + " s");
+            }
         }
     }
 
     /** Sends its share of the events with at most {@code window} waiting for their OK. */
     private static final class Publisher {
-        private final java.util.concurrent.Semaphore window;
+        private final Semaphore window;
         private final AtomicInteger accepted;
         private final CountDownLatch acknowledged;
         LoopbackSocket socket;
 
         Publisher(int window, AtomicInteger accepted, CountDownLatch acknowledged) {
-            this.window = new java.util.concurrent.Semaphore(window);
+            this.window = new Semaphore(window);
             this.accepted = accepted;
             this.acknowledged = acknowledged;
         }
 
-        void publish(String eventJson, long deadline) throws Exception {
-            if (!window.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                throw new java.util.concurrent.TimeoutException("no OK within " + DEADLINE_MILLIS / 1000 + " s");
-            }
+        void publish(String eventJson, Deadline deadline) throws Exception {
+            deadline.acquire(window, "OK");
             socket.send("[\"EVENT\"," + eventJson + "]");
         }
 
@@ -230,8 +268,24 @@ public final class JitWarmup {
         if (dir == null) return;
         try (Stream<Path> paths = Files.walk(dir)) {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) { // Files.walk reports a file that vanished mid-walk unchecked
             log.warn("JIT warm-up: could not delete its temporary directory {}: {}", dir, e.toString());
+        }
+    }
+
+    /**
+     * Deletes warm-up directories a killed relay left behind (SIGKILL, OOM kill mid-warm-up), so that
+     * a crash loop does not fill the temporary directory. Only those untouched for a while: another
+     * relay sharing the directory may be warming up right now.
+     */
+    static void removeLeftovers(Path tempParent) {
+        long cutoff = System.currentTimeMillis() - LEFTOVER_AGE_MILLIS;
+        try (Stream<Path> entries = Files.list(tempParent)) {
+            for (Path p : entries.filter(p -> p.getFileName().toString().startsWith(DIR_PREFIX)).toList()) {
+                if (Files.isDirectory(p) && Files.getLastModifiedTime(p).toMillis() < cutoff) deleteTree(p);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("JIT warm-up: could not look for leftovers in {}: {}", tempParent, e.toString());
         }
     }
 }

@@ -19,9 +19,9 @@ final class LoopbackSocket implements WebSocket.Listener {
         this.onMessage = onMessage;
     }
 
-    static LoopbackSocket open(HttpClient http, URI uri, Consumer<String> onMessage) throws Exception {
+    static LoopbackSocket open(HttpClient http, URI uri, JitWarmup.Deadline deadline, Consumer<String> onMessage) throws Exception {
         LoopbackSocket s = new LoopbackSocket(onMessage);
-        s.socket = http.newWebSocketBuilder().buildAsync(uri, s).get(10, TimeUnit.SECONDS);
+        s.socket = http.newWebSocketBuilder().buildAsync(uri, s).get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
         s.lastSend = CompletableFuture.completedFuture(s.socket);
         return s;
     }

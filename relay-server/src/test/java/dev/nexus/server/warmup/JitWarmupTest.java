@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.nexus.config.NexusConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +26,7 @@ class JitWarmupTest {
         Path scratch = Files.createDirectory(dir.resolve("scratch"));
         NexusConfig operator = NexusConfig.parse("[storage]\npath = \"" + operatorDb + "\"\n[auth]\nrequired = true\n");
 
-        JitWarmup.Report report = JitWarmup.run(operator, scratch, SMALL).orElseThrow();
+        JitWarmup.Report report = JitWarmup.run(operator, scratch, SMALL, () -> false).orElseThrow();
 
         assertEquals(SMALL.events(), report.published());
         assertEquals(SMALL.events(), report.accepted(), "every signed event is verified, stored and acknowledged with OK true");
@@ -59,5 +62,38 @@ class JitWarmupTest {
             for (int i = 0; i < shape.subscribers(); i++) if (i % 4 == j % 4) n++;
         }
         return n;
+    }
+
+    @Test
+    void aStopRequestedWhileItRunsEndsItWithinAFractionOfASecondAndStillDeletesItsFiles() throws Exception {
+        Path scratch = Files.createDirectory(dir.resolve("scratch"));
+        NexusConfig operator = NexusConfig.parse("[storage]\npath = \"" + dir.resolve("op.db") + "\"\n");
+        long started = System.nanoTime();
+        AtomicInteger asked = new AtomicInteger();
+
+        // The relay is told to stop once the warm-up has begun waiting for its first answers.
+        var report = JitWarmup.run(operator, scratch, WarmupTraffic.STANDARD, () -> asked.incrementAndGet() > 1);
+
+        assertTrue(report.isEmpty(), "a cancelled warm-up reports nothing");
+        assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(10), "it did not run to its 30 s deadline");
+        try (Stream<Path> left = Files.list(scratch)) {
+            assertEquals(0, left.count(), "the temporary store is deleted");
+        }
+    }
+
+    @Test
+    void directoriesAKilledRelayLeftBehindAreRemovedButNotOneAnotherRelayIsUsingNow() throws Exception {
+        Path old = Files.createDirectories(dir.resolve(JitWarmup.DIR_PREFIX + "killed").resolve("sub"));
+        Files.writeString(old.resolve("warmup.db"), "x");
+        Files.setLastModifiedTime(old.getParent(), FileTime.fromMillis(System.currentTimeMillis() - 2 * JitWarmup.LEFTOVER_AGE_MILLIS));
+        Path current = Files.createDirectory(dir.resolve(JitWarmup.DIR_PREFIX + "running"));
+        Path unrelated = Files.createDirectory(dir.resolve("someone-else"));
+        Files.setLastModifiedTime(unrelated, FileTime.fromMillis(0));
+
+        JitWarmup.removeLeftovers(dir);
+
+        assertFalse(Files.exists(old.getParent()));
+        assertTrue(Files.exists(current));
+        assertTrue(Files.exists(unrelated));
     }
 }
