@@ -42,7 +42,11 @@ final class SqliteQueries {
             try {
                 bind(ps, q.params());
                 try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) out.add(new StoredEvent(rs.getString(1), rs.getLong(2), rs.getBytes(3)));
+                    while (rs.next()) {
+                        byte[] raw = rs.getBytes(3);
+                        String id = StoredEvent.idAtStart(raw);
+                        out.add(new StoredEvent(id != null ? id : rs.getString(1), rs.getLong(2), raw));
+                    }
                 }
                 ok = true;
             } finally {
