@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -211,67 +212,52 @@ public final class Session implements ConnectionView {
         if (wrote) channel.flush();
     }
 
-    /** Writes the next buffer of a query's stored frames: as many as fit in liveBatchBytes (one at least), and EOSE after the last. */
+    /** Writes the next buffer of a query's stored frames, with EOSE after the last. */
     private void writeStoredBuffer(StoredResults r) {
-        byte[] prefix = r.sub.eventPrefix();
-        List<StoredEvent> events = r.events;
-        int from = r.next;
+        r.next = writeFrameBuffer(r.sub, i -> r.events.get(i).json(), r.next, r.events.size(), RelayMessages.eose(r.sub.id()));
+        if (r.next == r.events.size()) {
+            r.eoseWritten = true;
+            metrics.sentEose();
+        }
+    }
+
+    /** Writes live events for one subscription in buffers of up to liveBatchBytes; no flush. */
+    private void writeInBuffers(Subscription sub, List<Event> events) {
+        for (int from = 0; from < events.size() && channel.isActive(); ) {
+            from = writeFrameBuffer(sub, i -> events.get(i).jsonUtf8(), from, events.size(), null);
+        }
+    }
+
+    /**
+     * Writes one buffer, sized exactly, of EVENT frames for {@code sub}: events {@code from} on, as
+     * many as fit in liveBatchBytes (one at least), then {@code trailerAtEnd} if they reach
+     * {@code size} (and it is not null). Returns the index after the last event written.
+     */
+    private int writeFrameBuffer(Subscription sub, IntFunction<byte[]> jsonAt, int from, int size, String trailerAtEnd) {
+        byte[] prefix = sub.eventPrefix();
         int to = from;
         int bytes = 0;
-        while (to < events.size()) {
-            int frame = WebSocketTextFrames.frameLength(prefix, events.get(to).json());
+        while (to < size) {
+            int frame = WebSocketTextFrames.frameLength(prefix, jsonAt.apply(to));
             if (to > from && bytes + frame > liveBatchBytes) break;
             bytes += frame;
             to++;
         }
-        boolean last = to == events.size();
-        String eose = last ? RelayMessages.eose(r.sub.id()) : null;
-        if (last) bytes += WebSocketTextFrames.textFrameLength(eose);
+        String trailer = to == size ? trailerAtEnd : null;
+        if (trailer != null) bytes += WebSocketTextFrames.textFrameLength(trailer);
         ByteBuf buf = channel.alloc().buffer(bytes);
         try {
             for (int i = from; i < to; i++) {
                 metrics.sentEvent();
-                WebSocketTextFrames.writeEventFrame(buf, prefix, events.get(i).json());
+                WebSocketTextFrames.writeEventFrame(buf, prefix, jsonAt.apply(i));
             }
-            if (last) {
-                WebSocketTextFrames.writeTextFrame(buf, eose);
-                metrics.sentEose();
-            }
+            if (trailer != null) WebSocketTextFrames.writeTextFrame(buf, trailer);
         } catch (RuntimeException e) {
             buf.release();
             throw e;
         }
-        r.next = to;
-        r.eoseWritten = last;
         channel.write(buf, channel.voidPromise());
-    }
-
-    /** Writes live events for one subscription in exactly sized buffers of up to liveBatchBytes (one event at least); no flush. */
-    private void writeInBuffers(Subscription sub, List<Event> events) {
-        byte[] prefix = sub.eventPrefix();
-        int from = 0;
-        while (from < events.size() && channel.isActive()) {
-            int to = from;
-            int bytes = 0;
-            while (to < events.size()) {
-                int frame = WebSocketTextFrames.frameLength(prefix, events.get(to).jsonUtf8());
-                if (to > from && bytes + frame > liveBatchBytes) break;
-                bytes += frame;
-                to++;
-            }
-            ByteBuf buf = channel.alloc().buffer(bytes);
-            try {
-                for (int i = from; i < to; i++) {
-                    metrics.sentEvent();
-                    WebSocketTextFrames.writeEventFrame(buf, prefix, events.get(i).jsonUtf8());
-                }
-            } catch (RuntimeException e) {
-                buf.release();
-                throw e;
-            }
-            channel.write(buf, channel.voidPromise());
-            from = to;
-        }
+        return to;
     }
 
     /** Adds a subscription, replacing (and cancelling) one with the same id; returns the replaced one or null. */

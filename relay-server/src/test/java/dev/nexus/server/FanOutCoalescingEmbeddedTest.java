@@ -15,9 +15,6 @@ import dev.nexus.server.policy.AccessControl;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocket08FrameDecoder;
-import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,31 +69,11 @@ class FanOutCoalescingEmbeddedTest {
         assertTrue(index.tryAdd(sub));
         session.putSubscription(sub);
         session.sendStored(sub, List.of());
-        assertEquals(List.of("[\"EOSE\",\"" + subId + "\"]"), framesIn(writesToSocket()));
+        assertEquals(List.of("[\"EOSE\",\"" + subId + "\"]"), WireFrames.framesIn(WireFrames.writesToSocket(channel)));
         return session;
     }
 
-    private List<ByteBuf> writesToSocket() {
-        List<ByteBuf> writes = new ArrayList<>();
-        for (Object o; (o = channel.readOutbound()) != null; ) writes.add((ByteBuf) o);
-        return writes;
-    }
 
-    /** Decodes the bytes a client would read with Netty's WebSocket decoder (server frames are unmasked). */
-    private static List<String> framesIn(List<ByteBuf> writes) {
-        EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(WebSocketDecoderConfig.newBuilder()
-                .expectMaskedFrames(false).allowMaskMismatch(false).maxFramePayloadLength(1 << 20).build()));
-        for (ByteBuf b : writes) client.writeInbound(b);
-        List<String> texts = new ArrayList<>();
-        for (Object o; (o = client.readInbound()) != null; ) {
-            TextWebSocketFrame f = (TextWebSocketFrame) o;
-            assertTrue(f.isFinalFragment());
-            texts.add(f.text());
-            f.release();
-        }
-        client.finishAndReleaseAll();
-        return texts;
-    }
 
     private static String eventFrame(String subId, Event e) {
         return "[\"EVENT\",\"" + subId + "\"," + e.json() + "]";
@@ -112,10 +89,10 @@ class FanOutCoalescingEmbeddedTest {
             fanOut.publish(e);
         }
         channel.runPendingTasks();
-        List<ByteBuf> writes = writesToSocket();
+        List<ByteBuf> writes = WireFrames.writesToSocket(channel);
         assertEquals(1, writes.size(), "five events queued behind one delivery run go out as one write");
         List<String> expected = burst.stream().map(e -> eventFrame("feed", e)).toList();
-        assertEquals(expected, framesIn(writes));
+        assertEquals(expected, WireFrames.framesIn(writes));
     }
 
     @Test
@@ -128,11 +105,11 @@ class FanOutCoalescingEmbeddedTest {
             expected.add(eventFrame("feed", e));
             fanOut.publish(e);
             channel.runPendingTasks();
-            List<ByteBuf> now = writesToSocket();
+            List<ByteBuf> now = WireFrames.writesToSocket(channel);
             assertEquals(1, now.size(), "each event of a quiet relay is flushed by its own run, without waiting");
             writes.addAll(now);
         }
-        assertEquals(expected, framesIn(writes));
+        assertEquals(expected, WireFrames.framesIn(writes));
     }
 
     @Test
@@ -144,7 +121,7 @@ class FanOutCoalescingEmbeddedTest {
         expected.add(eventFrame("feed", first));
         held.publish(first);
         channel.runPendingTasks();
-        assertEquals(1, writesToSocket().size(), "the first event after a quiet spell is written at once");
+        assertEquals(1, WireFrames.writesToSocket(channel).size(), "the first event after a quiet spell is written at once");
 
         List<Event> close = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
@@ -154,21 +131,21 @@ class FanOutCoalescingEmbeddedTest {
             held.publish(e);
             channel.runPendingTasks();
         }
-        assertEquals(0, writesToSocket().size(), "events 1-3 ms after a delivery wait for company");
+        assertEquals(0, WireFrames.writesToSocket(channel).size(), "events 1-3 ms after a delivery wait for company");
         advanceMillis(2);
         channel.runPendingTasks();
-        assertEquals(0, writesToSocket().size(), "4 ms after the first of them they still wait");
+        assertEquals(0, WireFrames.writesToSocket(channel).size(), "4 ms after the first of them they still wait");
         advanceMillis(1);
         channel.runPendingTasks();
-        List<ByteBuf> writes = writesToSocket();
+        List<ByteBuf> writes = WireFrames.writesToSocket(channel);
         assertEquals(1, writes.size(), "and go out together, one write, 5 ms after the first of them");
-        assertEquals(close.stream().map(e -> eventFrame("feed", e)).toList(), framesIn(writes));
+        assertEquals(close.stream().map(e -> eventFrame("feed", e)).toList(), WireFrames.framesIn(writes));
 
         advanceMillis(6);
         Event later = author.sign(1, List.of(), "after a quiet spell");
         held.publish(later);
         channel.runPendingTasks();
-        assertEquals(List.of(eventFrame("feed", later)), framesIn(writesToSocket()), "a loop quiet for longer than the window writes at once");
+        assertEquals(List.of(eventFrame("feed", later)), WireFrames.framesIn(WireFrames.writesToSocket(channel)), "a loop quiet for longer than the window writes at once");
     }
 
     @Test
@@ -179,24 +156,24 @@ class FanOutCoalescingEmbeddedTest {
         assertTrue(index.tryAdd(sub));
         session.putSubscription(sub);
         session.sendStored(sub, List.of());
-        assertEquals(List.of("[\"EOSE\",\"all\"]"), framesIn(writesToSocket()));
+        assertEquals(List.of("[\"EOSE\",\"all\"]"), WireFrames.framesIn(WireFrames.writesToSocket(channel)));
 
         held.publish(author.sign(1, List.of(), "opens the window"));
         channel.runPendingTasks();
-        writesToSocket().forEach(ByteBuf::release);
+        WireFrames.writesToSocket(channel).forEach(ByteBuf::release);
         advanceMillis(1);
         Event note = author.sign(1, List.of(), "held");
         held.publish(note);
         channel.runPendingTasks();
-        assertEquals(0, writesToSocket().size(), "a note right behind a delivery is held");
+        assertEquals(0, WireFrames.writesToSocket(channel).size(), "a note right behind a delivery is held");
         Event job = author.sign(5050, List.of(List.of("i", "2+2", "text")), "");
         held.publish(job);
         channel.runPendingTasks();
-        assertEquals(List.of(eventFrame("all", note), eventFrame("all", job)), framesIn(writesToSocket()),
+        assertEquals(List.of(eventFrame("all", note), eventFrame("all", job)), WireFrames.framesIn(WireFrames.writesToSocket(channel)),
                 "a job request is written at once, in commit order behind what was waiting");
         advanceMillis(5);
         channel.runPendingTasks();
-        assertEquals(0, writesToSocket().size(), "the held run's timer finds nothing left to write");
+        assertEquals(0, WireFrames.writesToSocket(channel).size(), "the held run's timer finds nothing left to write");
     }
 
     @Test
@@ -210,10 +187,10 @@ class FanOutCoalescingEmbeddedTest {
             fanOut.publish(e);
         }
         channel.runPendingTasks();
-        List<ByteBuf> writes = writesToSocket();
+        List<ByteBuf> writes = WireFrames.writesToSocket(channel);
         assertTrue(writes.size() > 1, "320 KB in one burst is written in pieces, not held in one buffer");
         for (ByteBuf w : writes) assertTrue(w.readableBytes() < maxOutbound, "one piece holds " + w.readableBytes() + " bytes");
-        assertEquals(expected, framesIn(writes));
+        assertEquals(expected, WireFrames.framesIn(writes));
         assertTrue(channel.isActive() && !session.isClosing(), "a connection that keeps reading is not cut off by a burst");
     }
 
@@ -227,7 +204,7 @@ class FanOutCoalescingEmbeddedTest {
             ByteBuf buf = Unpooled.buffer();
             WebSocketTextFrames.writeEventFrame(buf, prefix, json);
             assertEquals(WebSocketTextFrames.frameLength(prefix, json), buf.readableBytes());
-            List<String> texts = framesIn(List.of(buf));
+            List<String> texts = WireFrames.framesIn(List.of(buf));
             assertEquals(List.of(new String(prefix, StandardCharsets.UTF_8) + new String(json, StandardCharsets.UTF_8) + "]"), texts,
                     "payload of " + payload + " bytes");
         }

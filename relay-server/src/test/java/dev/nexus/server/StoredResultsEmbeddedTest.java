@@ -15,9 +15,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocket08FrameDecoder;
-import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -62,25 +59,7 @@ class StoredResultsEmbeddedTest {
         return sub;
     }
 
-    private List<ByteBuf> writesToSocket() {
-        List<ByteBuf> writes = new ArrayList<>();
-        for (Object o; (o = channel.readOutbound()) != null; ) writes.add((ByteBuf) o);
-        return writes;
-    }
 
-    private static List<String> framesIn(List<ByteBuf> writes) {
-        EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(WebSocketDecoderConfig.newBuilder()
-                .expectMaskedFrames(false).allowMaskMismatch(false).maxFramePayloadLength(1 << 20).build()));
-        for (ByteBuf b : writes) client.writeInbound(b);
-        List<String> texts = new ArrayList<>();
-        for (Object o; (o = client.readInbound()) != null; ) {
-            TextWebSocketFrame f = (TextWebSocketFrame) o;
-            texts.add(f.text());
-            f.release();
-        }
-        client.finishAndReleaseAll();
-        return texts;
-    }
 
     private static List<String> expected(String subId, List<Event> events, boolean eose) {
         List<String> frames = new ArrayList<>();
@@ -95,9 +74,9 @@ class StoredResultsEmbeddedTest {
         List<Event> found = notes(80); // ~ 46 KB of frames, under the channel's high water mark (64 KiB)
         session.sendStored(subscription(session, "q1"), stored(found));
 
-        List<ByteBuf> writes = writesToSocket();
+        List<ByteBuf> writes = WireFrames.writesToSocket(channel);
         assertTrue(writes.size() <= 2, "80 events and EOSE in " + writes.size() + " socket writes, not one per event");
-        assertEquals(expected("q1", found, true), framesIn(writes));
+        assertEquals(expected("q1", found, true), WireFrames.framesIn(writes));
     }
 
     @Test
@@ -108,19 +87,19 @@ class StoredResultsEmbeddedTest {
         List<ByteBuf> writes = new ArrayList<>();
         // Nothing is flushed to the socket while the drain fills the outbound buffer past its high water mark.
         session.sendStored(subscription(session, "q2"), stored(found));
-        writes.addAll(writesToSocket());
-        List<String> first = framesIn(new ArrayList<>(writes.stream().map(ByteBuf::retainedDuplicate).toList()));
+        writes.addAll(WireFrames.writesToSocket(channel));
+        List<String> first = WireFrames.framesIn(new ArrayList<>(writes.stream().map(ByteBuf::retainedDuplicate).toList()));
         assertTrue(first.size() < found.size(), "the drain stopped at the high water mark after " + first.size() + " frames");
         assertFalse(first.contains("[\"EOSE\",\"q2\"]"));
 
         while (writes.size() < 1000) {
-            List<ByteBuf> more = writesToSocket();
+            List<ByteBuf> more = WireFrames.writesToSocket(channel);
             session.drainStored(); // what channelWritabilityChanged does once the client has read
-            more.addAll(writesToSocket());
+            more.addAll(WireFrames.writesToSocket(channel));
             if (more.isEmpty()) break;
             writes.addAll(more);
         }
-        assertEquals(expected("q2", found, true), framesIn(writes), "resumed where it stopped, every event once, then EOSE");
+        assertEquals(expected("q2", found, true), WireFrames.framesIn(writes), "resumed where it stopped, every event once, then EOSE");
     }
 
     @Test
@@ -137,7 +116,7 @@ class StoredResultsEmbeddedTest {
 
         List<String> frames = expected("q3", found, true);
         frames.add("[\"EVENT\",\"q3\"," + onlyLive.json() + "]");
-        assertEquals(frames, framesIn(writesToSocket()), "stored events, EOSE, then the held event not among them, once");
+        assertEquals(frames, WireFrames.framesIn(WireFrames.writesToSocket(channel)), "stored events, EOSE, then the held event not among them, once");
     }
 
     @Test
@@ -152,7 +131,7 @@ class StoredResultsEmbeddedTest {
             Subscription sub = subscription(session, "s" + i);
             session.sendStored(sub, stored(List.of(author.sign(1, List.of(), "small " + i, 1_700_000_000L + i))));
             session.removeSubscription("s" + i);
-            for (ByteBuf b : writesToSocket()) {
+            for (ByteBuf b : WireFrames.writesToSocket(channel)) {
                 readable += b.readableBytes();
                 capacity += b.capacity();
                 b.release();
@@ -172,11 +151,11 @@ class StoredResultsEmbeddedTest {
 
         session.sendStored(sub, stored(found));
 
-        List<ByteBuf> writes = writesToSocket();
+        List<ByteBuf> writes = WireFrames.writesToSocket(channel);
         int largest = writes.stream().mapToInt(ByteBuf::readableBytes).max().orElse(0);
         assertTrue(largest <= Session.LIVE_BATCH_MAX_BYTES + 1024, "largest single write " + largest + " bytes");
         List<String> frames = expected("q4", found, true);
         for (Event e : held) frames.add("[\"EVENT\",\"q4\"," + e.json() + "]");
-        assertEquals(frames, framesIn(writes));
+        assertEquals(frames, WireFrames.framesIn(writes));
     }
 }
