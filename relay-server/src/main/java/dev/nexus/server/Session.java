@@ -193,6 +193,11 @@ public final class Session implements ConnectionView {
      * high water mark per drain.
      */
     void drainStored() {
+        if (closing.get()) {
+            // After the relay's close frame Netty drops every write; building them would be waste.
+            storedQueue.clear();
+            return;
+        }
         boolean wrote = false;
         while (!storedQueue.isEmpty() && channel.isActive()) {
             StoredResults r = storedQueue.peek();
@@ -204,7 +209,10 @@ public final class Session implements ConnectionView {
                 writeStoredBuffer(r);
                 wrote = true;
             }
-            storedQueue.poll();
+            // Nothing in a drain reads from the socket, so r is still the head; checked all the same,
+            // so that a cancellation (which removes its entry) can never make this poll another's.
+            if (storedQueue.peek() == r) storedQueue.poll();
+            if (r.sub.cancelled()) continue;
             // Held live events are bounded in number (MAX_HELD_LIVE_EVENTS); written in buffers of
             // liveBatchBytes so that the outbound budget sees them one buffer at a time.
             writeInBuffers(r.sub, r.sub.releaseAfterEose());

@@ -158,4 +158,18 @@ class StoredResultsEmbeddedTest {
         for (Event e : held) frames.add("[\"EVENT\",\"q4\"," + e.json() + "]");
         assertEquals(frames, WireFrames.framesIn(writes));
     }
+
+    @Test
+    void onceTheRelayHasClosedTheConnectionNoMoreStoredFramesAreBuilt() {
+        channel.config().setWriteBufferWaterMark(new WriteBufferWaterMark(20 * 1024, 40 * 1024));
+        Session session = new Session(channel, "203.0.113.7", "challenge", 8 << 20, metrics);
+        session.sendStored(subscription(session, "q5"), stored(notes(600)));
+        WireFrames.writesToSocket(channel).forEach(ByteBuf::release);
+
+        session.closeWith(1008, "policy");
+        for (Object o; (o = channel.readOutbound()) != null; ) io.netty.util.ReferenceCountUtil.release(o);
+        session.drainStored(); // what a later writability event would do
+
+        assertTrue(WireFrames.writesToSocket(channel).isEmpty(), "nothing written after the close frame");
+    }
 }

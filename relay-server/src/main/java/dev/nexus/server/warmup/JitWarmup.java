@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -61,7 +63,6 @@ public final class JitWarmup {
     static Optional<Report> run(NexusConfig operator, Path tempParent, WarmupTraffic.Shape shape, BooleanSupplier stopRequested) {
         long start = System.nanoTime();
         Deadline deadline = new Deadline(start + TimeUnit.MILLISECONDS.toNanos(DEADLINE_MILLIS), stopRequested);
-        removeLeftovers(tempParent);
         WarmupTraffic traffic;
         try {
             traffic = WarmupTraffic.signed(shape, System.currentTimeMillis() / 1000);
@@ -80,6 +81,7 @@ public final class JitWarmup {
         try (QuietLogs quiet = QuietLogs.below("dev.nexus")) {
             try {
                 dir = Files.createTempDirectory(tempParent, DIR_PREFIX);
+                removeLeftovers(tempParent, Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS), dir);
                 relay = new NexusServer(throwawayConfig(operator, dir.resolve("warmup.db")));
                 relay.start();
                 // Never through a proxy the operator configured for the JVM: this traffic is loopback only.
@@ -275,14 +277,20 @@ public final class JitWarmup {
 
     /**
      * Deletes warm-up directories a killed relay left behind (SIGKILL, OOM kill mid-warm-up), so that
-     * a crash loop does not fill the temporary directory. Only those untouched for a while: another
-     * relay sharing the directory may be warming up right now.
+     * a crash loop does not fill the temporary directory. Only real directories (not links) owned by
+     * this relay's user, which {@code createTempDirectory} made 0700, so that no other local user can
+     * have planted one or swap what is inside for a link to the relay's data; and only those
+     * untouched for a while: another relay of the same user may be warming up right now.
      */
-    static void removeLeftovers(Path tempParent) {
+    static void removeLeftovers(Path tempParent, UserPrincipal relayUser, Path ours) {
         long cutoff = System.currentTimeMillis() - LEFTOVER_AGE_MILLIS;
         try (Stream<Path> entries = Files.list(tempParent)) {
-            for (Path p : entries.filter(p -> p.getFileName().toString().startsWith(DIR_PREFIX)).toList()) {
-                if (Files.isDirectory(p) && Files.getLastModifiedTime(p).toMillis() < cutoff) deleteTree(p);
+            for (Path p : entries.filter(p -> p.getFileName().toString().startsWith(DIR_PREFIX) && !p.equals(ours)).toList()) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)
+                        && relayUser.equals(Files.getOwner(p, LinkOption.NOFOLLOW_LINKS))
+                        && Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() < cutoff) {
+                    deleteTree(p);
+                }
             }
         } catch (IOException | RuntimeException e) {
             log.debug("JIT warm-up: could not look for leftovers in {}: {}", tempParent, e.toString());

@@ -89,11 +89,18 @@ class JitWarmupTest {
         Path current = Files.createDirectory(dir.resolve(JitWarmup.DIR_PREFIX + "running"));
         Path unrelated = Files.createDirectory(dir.resolve("someone-else"));
         Files.setLastModifiedTime(unrelated, FileTime.fromMillis(0));
+        Path precious = Files.createDirectory(dir.resolve("data"));
+        Files.writeString(precious.resolve("nexus.db"), "the operator's events");
+        Path planted = Files.createSymbolicLink(dir.resolve(JitWarmup.DIR_PREFIX + "link"), precious);
+        Path ours = Files.createDirectory(dir.resolve(JitWarmup.DIR_PREFIX + "ours"));
+        Files.setLastModifiedTime(ours, FileTime.fromMillis(0));
 
-        JitWarmup.removeLeftovers(dir);
+        JitWarmup.removeLeftovers(dir, Files.getOwner(ours), ours);
 
         assertFalse(Files.exists(old.getParent()));
-        assertTrue(Files.exists(current));
+        assertTrue(Files.exists(current), "another relay may be using a recent one");
         assertTrue(Files.exists(unrelated));
+        assertTrue(Files.exists(ours), "not the one this run made");
+        assertTrue(Files.isSymbolicLink(planted) && Files.exists(precious.resolve("nexus.db")), "a link is never followed");
     }
 }
