@@ -78,7 +78,7 @@ public final class JitWarmup {
             t.setDaemon(true);
             return t;
         });
-        try (QuietLogs quiet = QuietLogs.below("dev.nexus")) {
+        try (QuietLogs quiet = QuietLogs.below("dev.nexus", "dev.nexus.server.Main")) {
             try {
                 dir = Files.createTempDirectory(tempParent, DIR_PREFIX);
                 removeLeftovers(tempParent, Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS), dir);
