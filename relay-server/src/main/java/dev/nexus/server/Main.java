@@ -126,7 +126,8 @@ public final class Main {
         JitWarmup.run(config, stopRequested).ifPresent(r -> log.info(
                 "JIT warm-up: {} events published ({} accepted), {} live deliveries, {} of {} queries answered, through a throwaway relay on a temporary file in {} ms",
                 r.published(), r.accepted(), r.liveDeliveries(), r.answered(), r.queries(), r.millis()));
-        // The throwaway relay's garbage would otherwise keep the heap grown until the first full collection.
+        // Collects the throwaway relay's garbage and the warm-up's HTTP client, whose selector thread
+        // (JDK 17) ends only once the client is collected. Measured: fresh RSS the same with or without.
         System.gc();
     }
 }

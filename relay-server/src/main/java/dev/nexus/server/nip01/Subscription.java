@@ -3,7 +3,9 @@ package dev.nexus.server.nip01;
 import dev.nexus.core.Event;
 import dev.nexus.core.Filter;
 import dev.nexus.server.Session;
+import dev.nexus.storage.StoredEvent;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -19,7 +21,7 @@ public final class Subscription {
     private final byte[] eventPrefix;
     private boolean storedSent;
     private List<Event> pending;
-    private List<dev.nexus.storage.StoredEvent> stored;
+    private List<StoredEvent> stored;
     /** Set by the session when the subscription leaves it (CLOSE, replacement, disconnect); read by query workers too. */
     private volatile boolean cancelled;
 
@@ -47,7 +49,7 @@ public final class Subscription {
     public boolean cancelled() { return cancelled; }
 
     /** The stored events being sent before EOSE; live events held meanwhile that are among them are not sent twice. */
-    public void rememberStored(List<dev.nexus.storage.StoredEvent> events) { this.stored = events; }
+    public void rememberStored(List<StoredEvent> events) { this.stored = events; }
 
     /** Holds a live event until EOSE; returns false when the backlog is over {@code max}. */
     public boolean holdUntilEose(Event e, int max) {
@@ -63,8 +65,8 @@ public final class Subscription {
         List<Event> out = new ArrayList<>();
         if (pending != null) {
             // Built only when live events were held: most queries end with none.
-            Set<String> storedIds = new java.util.HashSet<>();
-            if (stored != null) for (dev.nexus.storage.StoredEvent ev : stored) storedIds.add(ev.id());
+            Set<String> storedIds = new HashSet<>();
+            if (stored != null) for (StoredEvent ev : stored) storedIds.add(ev.id());
             for (Event e : pending) if (!storedIds.contains(e.id())) out.add(e);
         }
         pending = null;

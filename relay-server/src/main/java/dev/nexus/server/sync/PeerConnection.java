@@ -3,6 +3,7 @@ package dev.nexus.server.sync;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.nexus.core.Event;
+import dev.nexus.server.WholeTextMessages;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -165,26 +166,17 @@ final class PeerConnection implements AutoCloseable {
         return t.getMessage() != null ? t.getMessage() : t.toString();
     }
 
-    private final class Listener implements WebSocket.Listener {
-        private final StringBuilder partial = new StringBuilder();
-
+    private final class Listener extends WholeTextMessages {
         @Override
-        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-            partial.append(data);
-            if (last) {
-                String text = partial.toString();
-                partial.setLength(0);
-                bytesReceived.addAndGet(text.getBytes(StandardCharsets.UTF_8).length);
-                try {
-                    JsonNode m = JSON.readTree(text);
-                    if (m != null && m.isArray()) inbox.add(m);
-                    else log.debug("non-array message from {} ignored", url);
-                } catch (Exception e) {
-                    log.debug("invalid JSON from {} ignored", url);
-                }
+        protected void onMessage(String text) {
+            bytesReceived.addAndGet(text.getBytes(StandardCharsets.UTF_8).length);
+            try {
+                JsonNode m = JSON.readTree(text);
+                if (m != null && m.isArray()) inbox.add(m);
+                else log.debug("non-array message from {} ignored", url);
+            } catch (Exception e) {
+                log.debug("invalid JSON from {} ignored", url);
             }
-            webSocket.request(1);
-            return null;
         }
 
         @Override

@@ -184,22 +184,24 @@ public final class JitWarmup {
             this.stopRequested = stopRequested;
         }
 
-        long remainingNanos() throws TimeoutException {
+        /** Time left before the deadline; throws once it has passed ("no {@code what} within 30 s") or the relay is stopping. */
+        long remainingNanos(String what) throws TimeoutException {
             if (stopRequested.getAsBoolean()) throw new CancellationException("the relay is stopping");
             long left = endNanos - System.nanoTime();
-            if (left <= 0) throw new TimeoutException("not done within " + DEADLINE_MILLIS / 1000 + " s");
+            if (left <= 0) throw new TimeoutException("no " + what + " within " + DEADLINE_MILLIS / 1000 + " s");
             return left;
         }
 
+        /** Waits in steps of 50 ms, so that a stop request is seen soon. */
         void await(CountDownLatch latch, String what) throws TimeoutException, InterruptedException {
-            while (!latch.await(Math.min(POLL_NANOS, remainingNanos()), TimeUnit.NANOSECONDS)) {
-                if (endNanos - System.nanoTime() <= 0) throw new TimeoutException("no " + what + " within " + DEADLINE_MILLIS / 1000 + " s (" + latch.getCount() + " missing)");
+            while (!latch.await(Math.min(POLL_NANOS, remainingNanos(what)), TimeUnit.NANOSECONDS)) {
+                // the next remainingNanos throws once the deadline has passed or the relay is stopping
             }
         }
 
         void acquire(Semaphore permits, String what) throws TimeoutException, InterruptedException {
-            while (!permits.tryAcquire(Math.min(POLL_NANOS, remainingNanos()), TimeUnit.NANOSECONDS)) {
-                if (endNanos - System.nanoTime() <= 0) throw new TimeoutException("no " + what + " within " + DEADLINE_MILLIS / 1000 + " s");
+            while (!permits.tryAcquire(Math.min(POLL_NANOS, remainingNanos(what)), TimeUnit.NANOSECONDS)) {
+                // as in await
             }
         }
     }

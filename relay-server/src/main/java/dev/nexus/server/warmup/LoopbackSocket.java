@@ -1,17 +1,16 @@
 package dev.nexus.server.warmup;
 
+import dev.nexus.server.WholeTextMessages;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /** A WebSocket client of the warm-up: whole text messages in, sends queued one after another (the JDK client allows one at a time). */
-final class LoopbackSocket implements WebSocket.Listener {
+final class LoopbackSocket extends WholeTextMessages {
     private final Consumer<String> onMessage;
-    private final StringBuilder partial = new StringBuilder();
     private WebSocket socket;
     private CompletableFuture<WebSocket> lastSend;
 
@@ -21,7 +20,7 @@ final class LoopbackSocket implements WebSocket.Listener {
 
     static LoopbackSocket open(HttpClient http, URI uri, JitWarmup.Deadline deadline, Consumer<String> onMessage) throws Exception {
         LoopbackSocket s = new LoopbackSocket(onMessage);
-        s.socket = http.newWebSocketBuilder().buildAsync(uri, s).get(deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+        s.socket = http.newWebSocketBuilder().buildAsync(uri, s).get(deadline.remainingNanos("WebSocket open"), TimeUnit.NANOSECONDS);
         s.lastSend = CompletableFuture.completedFuture(s.socket);
         return s;
     }
@@ -35,14 +34,7 @@ final class LoopbackSocket implements WebSocket.Listener {
     }
 
     @Override
-    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-        partial.append(data);
-        if (last) {
-            String message = partial.toString();
-            partial.setLength(0);
-            onMessage.accept(message);
-        }
-        ws.request(1);
-        return null;
+    protected void onMessage(String text) {
+        onMessage.accept(text);
     }
 }
