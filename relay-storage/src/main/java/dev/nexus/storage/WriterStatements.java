@@ -18,7 +18,7 @@ final class WriterStatements implements StoreTransaction, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WriterStatements.class);
 
     private final PreparedStatement exists, tombstoned, addressDeleted, versions, insertEvent, insertTag,
-            deleteEvent, eventKey, deleteTag, deleteTagsByScan, findOwn, tombstone, findAddress, upsertAddressDeletion, expired;
+            lastRowid, deleteEvent, eventKey, deleteTag, deleteTagsByScan, findOwn, tombstone, findAddress, upsertAddressDeletion, expired;
     private final List<PreparedStatement> all = new ArrayList<>();
 
     /** Operator-banned event ids, owned by the writer thread. */
@@ -34,6 +34,8 @@ final class WriterStatements implements StoreTransaction, AutoCloseable {
         // OR IGNORE: two values that differ in Java can be one key in SQLite (the driver stores every lone
         // surrogate as '?'), and one event's duplicate key must not fail the batch it shares with others.
         insertTag = prep(c, "INSERT OR IGNORE INTO tag (event_seq, name, value, kind, created_at) VALUES (?, ?, ?, ?, ?)");
+        // The connection has the driver's generated keys off (SqliteEventStore): this is the rowid of the event just inserted.
+        lastRowid = prep(c, "SELECT last_insert_rowid()");
         deleteEvent = prep(c, "DELETE FROM event WHERE seq = ?");
         // The tag table is keyed by (name, value, kind, created_at, event): an event's keys come from its own row (TagKeys).
         eventKey = prep(c, "SELECT kind, created_at, raw FROM event WHERE seq = ?");
@@ -117,7 +119,7 @@ final class WriterStatements implements StoreTransaction, AutoCloseable {
         else insertEvent.setLong(6, expiresAt);
         insertEvent.setString(7, e.json());
         insertEvent.executeUpdate();
-        try (ResultSet rs = insertEvent.getGeneratedKeys()) {
+        try (ResultSet rs = lastRowid.executeQuery()) {
             rs.next();
             return rs.getLong(1);
         }
