@@ -54,6 +54,13 @@ public class IngestBenchmark {
         return parser.parse(eventMessage, 0, eventMessage.length);
     }
 
+    /** What parsing (the lowercase-hex checks) and the verifier (the decoding) do with one event's id, pubkey and sig. */
+    @Benchmark
+    public int hexCheckAndDecode() {
+        boolean ok = Hex.isLowerHex(job.id(), 32) && Hex.isLowerHex(job.pubkey(), 32) && Hex.isLowerHex(job.sig(), 64);
+        return ok ? Hex.decode(job.pubkey())[0] + Hex.decode(job.id())[0] + Hex.decode(job.sig())[0] : -1;
+    }
+
     @Benchmark
     public byte[] canonicalSerializationAndId() {
         return EventJson.computeIdBytes(job.pubkey(), job.createdAt(), job.kind(), job.tags(), job.content());
