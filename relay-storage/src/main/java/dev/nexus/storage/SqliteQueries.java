@@ -44,8 +44,8 @@ final class SqliteQueries {
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         byte[] raw = rs.getBytes(3);
-                        String id = StoredEvent.idAtStart(raw);
-                        out.add(new StoredEvent(id != null ? id : rs.getString(1), rs.getLong(2), raw));
+                        StoredEvent ev = StoredEvent.withIdAtStart(rs.getLong(2), raw);
+                        out.add(ev != null ? ev : new StoredEvent(rs.getString(1), rs.getLong(2), raw));
                     }
                 }
                 ok = true;
