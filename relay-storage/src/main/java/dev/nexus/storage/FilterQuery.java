@@ -33,6 +33,21 @@ record FilterQuery(String sql, List<Object> params) {
         return new FilterQuery(sql.toString(), List.copyOf(params));
     }
 
+    /**
+     * The newest {@code limit + 1} matches by created_at alone, ties in no particular order: the
+     * indexes give this order as they are walked, where the id tie-break of {@link #of} makes SQLite
+     * copy every row into a sorter (half of a query's cost in W3's shapes). The caller orders ties by
+     * id itself, and uses {@link #of} when the extra row shows that ties straddle the limit.
+     */
+    static FilterQuery newestByTime(Filter f, int limit, long now) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder(256).append(COLUMNS);
+        String driver = fromWhere(sql, params, f, now);
+        sql.append(driver != null ? " ORDER BY t.created_at DESC LIMIT ?" : " ORDER BY e.created_at DESC LIMIT ?");
+        params.add((int) Math.min((long) limit + 1, Integer.MAX_VALUE));
+        return new FilterQuery(sql.toString(), List.copyOf(params));
+    }
+
     /** The ids of every stored event that matches, in no order and without a limit (NIP-45 COUNT). */
     static FilterQuery idsOf(Filter f, long now) {
         List<Object> params = new ArrayList<>();

@@ -30,32 +30,61 @@ final class SqliteQueries {
         this.queryBudgetMillis = queryBudgetMillis;
     }
 
+    /**
+     * NIP-01 order: newest first, the lowest id first among events of one second. Asked of SQLite by
+     * time alone with one row more than the limit ({@link FilterQuery#newestByTime}); ties are put in
+     * id order here. Only when that extra row shares the second of the last one kept (some events of
+     * that second may be missing) is the exact statement run ({@link FilterQuery#of}).
+     */
     List<StoredEvent> query(Filter filter, int limit, long nowSeconds) {
         if (filter.matchesNothing() || limit <= 0) return List.of();
-        FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);
-        checkBoundValues(q.params().size());
         try (Connection c = readers.getConnection()) {
-            PreparedStatement ps = statements.prepare(c, q.sql());
-            List<StoredEvent> out = new ArrayList<>(Math.min(limit, 64));
-            boolean ok = false;
-            startBudget(c);
-            try {
-                bind(ps, q.params());
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        byte[] raw = rs.getBytes(3);
-                        StoredEvent ev = StoredEvent.withIdAtStart(rs.getLong(2), raw);
-                        out.add(ev != null ? ev : new StoredEvent(rs.getString(1), rs.getLong(2), raw));
-                    }
+            List<StoredEvent> out = rows(c, FilterQuery.newestByTime(filter, limit, nowSeconds), limit + 1);
+            if (out.size() > limit) {
+                if (out.get(limit).createdAt() == out.get(limit - 1).createdAt()) {
+                    return rows(c, FilterQuery.of(filter, limit, nowSeconds), limit);
                 }
-                ok = true;
-            } finally {
-                endBudget(c);
-                if (!ok) statements.discard(c, q.sql());
+                out.remove(limit);
             }
+            orderTiesById(out);
             return out;
         } catch (SQLException e) {
             throw failure("query", e);
+        }
+    }
+
+    private List<StoredEvent> rows(Connection c, FilterQuery q, int expected) throws SQLException {
+        checkBoundValues(q.params().size());
+        PreparedStatement ps = statements.prepare(c, q.sql());
+        List<StoredEvent> out = new ArrayList<>(Math.min(expected, 64));
+        boolean ok = false;
+        startBudget(c);
+        try {
+            bind(ps, q.params());
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    byte[] raw = rs.getBytes(3);
+                    StoredEvent ev = StoredEvent.withIdAtStart(rs.getLong(2), raw);
+                    out.add(ev != null ? ev : new StoredEvent(rs.getString(1), rs.getLong(2), raw));
+                }
+            }
+            ok = true;
+        } finally {
+            endBudget(c);
+            if (!ok) statements.discard(c, q.sql());
+        }
+        return out;
+    }
+
+    /** Rows already newest first: sorts each run of one second by id (the only rows whose ids are read). */
+    static void orderTiesById(List<StoredEvent> newestFirst) {
+        int n = newestFirst.size();
+        for (int start = 0; start < n; ) {
+            long second = newestFirst.get(start).createdAt();
+            int end = start + 1;
+            while (end < n && newestFirst.get(end).createdAt() == second) end++;
+            if (end - start > 1) newestFirst.subList(start, end).sort(java.util.Comparator.comparing(StoredEvent::id));
+            start = end;
         }
     }
 

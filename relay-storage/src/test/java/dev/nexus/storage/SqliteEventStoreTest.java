@@ -72,6 +72,50 @@ class SqliteEventStoreTest {
         assertEquals(newest.json(), store.query(filter("{\"ids\":[\"" + newest.id() + "\"]}"), 10, NOW).get(0).jsonText());
     }
 
+    /**
+     * NIP-01: newest first, the lowest id first on equal created_at, and a limit keeps the first
+     * {@code limit} of that order, whichever plan answers (an index by author, by kind, a tag, several
+     * authors) and wherever ties fall: inside the page, across its end, or past it.
+     */
+    @Test
+    void everyLimitKeepsTheFirstEventsOfTheNip01OrderWhereverTiesFall() throws Exception {
+        List<Event> all = new java.util.ArrayList<>();
+        String provider = bob.pubkey();
+        long[] seconds = {NOW - 90, NOW - 80, NOW - 80, NOW - 80, NOW - 70, NOW - 60, NOW - 60, NOW - 50, NOW - 50, NOW - 50, NOW - 50, NOW - 40};
+        int i = 0;
+        for (long second : seconds) {
+            NostrKey author = i % 3 == 0 ? bob : alice;
+            Event e = author.sign(5050, List.of(List.of("p", provider)), "job " + i++, second);
+            assertTrue(write(e).accepted());
+            all.add(e);
+        }
+        java.util.Comparator<Event> nip01 = java.util.Comparator.comparingLong(Event::createdAt).reversed().thenComparing(Event::id);
+        for (String json : List.of(
+                "{\"authors\":[\"" + alice.pubkey() + "\"]}",
+                "{\"kinds\":[5050]}",
+                "{\"kinds\":[5050],\"since\":" + (NOW - 85) + "}",
+                "{\"#p\":[\"" + provider + "\"]}",
+                "{\"authors\":[\"" + alice.pubkey() + "\",\"" + bob.pubkey() + "\"]}")) {
+            Filter f = filter(json);
+            List<String> expected = all.stream().filter(f::matches).sorted(nip01).map(Event::id).toList();
+            for (int limit = 1; limit <= expected.size() + 1; limit++) {
+                List<String> got = store.query(f, limit, NOW).stream().map(StoredEvent::id).toList();
+                assertEquals(expected.subList(0, Math.min(limit, expected.size())), got, json + " limit " + limit);
+            }
+        }
+    }
+
+    @Test
+    void runsOfOneSecondAreOrderedByIdAndNothingElseMoves() {
+        String low = "0".repeat(64), mid = "5".repeat(64), high = "f".repeat(64);
+        List<StoredEvent> rows = new java.util.ArrayList<>(List.of(
+                new StoredEvent(high, 30, new byte[0]), new StoredEvent(mid, 20, new byte[0]), new StoredEvent(high, 20, new byte[0]),
+                new StoredEvent(low, 20, new byte[0]), new StoredEvent(low, 10, new byte[0])));
+        SqliteQueries.orderTiesById(rows);
+        assertEquals(List.of("30 " + high, "20 " + low, "20 " + mid, "20 " + high, "10 " + low),
+                rows.stream().map(r -> r.createdAt() + " " + r.id()).toList());
+    }
+
     @Test
     void everyFilterFieldIsAnsweredByTheQuery() throws Exception {
         Event job = alice.sign(5050, List.of(List.of("p", bob.pubkey())), "job", NOW - 50);
