@@ -59,19 +59,22 @@ gen=$work/gen; mkdir -p "$gen"
 echo "== profiling $workload ($event) on the relay JVM, pid $jvm"
 if [ "$workload" = JOBS ]; then
   profiler "$start"
-  node "$root/bench/jobs.mjs" "ws://127.0.0.1:$port" "$jvm" "$@" | tee "$out/workload.log"
+  node "$root/bench/jobs.mjs" "ws://127.0.0.1:$port" "$jvm" "$@" | tee "$out/workload.log" || echo "== the workload failed; the profile so far follows"
 else
   [ -f "$load/run.mjs" ] || { echo "load generator not found at $load (set NEXUS_LOAD_DIR)" >&2; exit 2; }
   cp "$load/run.mjs" "$gen/run.mjs"; ln -s "$root/bench/node_modules" "$gen/node_modules"; echo '{"type":"module"}' > "$gen/package.json"
   if [ "$workload" = W3 ]; then
-    # The generator runs W1 before W3 in the same process; the profiler starts when W1's line is printed.
+    # The generator runs W1 before W3 in the same process; the profiler starts when W1's line is
+    # printed. Attaching takes jcmd ~0.2 s, so W3 runs 20,000 queries here unless told otherwise.
+    [[ " $* " == *" --w3-queries "* ]] || set -- --w3-queries 20000 "$@"
     node "$gen/run.mjs" "ws://127.0.0.1:$port" "$jvm" --only W3 "$@" | while IFS= read -r line; do
       case "$line" in "W1 "*) profiler "$start" ;; esac
       echo "$line"
-    done | grep -E '^(W[1-4]|--) ' | tee "$out/workload.log"
+    done | grep -E '^(W[1-4]|--) ' | tee "$out/workload.log" || echo "== the workload failed; the profile so far follows"
   else
     profiler "$start"
-    node "$gen/run.mjs" "ws://127.0.0.1:$port" "$jvm" --only "$workload" "$@" | grep -E '^(W[1-4]|--) ' | tee "$out/workload.log"
+    node "$gen/run.mjs" "ws://127.0.0.1:$port" "$jvm" --only "$workload" "$@" | grep -E '^(W[1-4]|--) ' | tee "$out/workload.log" \
+      || echo "== the workload failed; the profile so far follows"
   fi
 fi
 profiler "stop,file=$out/flamegraph.html"

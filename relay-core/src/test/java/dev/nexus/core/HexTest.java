@@ -25,7 +25,7 @@ class HexTest {
         assertFalse(Hex.isLowerHex("ABCDEF01", 4));
         assertFalse(Hex.isLowerHex("abcdeg01", 4));
         assertFalse(Hex.isLowerHex("abcd ef0", 4));
-        // Characters past ASCII whose low bits would land on a digit in a 128-entry table.
+        // Past ASCII: two characters whose low 7 bits are '0' (a 128-entry table indexed without the range check would take them), and the fullwidth zero.
         assertFalse(Hex.isLowerHex("abcdef0\u00b0", 4));
         assertFalse(Hex.isLowerHex("abcdef0\u0130", 4));
         assertFalse(Hex.isLowerHex("abcdef0\uff10", 4));

@@ -24,20 +24,12 @@ import java.util.Set;
 record FilterQuery(String sql, List<Object> params) {
     private static final String COLUMNS = "SELECT e.id, e.created_at, e.raw FROM ";
 
-    static FilterQuery of(Filter f, int limit, long now) {
-        List<Object> params = new ArrayList<>();
-        StringBuilder sql = new StringBuilder(256).append(COLUMNS);
-        String driver = fromWhere(sql, params, f, now);
-        sql.append(driver != null ? " ORDER BY t.created_at DESC, e.id ASC LIMIT ?" : " ORDER BY e.created_at DESC, e.id ASC LIMIT ?");
-        params.add(limit);
-        return new FilterQuery(sql.toString(), List.copyOf(params));
-    }
-
     /**
      * The newest {@code limit + 1} matches by created_at alone, ties in no particular order: the
      * indexes give this order as they are walked, where the id tie-break of {@link #of} makes SQLite
      * copy every row into a sorter (half of a query's cost in W3's shapes). The caller orders ties by
-     * id itself, and uses {@link #of} when the extra row shows that ties straddle the limit.
+     * id itself, and reads the second where the limit falls again ({@link #ofOneSecond}) when the
+     * extra row shows that some of its events may be missing.
      */
     static FilterQuery newestByTime(Filter f, int limit, long now) {
         List<Object> params = new ArrayList<>();
@@ -45,6 +37,20 @@ record FilterQuery(String sql, List<Object> params) {
         String driver = fromWhere(sql, params, f, now);
         sql.append(driver != null ? " ORDER BY t.created_at DESC LIMIT ?" : " ORDER BY e.created_at DESC LIMIT ?");
         params.add((int) Math.min((long) limit + 1, Integer.MAX_VALUE));
+        return new FilterQuery(sql.toString(), List.copyOf(params));
+    }
+
+    /**
+     * The matches of one second in id order, at most {@code max}: the events of the second where the
+     * limit falls, when some of them may be missing from {@link #newestByTime}'s rows.
+     */
+    static FilterQuery ofOneSecond(Filter f, long second, int max, long now) {
+        List<Object> params = new ArrayList<>();
+        StringBuilder sql = new StringBuilder(256).append(COLUMNS);
+        String driver = fromWhere(sql, params, f, now);
+        sql.append(driver != null ? " AND t.created_at = ?" : " AND e.created_at = ?").append(" ORDER BY e.id ASC LIMIT ?");
+        params.add(second);
+        params.add(max);
         return new FilterQuery(sql.toString(), List.copyOf(params));
     }
 

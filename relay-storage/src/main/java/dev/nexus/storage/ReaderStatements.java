@@ -13,11 +13,12 @@ import org.sqlite.SQLiteConnection;
  * Filters of one shape (the same fields, the same number of values) give the same SQL, so a relay's
  * REQs mostly re-run a few dozen statements; compiling each anew cost about an eighth of a query
  * worker's time in W3 (issue 16 profile). Each connection keeps its {@value #PER_CONNECTION} most
- * recently used statements; a statement is only ever used by the thread that holds its connection.
+ * recently used statements (a REQ shape can use two: by time, and the one second where ties straddle
+ * its limit); a statement is only ever used by the thread that holds its connection.
  * Closing a connection (the pool retiring it, the store closing) finalizes its statements.
  */
 final class ReaderStatements {
-    static final int PER_CONNECTION = 64;
+    static final int PER_CONNECTION = 128;
 
     /** Keyed by the pool's physical connection (not the pool's per-borrow proxy). */
     private final Map<SQLiteConnection, Cache> caches = new ConcurrentHashMap<>();

@@ -152,6 +152,11 @@ public final class SqliteEventStore implements EventStore {
         return queries.explain(filter, limit, nowSeconds);
     }
 
+    /** The plan of the statement a REQ runs when ties straddle its limit (tests). */
+    List<String> explainOneSecond(Filter filter, long second, int max, long nowSeconds) {
+        return queries.explainOneSecond(filter, second, max, nowSeconds);
+    }
+
     @Override
     public int scanIdsAscending(Filter filter, long nowSeconds, int maxItems, IdConsumer consumer) {
         return queries.scanIdsAscending(filter, nowSeconds, maxItems, consumer);

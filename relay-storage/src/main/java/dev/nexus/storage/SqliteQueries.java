@@ -33,16 +33,24 @@ final class SqliteQueries {
     /**
      * NIP-01 order: newest first, the lowest id first among events of one second. Asked of SQLite by
      * time alone with one row more than the limit ({@link FilterQuery#newestByTime}); ties are put in
-     * id order here. Only when that extra row shares the second of the last one kept (some events of
-     * that second may be missing) is the exact statement run ({@link FilterQuery#of}).
+     * id order here. When that extra row shares the second of the last one kept, some events of that
+     * second may be missing: the rows newer than it are kept, and that second's events are read again
+     * in id order, as many as there are places left ({@link FilterQuery#ofOneSecond}).
      */
     List<StoredEvent> query(Filter filter, int limit, long nowSeconds) {
         if (filter.matchesNothing() || limit <= 0) return List.of();
+        int withExtra = limit == Integer.MAX_VALUE ? limit : limit + 1;
         try (Connection c = readers.getConnection()) {
-            List<StoredEvent> out = rows(c, FilterQuery.newestByTime(filter, limit, nowSeconds), limit + 1);
+            List<StoredEvent> out = rows(c, FilterQuery.newestByTime(filter, limit, nowSeconds), withExtra);
             if (out.size() > limit) {
-                if (out.get(limit).createdAt() == out.get(limit - 1).createdAt()) {
-                    return rows(c, FilterQuery.of(filter, limit, nowSeconds), limit);
+                long boundary = out.get(limit - 1).createdAt();
+                if (out.get(limit).createdAt() == boundary) {
+                    int newer = 0;
+                    while (out.get(newer).createdAt() != boundary) newer++;
+                    List<StoredEvent> page = new ArrayList<>(out.subList(0, newer));
+                    orderTiesById(page);
+                    page.addAll(rows(c, FilterQuery.ofOneSecond(filter, boundary, limit - newer, nowSeconds), limit - newer));
+                    return page;
                 }
                 out.remove(limit);
             }
@@ -224,9 +232,17 @@ final class SqliteQueries {
         }
     }
 
-    /** EXPLAIN QUERY PLAN for the statement {@link #query} would run; for tests and operators. */
+    /** EXPLAIN QUERY PLAN for the statement {@link #query} runs first; for tests and operators. */
     public List<String> explain(Filter filter, int limit, long nowSeconds) {
-        FilterQuery q = FilterQuery.of(filter, limit, nowSeconds);
+        return explain(FilterQuery.newestByTime(filter, limit, nowSeconds));
+    }
+
+    /** EXPLAIN QUERY PLAN for the statement {@link #query} runs when ties straddle the limit. */
+    List<String> explainOneSecond(Filter filter, long second, int max, long nowSeconds) {
+        return explain(FilterQuery.ofOneSecond(filter, second, max, nowSeconds));
+    }
+
+    private List<String> explain(FilterQuery q) {
         try (Connection c = readers.getConnection(); PreparedStatement ps = c.prepareStatement("EXPLAIN QUERY PLAN " + q.sql())) {
             bind(ps, q.params());
             List<String> out = new ArrayList<>();

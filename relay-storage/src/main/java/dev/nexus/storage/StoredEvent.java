@@ -16,16 +16,22 @@ public final class StoredEvent {
 
     private final long createdAt;
     private final byte[] json;
-    /** Null until {@link #id()} reads it from {@link #json}; a String, so a racy first read is harmless. */
-    private String id;
+    /** The id the caller read from the stored column; null when it is in the JSON's first bytes. */
+    private final String givenId;
+    /**
+     * Read from {@link #json} on the first {@link #id()} when {@link #givenId} is null: every thread
+     * that reads it computes the same String from final fields, so a racy first read is harmless.
+     */
+    private String idFromJson;
 
     public StoredEvent(String id, long createdAt, byte[] json) {
-        this.id = java.util.Objects.requireNonNull(id, "id");
+        this.givenId = java.util.Objects.requireNonNull(id, "id");
         this.createdAt = createdAt;
         this.json = json;
     }
 
     private StoredEvent(long createdAt, byte[] json) {
+        this.givenId = null;
         this.createdAt = createdAt;
         this.json = json;
     }
@@ -49,9 +55,10 @@ public final class StoredEvent {
     }
 
     public String id() {
-        String known = id;
-        if (known == null) id = known = new String(json, ID_FIRST.length, ID_LENGTH, StandardCharsets.US_ASCII);
-        return known;
+        if (givenId != null) return givenId;
+        String read = idFromJson;
+        if (read == null) idFromJson = read = new String(json, ID_FIRST.length, ID_LENGTH, StandardCharsets.US_ASCII);
+        return read;
     }
 
     public long createdAt() {

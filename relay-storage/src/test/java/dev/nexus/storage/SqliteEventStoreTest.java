@@ -95,7 +95,8 @@ class SqliteEventStoreTest {
                 "{\"kinds\":[5050]}",
                 "{\"kinds\":[5050],\"since\":" + (NOW - 85) + "}",
                 "{\"#p\":[\"" + provider + "\"]}",
-                "{\"authors\":[\"" + alice.pubkey() + "\",\"" + bob.pubkey() + "\"]}")) {
+                "{\"authors\":[\"" + alice.pubkey() + "\",\"" + bob.pubkey() + "\"]}",
+                "{\"ids\":[" + all.stream().map(e -> "\"" + e.id() + "\"").collect(java.util.stream.Collectors.joining(",")) + "]}")) {
             Filter f = filter(json);
             List<String> expected = all.stream().filter(f::matches).sorted(nip01).map(Event::id).toList();
             for (int limit = 1; limit <= expected.size() + 1; limit++) {
@@ -421,6 +422,9 @@ class SqliteEventStoreTest {
             List<String> plan = store.explain(filter(f), 100, NOW);
             assertTrue(plan.stream().noneMatch(step -> step.startsWith("SCAN event") || step.startsWith("SCAN tag")), f + " -> " + plan);
             assertTrue(plan.stream().anyMatch(step -> step.contains("USING")), f + " -> " + plan);
+            // The second statement, for the events of the second where ties straddle the limit.
+            List<String> oneSecond = store.explainOneSecond(filter(f), NOW, 10, NOW);
+            assertTrue(oneSecond.stream().noneMatch(step -> step.startsWith("SCAN event") || step.startsWith("SCAN tag")), f + " -> " + oneSecond);
         }
         List<String> outcome = store.explain(filter("{\"kinds\":[6050,7000],\"#e\":[\"" + job + "\"],\"#p\":[\"" + bob.pubkey() + "\"]}"), 100, NOW);
         assertTrue(outcome.stream().anyMatch(step -> step.startsWith("SEARCH t USING PRIMARY KEY (name=? AND value=?")), "driven by the #e tag's key: " + outcome);
