@@ -14,6 +14,8 @@
 # NEXUS_SKIP_BUILD=1, PROFILE_INTERVAL (1ms; the sampling period for cpu/itimer).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 load=${NEXUS_LOAD_DIR:-$root/../shared/bench/load}
 [ -n "${NEXUS_LOAD_DIR:-}" ] || [ -f "$load/run.mjs" ] || load=$root/../../shared/bench/load
 port=${NEXUS_BENCH_PORT:-7798}
@@ -43,11 +45,7 @@ mkdir -p "$work/db"
 sed -e "s|@PORT@|$port|" -e "s|@DB@|$work/db/nexus.db|" "$root/bench/nexus-bench.toml" > "$work/nexus.toml"
 java -jar "$root/relay-server/target/nexus.jar" --config "$work/nexus.toml" > "$out/relay.log" 2>&1 &
 relay=$!
-for _ in $(seq 1 150); do
-  curl -sf -H 'Accept: application/nostr+json' "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
-  kill -0 "$relay" 2>/dev/null || { echo "the relay exited; see $out/relay.log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_until_serving "the relay" "$port" "$relay" "$out/relay.log"
 jvm=$(pgrep -P "$relay" | head -1 || true)
 [ -n "$jvm" ] || jvm=$relay # NEXUS_NO_RELAUNCH: the relay runs in the first JVM
 # The quotes are jcmd's: without them it splits the agent's options off at the first comma.

@@ -18,6 +18,8 @@
 # relay JVM it starts), RSS = VmRSS summed over the same processes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 load=${NEXUS_LOAD_DIR:-$root/../shared/bench/load}
 [ -n "${NEXUS_LOAD_DIR:-}" ] || [ -f "$load/run.mjs" ] || load=$root/../../shared/bench/load # a git worktree one level deeper
 port=${NEXUS_BENCH_PORT:-7799}
@@ -72,11 +74,7 @@ start_relay() { # $1 = nexus|strfry, $2 = session name
     fi
   fi
   pid=$!
-  for _ in $(seq 1 150); do
-    curl -sf -H 'Accept: application/nostr+json' "http://127.0.0.1:$port/" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { echo "$1 exited; see $log" >&2; exit 1; }
-    sleep 0.2
-  done
+  wait_until_serving "$1" "$port" "$pid" "$log"
   pids=$pid
   for c in $(pgrep -P "$pid" || true); do pids="$pids,$c"; done # Nexus: the relay JVM under the launcher
   echo "== $1 ($2): pids $pids, database in $dbdir"
