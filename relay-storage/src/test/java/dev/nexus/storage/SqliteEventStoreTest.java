@@ -408,6 +408,11 @@ class SqliteEventStoreTest {
         assertEquals(List.of(e.id()), ids("{\"ids\":[\"" + e.id() + "\"]}"));
     }
 
+    /** A plan step that walks a whole table or index (SQLite names the alias: "SCAN e", "SCAN t USING ..."). */
+    private static boolean scansATable(String step) {
+        return step.matches("SCAN (e|t|x|event|tag)\\b.*");
+    }
+
     @Test
     void theMarketplaceQueriesAreIndexLookups() throws Exception {
         write(alice.sign(5050, List.of(List.of("p", bob.pubkey())), "job", NOW));
@@ -420,11 +425,11 @@ class SqliteEventStoreTest {
                 "{\"authors\":[\"" + alice.pubkey() + "\"]}",
                 "{\"ids\":[\"" + job + "\"]}")) {
             List<String> plan = store.explain(filter(f), 100, NOW);
-            assertTrue(plan.stream().noneMatch(step -> step.startsWith("SCAN event") || step.startsWith("SCAN tag")), f + " -> " + plan);
+            assertTrue(plan.stream().noneMatch(SqliteEventStoreTest::scansATable), f + " -> " + plan);
             assertTrue(plan.stream().anyMatch(step -> step.contains("USING")), f + " -> " + plan);
             // The second statement, for the events of the second where ties straddle the limit.
             List<String> oneSecond = store.explainOneSecond(filter(f), NOW, 10, NOW);
-            assertTrue(oneSecond.stream().noneMatch(step -> step.startsWith("SCAN event") || step.startsWith("SCAN tag")), f + " -> " + oneSecond);
+            assertTrue(oneSecond.stream().noneMatch(SqliteEventStoreTest::scansATable), f + " -> " + oneSecond);
         }
         List<String> outcome = store.explain(filter("{\"kinds\":[6050,7000],\"#e\":[\"" + job + "\"],\"#p\":[\"" + bob.pubkey() + "\"]}"), 100, NOW);
         assertTrue(outcome.stream().anyMatch(step -> step.startsWith("SEARCH t USING PRIMARY KEY (name=? AND value=?")), "driven by the #e tag's key: " + outcome);
