@@ -25,18 +25,18 @@ record FilterQuery(String sql, List<Object> params) {
     private static final String COLUMNS = "SELECT e.id, e.created_at, e.raw FROM ";
 
     /**
-     * The newest {@code limit + 1} matches by created_at alone, ties in no particular order: the
-     * indexes give this order as they are walked, where the id tie-break of {@link #of} makes SQLite
-     * copy every row into a sorter (half of a query's cost in W3's shapes). The caller orders ties by
-     * id itself, and reads the second where the limit falls again ({@link #ofOneSecond}) when the
-     * extra row shows that some of its events may be missing.
+     * The newest {@code rows} matches by created_at alone, ties in no particular order: the indexes
+     * give this order as they are walked, where an id tie-break in SQL makes SQLite copy every row
+     * into a sorter (half of a query's cost in W3's shapes). The caller asks for one row past its
+     * limit, orders ties by id itself, and reads the second where the limit falls again
+     * ({@link #ofOneSecond}) when the extra row shows that some of its events may be missing.
      */
-    static FilterQuery newestByTime(Filter f, int limit, long now) {
+    static FilterQuery newestByTime(Filter f, int rows, long now) {
         List<Object> params = new ArrayList<>();
         StringBuilder sql = new StringBuilder(256).append(COLUMNS);
         String driver = fromWhere(sql, params, f, now);
         sql.append(driver != null ? " ORDER BY t.created_at DESC LIMIT ?" : " ORDER BY e.created_at DESC LIMIT ?");
-        params.add((int) Math.min((long) limit + 1, Integer.MAX_VALUE));
+        params.add(rows);
         return new FilterQuery(sql.toString(), List.copyOf(params));
     }
 

@@ -35,38 +35,53 @@ final class SqliteQueries {
      * time alone with one row more than the limit ({@link FilterQuery#newestByTime}); ties are put in
      * id order here. When that extra row shares the second of the last one kept, some events of that
      * second may be missing: the rows newer than it are kept, and that second's events are read again
-     * in id order, as many as there are places left ({@link FilterQuery#ofOneSecond}).
+     * in id order, as many as there are places left ({@link FilterQuery#ofOneSecond}). One budget
+     * covers both statements.
      */
     List<StoredEvent> query(Filter filter, int limit, long nowSeconds) {
         if (filter.matchesNothing() || limit <= 0) return List.of();
-        int withExtra = limit == Integer.MAX_VALUE ? limit : limit + 1;
         try (Connection c = readers.getConnection()) {
-            List<StoredEvent> out = rows(c, FilterQuery.newestByTime(filter, limit, nowSeconds), withExtra);
-            if (out.size() > limit) {
-                long boundary = out.get(limit - 1).createdAt();
-                if (out.get(limit).createdAt() == boundary) {
-                    int newer = 0;
-                    while (out.get(newer).createdAt() != boundary) newer++;
-                    List<StoredEvent> page = new ArrayList<>(out.subList(0, newer));
-                    orderTiesById(page);
-                    page.addAll(rows(c, FilterQuery.ofOneSecond(filter, boundary, limit - newer, nowSeconds), limit - newer));
-                    return page;
-                }
-                out.remove(limit);
+            startBudget(c);
+            try {
+                return newestFirst(c, filter, limit, nowSeconds);
+            } finally {
+                endBudget(c);
             }
-            orderTiesById(out);
-            return out;
         } catch (SQLException e) {
             throw failure("query", e);
         }
     }
 
+    private List<StoredEvent> newestFirst(Connection c, Filter filter, int limit, long nowSeconds) throws SQLException {
+        int withExtra = oneMore(limit);
+        List<StoredEvent> out = rows(c, FilterQuery.newestByTime(filter, withExtra, nowSeconds), withExtra);
+        if (out.size() > limit) {
+            long boundary = out.get(limit - 1).createdAt();
+            if (out.get(limit).createdAt() == boundary) {
+                int newer = 0;
+                while (out.get(newer).createdAt() != boundary) newer++;
+                List<StoredEvent> page = new ArrayList<>(out.subList(0, newer));
+                orderTiesById(page);
+                page.addAll(rows(c, FilterQuery.ofOneSecond(filter, boundary, limit - newer, nowSeconds), limit - newer));
+                return page;
+            }
+            out.remove(limit);
+        }
+        orderTiesById(out);
+        return out;
+    }
+
+    /** The rows a REQ asks for first: its limit and one more (never past what an int holds). */
+    private static int oneMore(int limit) {
+        return limit == Integer.MAX_VALUE ? limit : limit + 1;
+    }
+
+    /** Runs one statement under the budget the caller started, and reads its rows. */
     private List<StoredEvent> rows(Connection c, FilterQuery q, int expected) throws SQLException {
         checkBoundValues(q.params().size());
         PreparedStatement ps = statements.prepare(c, q.sql());
         List<StoredEvent> out = new ArrayList<>(Math.min(expected, 64));
         boolean ok = false;
-        startBudget(c);
         try {
             bind(ps, q.params());
             try (ResultSet rs = ps.executeQuery()) {
@@ -78,7 +93,6 @@ final class SqliteQueries {
             }
             ok = true;
         } finally {
-            endBudget(c);
             if (!ok) statements.discard(c, q.sql());
         }
         return out;
@@ -234,7 +248,7 @@ final class SqliteQueries {
 
     /** EXPLAIN QUERY PLAN for the statement {@link #query} runs first; for tests and operators. */
     public List<String> explain(Filter filter, int limit, long nowSeconds) {
-        return explain(FilterQuery.newestByTime(filter, limit, nowSeconds));
+        return explain(FilterQuery.newestByTime(filter, oneMore(limit), nowSeconds));
     }
 
     /** EXPLAIN QUERY PLAN for the statement {@link #query} runs when ties straddle the limit. */
