@@ -55,8 +55,7 @@ public final class Session implements ConnectionView {
     private final Outbox outbox;
     private final RelayMetrics metrics;
 
-    /** Stored events of one REQ still to be written, paced by channel writability. */
-    /** A query's stored results on their way out: the next event to write, and whether EOSE is written. Event loop only. */
+    /** A query's stored results on their way out, paced by writability: the next event to write, and whether EOSE is written. Event loop only. */
     private static final class StoredResults {
         final Subscription sub;
         final List<StoredEvent> events;
