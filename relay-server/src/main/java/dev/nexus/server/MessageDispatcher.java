@@ -134,12 +134,12 @@ final class MessageDispatcher {
         else if (message instanceof ClientMessage.NegentropyClose c) nip77.onClose(s, c.subscriptionId());
     }
 
-    /** From the live feed (on its thread, nexus-fanout or nexus-feed): an event committed by any node, or an ephemeral one, in commit order. */
     /** After a NIP-86 banevent: the id is no longer stored, so the recent-ids cache must not call it a duplicate. */
     void forgetEvent(String id) {
         ingest.forget(id);
     }
 
+    /** From the live feed (on its thread, nexus-fanout or nexus-feed): an event committed by any node, or an ephemeral one, in commit order. */
     void onCommitted(LiveFeed.LiveEvent committed) {
         Event e = committed.event();
         if (committed.stored() && e.kind() == Kinds.DELETION) ingest.forgetDeleted(e);

@@ -37,6 +37,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class NexusServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NexusServer.class);
+    /**
+     * How often a node on a shared database (PostgreSQL) reads the NIP-86 state other nodes may have
+     * changed: a ban made on one node holds on every node within this many seconds. One small
+     * query per node per tick.
+     */
+    static final int MODERATION_REFRESH_SECONDS = 2;
 
     private final NexusConfig config;
     private final String version;
@@ -147,6 +153,10 @@ public final class NexusServer implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
         sweeper.scheduleAtFixedRate(closes::logRecent, 60, 60, TimeUnit.SECONDS);
+        // Nodes sharing one database share the operator's NIP-86 decisions: each follows the table.
+        if (st.backend() == NexusConfig.Backend.POSTGRES) {
+            sweeper.scheduleWithFixedDelay(moderation::refreshOrLog, MODERATION_REFRESH_SECONDS, MODERATION_REFRESH_SECONDS, TimeUnit.SECONDS);
+        }
         // The local feed fans a synced event out on nexus-fanout; a cluster feed ignores this and carries the commit itself.
         if (!config.sync().peers().isEmpty()) peerSync = Federation.start(config, store, verifier, liveFeed::committedHere, metrics);
         int summaryEvery = config.metrics().summaryLogSeconds();

@@ -29,6 +29,7 @@ class ClusterRelayTest {
     private TestRelay nodeA, nodeB;
     private RelayClient onA, onB;
     private final NostrKey alice = NostrKey.generate();
+    private final NostrKey operator = NostrKey.generate();
 
     @BeforeAll
     static void startPostgres() throws Exception {
@@ -49,7 +50,7 @@ class ClusterRelayTest {
             s.execute("CREATE DATABASE " + db);
         }
         toml = "[auth]\nrequired = false\n[storage]\nbackend = \"postgres\"\npostgres_url = \"postgresql://127.0.0.1:"
-                + postgres.getPort() + "/" + db + "?user=postgres\"\n";
+                + postgres.getPort() + "/" + db + "?user=postgres\"\n[management]\nadmin_pubkeys = [\"" + operator.pubkey() + "\"]\n";
         nodeA = TestRelay.start(dirA, toml);
         nodeB = TestRelay.start(dirB, toml);
         onA = RelayClient.connect(nodeA);
@@ -144,5 +145,44 @@ class ClusterRelayTest {
         assertAccepted(onA.publishAndWait(request));
         assertEquals(List.of(request.id()), onB.eventsFor("rpc", 1, 15000).stream().map(n -> n.get("id").asText()).toList());
         assertEquals(List.of(), onA.queryIds("stored?", "{\"kinds\":[25910]}"), "ephemeral events are not stored");
+    }
+    @Test
+    void aBanOrANameGivenThroughNip86OnOneNodeHoldsOnTheOtherWithinSeconds() throws Exception {
+        NostrKey mallory = NostrKey.generate();
+        assertAccepted(onB.publishAndWait(mallory.sign(1, List.of(), "before the ban", NOW)));
+        Event spam = alice.sign(1, List.of(), "spam", NOW);
+        assertAccepted(onA.publishAndWait(spam));
+
+        // A banned event is refused by the other node's store at once: its writer reads the shared table
+        // (node B never saw this event, so no cache of its own answers for it).
+        Nip86ManagementRelayTest.call(nodeA, operator, "{\"method\":\"banevent\",\"params\":[\"" + spam.id() + "\",\"spam\"]}");
+        JsonNode again = onB.publishAndWait(spam);
+        assertEquals(false, again.get(2).asBoolean(), again.toString());
+        assertTrue(again.get(3).asText().startsWith("blocked:"), again.toString());
+        assertEquals(List.of(), onB.queryIds("banned", "{\"ids\":[\"" + spam.id() + "\"]}"));
+
+        Nip86ManagementRelayTest.call(nodeA, operator, "{\"method\":\"banpubkey\",\"params\":[\"" + mallory.pubkey() + "\",\"spam\"]}");
+        Nip86ManagementRelayTest.call(nodeA, operator, "{\"method\":\"changerelayname\",\"params\":[\"one relay\"]}");
+        long deadline = System.currentTimeMillis() + 3 * NexusServer.MODERATION_REFRESH_SECONDS * 1000L + 5000;
+        JsonNode refused = waitForOk(onB, () -> mallory.sign(1, List.of(), "after the ban " + System.nanoTime(), NOW), false, deadline);
+        assertTrue(refused.get(3).asText().startsWith("blocked:"), refused.toString());
+        assertEquals(List.of(), onB.queryIds("hidden", "{\"authors\":[\"" + mallory.pubkey() + "\"]}"), "what the banned key stored is hidden on node B too");
+        while (!"one relay".equals(Nip86ManagementRelayTest.nip11(nodeB).path("name").asText()) && System.currentTimeMillis() < deadline) Thread.sleep(100);
+        assertEquals("one relay", Nip86ManagementRelayTest.nip11(nodeB).path("name").asText(), "node B's NIP-11 shows the name given on node A");
+
+        Nip86ManagementRelayTest.call(nodeA, operator, "{\"method\":\"unbanpubkey\",\"params\":[\"" + mallory.pubkey() + "\"]}");
+        deadline = System.currentTimeMillis() + 3 * NexusServer.MODERATION_REFRESH_SECONDS * 1000L + 5000;
+        assertAccepted(waitForOk(onB, () -> mallory.sign(1, List.of(), "after the unban " + System.nanoTime(), NOW), true, deadline));
+    }
+
+    /** Publishes a fresh event from {@code next} until the OK says {@code accepted} or the deadline passes; returns the last OK. */
+    private static JsonNode waitForOk(RelayClient client, java.util.function.Supplier<Event> next, boolean accepted, long deadline) throws Exception {
+        JsonNode ok = client.publishAndWait(next.get());
+        while (ok.get(2).asBoolean() != accepted && System.currentTimeMillis() < deadline) {
+            Thread.sleep(200);
+            ok = client.publishAndWait(next.get());
+        }
+        assertEquals(accepted, ok.get(2).asBoolean(), ok.toString());
+        return ok;
     }
 }

@@ -210,13 +210,13 @@ class Nip86ManagementRelayTest {
         return "http://127.0.0.1:" + relay.port() + "/";
     }
 
-    private static JsonNode nip11(TestRelay relay) throws Exception {
+    static JsonNode nip11(TestRelay relay) throws Exception {
         HttpResponse<String> res = HTTP.send(HttpRequest.newBuilder(URI.create(httpUrl(relay))).header("Accept", "application/nostr+json").GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         return RelayClient.JSON.readTree(res.body());
     }
 
-    private static JsonNode call(TestRelay relay, NostrKey key, String body) throws Exception {
+    static JsonNode call(TestRelay relay, NostrKey key, String body) throws Exception {
         HttpResponse<String> res = post(relay, body, header(key, httpUrl(relay), "POST", sha256(body), System.currentTimeMillis() / 1000));
         assertEquals(200, res.statusCode(), res.body());
         assertEquals("application/json", res.headers().firstValue("content-type").orElse(""));

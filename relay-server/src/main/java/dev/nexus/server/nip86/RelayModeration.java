@@ -40,12 +40,15 @@ public final class RelayModeration {
     private final Map<String, String> allowedPubkeys = new LinkedHashMap<>();
     private final Map<String, String> bannedEvents = new LinkedHashMap<>();
     private final Map<String, String> blockedIpReasons = new LinkedHashMap<>();
+    /** Per kind (as stored, a decimal string), whether the last NIP-86 decision allowed or denied it. */
+    private final Map<String, String> kindDecisions = new LinkedHashMap<>();
     private volatile Set<String> blockedIps = Set.of();
     private volatile Identity identity = new Identity(null, null, null);
     private volatile Consumer<Identity> onIdentityChanged = i -> { };
     private volatile Consumer<String> onIpBlocked = ip -> { };
     private volatile Consumer<String> onEventBanned = id -> { };
     private boolean warnedUnpersisted;
+    private volatile boolean refreshFailing;
 
     /** Loads what the store recorded and applies it to {@code access}. */
     public RelayModeration(AccessControl access, EventStore store) {
@@ -57,8 +60,8 @@ public final class RelayModeration {
             switch (e.category()) {
                 case BANNED_PUBKEY -> { bannedPubkeys.put(v, e.reason()); access.denyPubkey(v); }
                 case ALLOWED_PUBKEY -> { allowedPubkeys.put(v, e.reason()); access.allowPubkey(v); }
-                case ALLOWED_KIND -> access.allowKind(Integer.parseInt(v));
-                case DENIED_KIND -> access.denyKind(Integer.parseInt(v));
+                case ALLOWED_KIND -> { kindDecisions.put(v, ALLOWED_KIND); access.allowKind(Integer.parseInt(v)); }
+                case DENIED_KIND -> { kindDecisions.put(v, DENIED_KIND); access.denyKind(Integer.parseInt(v)); }
                 case BLOCKED_IP -> blockedIpReasons.put(v, e.reason());
                 case Moderation.BANNED_EVENT -> { bannedEvents.put(v, e.reason()); access.denyEvent(v); }
                 case RELAY_NAME -> name = v;
@@ -69,6 +72,93 @@ public final class RelayModeration {
         }
         blockedIps = Set.copyOf(blockedIpReasons.keySet());
         identity = new Identity(name, description, icon);
+    }
+
+    /**
+     * Applies what the store holds now, when other relays share it (several nodes on one
+     * PostgreSQL database): a ban, block or identity change made through NIP-86 on one node takes
+     * effect here at the next refresh, with the same consequences as a local call (connections from
+     * a newly blocked IP closed, a banned event forgotten, NIP-11 rendered again). Returns how many
+     * entries changed. Local calls and refreshes are serialized, and a local change is recorded in
+     * the store before it is applied, so a refresh never undoes one.
+     */
+    public synchronized int refresh() {
+        Map<String, String> banned = new LinkedHashMap<>(), allowed = new LinkedHashMap<>(), events = new LinkedHashMap<>(),
+                ips = new LinkedHashMap<>(), kinds = new LinkedHashMap<>();
+        String name = null, description = null, icon = null;
+        for (Entry e : store.moderation()) {
+            switch (e.category()) {
+                case BANNED_PUBKEY -> banned.put(e.value(), e.reason());
+                case ALLOWED_PUBKEY -> allowed.put(e.value(), e.reason());
+                case ALLOWED_KIND, DENIED_KIND -> kinds.put(e.value(), e.category());
+                case BLOCKED_IP -> ips.put(e.value(), e.reason());
+                case Moderation.BANNED_EVENT -> events.put(e.value(), e.reason());
+                case RELAY_NAME -> name = e.value();
+                case RELAY_DESCRIPTION -> description = e.value();
+                case RELAY_ICON -> icon = e.value();
+                default -> { }
+            }
+        }
+        int changed = follow(bannedPubkeys, banned, access::denyPubkey, access::undenyPubkey)
+                + follow(allowedPubkeys, allowed, access::allowPubkey, access::removeAllowedPubkey)
+                + follow(bannedEvents, events, id -> { access.denyEvent(id); onEventBanned.accept(id); }, access::undenyEvent)
+                + follow(blockedIpReasons, ips, ip -> { }, ip -> { });
+        for (Map.Entry<String, String> k : kinds.entrySet()) {
+            if (k.getValue().equals(kindDecisions.get(k.getKey()))) continue;
+            int kind = Integer.parseInt(k.getKey());
+            if (k.getValue().equals(ALLOWED_KIND)) access.allowKind(kind); else access.denyKind(kind);
+            changed++;
+        }
+        // The API never removes a kind's decision without recording the opposite one, so there is nothing to undo for a vanished row.
+        kindDecisions.keySet().retainAll(kinds.keySet());
+        kindDecisions.putAll(kinds);
+        Set<String> newlyBlocked = new java.util.HashSet<>(ips.keySet());
+        newlyBlocked.removeAll(blockedIps);
+        blockedIps = Set.copyOf(blockedIpReasons.keySet());
+        for (String ip : newlyBlocked) onIpBlocked.accept(ip);
+        Identity now = new Identity(name, description, icon);
+        if (!now.equals(identity)) {
+            identity = now;
+            onIdentityChanged.accept(now);
+            changed++;
+        }
+        if (changed > 0) log.info("moderation: applied {} change(s) made on another node", changed);
+        return changed;
+    }
+
+    /**
+     * {@link #refresh()} on a schedule: a store that cannot be read now (the database is down) is
+     * logged once when it fails and once when it answers again, not at every tick.
+     */
+    public void refreshOrLog() {
+        try {
+            refresh();
+            if (refreshFailing) log.info("moderation: shared state readable again");
+            refreshFailing = false;
+        } catch (RuntimeException e) {
+            if (!refreshFailing) log.warn("moderation: cannot read the shared state ({}); changes made on other nodes apply once it can", e.getMessage());
+            refreshFailing = true;
+        }
+    }
+
+    /** Makes {@code mine} equal to {@code stored}, telling {@code added} and {@code removed} about each key that changed; returns how many did. */
+    private static int follow(Map<String, String> mine, Map<String, String> stored, Consumer<String> added, Consumer<String> removed) {
+        int changed = 0;
+        for (java.util.Iterator<Map.Entry<String, String>> it = mine.entrySet().iterator(); it.hasNext(); ) {
+            String key = it.next().getKey();
+            if (stored.containsKey(key)) continue;
+            it.remove();
+            removed.accept(key);
+            changed++;
+        }
+        for (Map.Entry<String, String> e : stored.entrySet()) {
+            String before = mine.put(e.getKey(), e.getValue());
+            if (before == null) {
+                added.accept(e.getKey());
+                changed++;
+            }
+        }
+        return changed;
     }
 
     /** Told when NIP-11 must be rendered again. */
@@ -150,12 +240,14 @@ public final class RelayModeration {
     synchronized void allowKind(int kind) {
         record(Change.REMOVE, DENIED_KIND, Integer.toString(kind), "");
         record(Change.ADD, ALLOWED_KIND, Integer.toString(kind), "");
+        kindDecisions.put(Integer.toString(kind), ALLOWED_KIND);
         access.allowKind(kind);
     }
 
     synchronized void disallowKind(int kind) {
         record(Change.REMOVE, ALLOWED_KIND, Integer.toString(kind), "");
         record(Change.ADD, DENIED_KIND, Integer.toString(kind), "");
+        kindDecisions.put(Integer.toString(kind), DENIED_KIND);
         access.denyKind(kind);
     }
 

@@ -48,6 +48,8 @@ public final class PostgresEventStore implements EventStore {
     private final PostgresQueries queries;
     private final PostgresWriter writer;
     private volatile boolean running = true;
+    /** Serializes this node's moderation changes with the reads that refresh the writer's banned ids. */
+    private final Object moderationLock = new Object();
     /**
      * @param connectTimeoutMillis how long a write or query waits for a connection before it is
      *        answered with an error (the bound on "the database is gone")
@@ -180,12 +182,29 @@ public final class PostgresEventStore implements EventStore {
 
     @Override
     public List<dev.nexus.storage.Moderation.Entry> moderation() {
-        return queries.moderation();
+        // Other nodes ban events too: the writer's set follows the table whenever the relay reads it
+        // (at start and at each refresh), under the lock of this node's own changes so that a read
+        // taken before one of them cannot overwrite it.
+        synchronized (moderationLock) {
+            List<dev.nexus.storage.Moderation.Entry> entries = queries.moderation();
+            java.util.Set<String> banned = new java.util.HashSet<>();
+            for (dev.nexus.storage.Moderation.Entry e : entries) {
+                if (e.category().equals(dev.nexus.storage.Moderation.BANNED_EVENT)) banned.add(e.value());
+            }
+            if (!banned.equals(writer.bannedEventIds())) writer.bannedEventIds(banned);
+            return entries;
+        }
     }
 
     /** One transaction on the caller's thread (an operator's call, rare); a banned event's tags go with it (ON DELETE CASCADE). */
     @Override
     public CompletableFuture<Void> moderate(dev.nexus.storage.Moderation.Change change, dev.nexus.storage.Moderation.Entry entry) {
+        synchronized (moderationLock) {
+            return moderateNow(change, entry);
+        }
+    }
+
+    private CompletableFuture<Void> moderateNow(dev.nexus.storage.Moderation.Change change, dev.nexus.storage.Moderation.Entry entry) {
         try (Connection c = writers.getConnection()) {
             try {
                 PostgresModeration.apply(c, change, entry);

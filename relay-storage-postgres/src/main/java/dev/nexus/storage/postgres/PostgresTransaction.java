@@ -2,6 +2,7 @@ package dev.nexus.storage.postgres;
 
 import dev.nexus.core.Event;
 import dev.nexus.core.Kinds;
+import dev.nexus.storage.Moderation;
 import dev.nexus.storage.StoreTransaction;
 import java.sql.Array;
 import java.sql.Connection;
@@ -42,6 +43,8 @@ final class PostgresTransaction implements StoreTransaction {
     private final Set<String> stored = new HashSet<>();
     /** NIP-09 tombstones (id, pubkey) for the batch's ids, likewise. */
     private final Set<String> tombstoned = new HashSet<>();
+    /** The batch's ids that the moderation table bans. */
+    private final Set<String> bannedHere = new HashSet<>();
     /** Inserts of plain events, sent to the server in one pipelined round trip. */
     private PreparedStatement pendingInserts;
     private int pending;
@@ -67,10 +70,18 @@ final class PostgresTransaction implements StoreTransaction {
                 while (rs.next()) stored.add(rs.getString(1));
             }
         }
-        try (PreparedStatement ps = c.prepareStatement("SELECT id, pubkey FROM deleted_event WHERE id = ANY(?)")) {
+        // Tombstones, and bans another node's operator made since this node last read the moderation
+        // table (its in-memory set catches up within seconds; the table is the truth at once).
+        try (PreparedStatement ps = c.prepareStatement("SELECT id, pubkey FROM deleted_event WHERE id = ANY(?) "
+                + "UNION ALL SELECT value, NULL FROM moderation WHERE category = '" + Moderation.BANNED_EVENT + "' AND value = ANY(?)")) {
             ps.setArray(1, idArray);
+            ps.setArray(2, idArray);
             try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) tombstoned.add(rs.getString(1) + ':' + rs.getString(2));
+                while (rs.next()) {
+                    String pubkey = rs.getString(2);
+                    if (pubkey == null) bannedHere.add(rs.getString(1));
+                    else tombstoned.add(rs.getString(1) + ':' + pubkey);
+                }
             }
         }
     }
@@ -84,7 +95,7 @@ final class PostgresTransaction implements StoreTransaction {
 
     @Override
     public boolean isBanned(String id) {
-        return bannedEventIds.contains(id);
+        return bannedEventIds.contains(id) || bannedHere.contains(id);
     }
 
     /**
