@@ -105,6 +105,14 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
             dev.nexus.server.nip86.ManagementEndpoint admin = management;
             if (req.method().equals(HttpMethod.POST) && admin != null
                     && dev.nexus.server.nip86.ManagementEndpoint.isManagementCall(req.headers().get(HttpHeaderNames.CONTENT_TYPE))) {
+                // Anyone may POST and each call costs a signature check: calls spend the caller's REQ budget,
+                // so one address cannot keep the management thread busy (its queue is bounded as well).
+                String forwarded = forwardedIp(req);
+                if (!limiter.forIp(forwarded != null ? forwarded : socketIp(ctx)).tryTake(RateLimiter.Kind.REQS)) {
+                    respond(ctx, req, HttpResponseStatus.TOO_MANY_REQUESTS, "application/json", dev.nexus.server.nip86.ManagementApi
+                            .answer(null, "rate-limited: too many management calls from your address").getBytes(StandardCharsets.UTF_8));
+                    return;
+                }
                 byte[] body = new byte[req.content().readableBytes()];
                 req.content().getBytes(req.content().readerIndex(), body);
                 admin.handle(req.headers().get(HttpHeaderNames.AUTHORIZATION), body, answer -> respond(ctx, req,

@@ -73,6 +73,25 @@ class Nip86ManagementRelayTest {
     }
 
     @Test
+    void managementCallsSpendTheCallersReqBudgetSoOneAddressCannotKeepTheSignatureChecksBusy() throws Exception {
+        String limits = "[rate_limits]\nexempt_ips = []\nreqs_per_second = 0.1\nreqs_burst = 3\n";
+        try (TestRelay relay = TestRelay.start(dir, toml(limits))) {
+            String url = httpUrl(relay);
+            String body = "{\"method\":\"supportedmethods\",\"params\":[]}";
+            long now = System.currentTimeMillis() / 1000;
+            Event real = nip98(operator, url, "POST", sha256(body), now);
+            Event otherSigned = operator.sign(27235, List.of(List.of("u", url)), "", now);
+            String forged = encode(new Event(real.id(), real.pubkey(), real.createdAt(), real.kind(), real.tags(), real.content(), otherSigned.sig()));
+            for (int i = 0; i < 3; i++) assertUnauthorized(post(relay, body, forged), "signature");
+            HttpResponse<String> limited = post(relay, body, forged);
+            assertEquals(429, limited.statusCode(), limited.body());
+            assertTrue(RelayClient.JSON.readTree(limited.body()).get("error").asText().startsWith("rate-limited:"), limited.body());
+            HttpResponse<String> operatorToo = post(relay, body, header(operator, url, "POST", sha256(body), now));
+            assertEquals(429, operatorToo.statusCode(), "the budget is the address's, whoever signs");
+        }
+    }
+
+    @Test
     void banningAPubkeyRefusesItsEventsOnALiveConnectionAndHidesWhatItStored() throws Exception {
         try (TestRelay relay = TestRelay.start(dir, toml(""));
              RelayClient bad = RelayClient.connect(relay);
