@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 final class PostgresWriter {
     private static final Logger log = LoggerFactory.getLogger(PostgresWriter.class);
 
-    private record WriteTask(Event event, boolean ephemeral, CompletableFuture<WriteResult> done) {}
+    private record WriteTask(Event event, boolean ephemeral, boolean job, CompletableFuture<WriteResult> done) {}
 
     private final HikariDataSource writers;
     private final WriteRules rules;
@@ -36,16 +36,26 @@ final class PostgresWriter {
     private volatile boolean databaseDown;
     private volatile EventStore.WriteObserver writeObserver = (writes, nanos) -> { };
     /**
-     * Operator-banned event ids (NIP-86) as this node knows them: loaded at start and changed by
-     * this node's moderation calls (another node's ban deletes the event for everyone at once, but
-     * reaches this node's write check only when it restarts).
+     * Operator-banned event ids (NIP-86) as this node knows them: loaded at start, changed by this
+     * node's moderation calls and brought up to date whenever the relay re-reads the moderation
+     * table. Each batch also reads its own ids against that table ({@link PostgresTransaction#prefetch}),
+     * so another node's ban holds here at once.
      */
     private volatile Set<String> bannedEventIds;
+    /** While job traffic flows, an ordinary batch takes about this long: the most a job waits for the writer. */
+    static final long ORDINARY_BATCH_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    /** Job traffic seen this recently keeps ordinary batches short; without it they are {@code batchMax} long. */
+    private static final long JOBS_LATELY_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final int MIN_ORDINARY_BATCH = 8;
+    /** Ordinary events per batch while job traffic flows; writer thread only. */
+    private int ordinaryCap;
+    private long lastJobNanos = System.nanoTime() - JOBS_LATELY_NANOS;
 
     PostgresWriter(HikariDataSource writers, WriteRules rules, int batchMax, Set<String> bannedEventIds) {
         this.writers = writers;
         this.rules = rules;
         this.batchMax = batchMax;
+        this.ordinaryCap = batchMax;
         this.bannedEventIds = Set.copyOf(bannedEventIds);
         writer = new Thread(this::writeLoop, "nexus-writer");
         writer.start();
@@ -73,7 +83,7 @@ final class PostgresWriter {
             done.complete(WriteResult.error("relay is shutting down"));
             return done;
         }
-        tasks.add(new WriteTask(event, ephemeral, done), jobLane);
+        tasks.add(new WriteTask(event, ephemeral, jobLane, done), jobLane);
         return done;
     }
 
@@ -91,13 +101,11 @@ final class PostgresWriter {
         List<WriteTask> batch = new ArrayList<>(batchMax);
         while (running || !tasks.isEmpty()) {
             try {
-                WriteTask next = tasks.poll(200, TimeUnit.MILLISECONDS);
-                while (next != null) {
-                    batch.add(next);
-                    next = batch.size() < batchMax ? tasks.pollNow() : null;
-                }
+                boolean jobs = fill(batch);
                 if (batch.isEmpty()) continue;
+                long started = System.nanoTime();
                 runBatch(batch);
+                if (!jobs) fitOrdinaryBatches(batch.size(), System.nanoTime() - started);
             } catch (Throwable t) {
                 // The writer must outlive anything one batch can throw; its writes are answered, never dropped.
                 log.error("writer: unexpected failure, answering {} writes with an error: {}", batch.size(), t.toString());
@@ -106,6 +114,48 @@ final class PostgresWriter {
                 batch.clear();
             }
         }
+    }
+
+    /**
+     * The next batch; true when it is job traffic. Jobs waiting in the priority lane get a batch of
+     * their own, with at most one ordinary event (so ordinary writes still progress under a stream of
+     * jobs): a job then waits for at most the batch being written when it arrived, not also for a
+     * full batch of social events committed with it. Otherwise ordinary events, up to
+     * {@code batchMax}, or while job traffic has been seen lately up to {@link #ordinaryCap}.
+     */
+    private boolean fill(List<WriteTask> batch) {
+        WriteTask first = tasks.poll(200, TimeUnit.MILLISECONDS); // the priority lane's oldest when it has one
+        if (first == null) return false;
+        batch.add(first);
+        if (first.job()) {
+            lastJobNanos = System.nanoTime();
+            for (WriteTask job = tasks.pollPriorityNow(); job != null; job = batch.size() < batchMax ? tasks.pollPriorityNow() : null) batch.add(job);
+            if (batch.size() < batchMax) {
+                WriteTask ordinary = tasks.pollNow();
+                if (ordinary != null) batch.add(ordinary);
+            }
+            return true;
+        }
+        int max = System.nanoTime() - lastJobNanos < JOBS_LATELY_NANOS ? ordinaryCap : batchMax;
+        // A job queued while this batch fills ends it: the job then waits for this batch only.
+        while (batch.size() < max && !tasks.hasPriority()) {
+            WriteTask next = tasks.pollNow();
+            if (next == null) break;
+            batch.add(next);
+        }
+        return false;
+    }
+
+    /**
+     * Sizes ordinary batches so that one takes about {@link #ORDINARY_BATCH_NANOS}: under a social
+     * flood a full batch of 256 took ~100 ms on PostgreSQL, and a job arriving meanwhile waited for
+     * all of it. Only full batches say how many fit (a partial one only shrinks the size).
+     */
+    private void fitOrdinaryBatches(int size, long nanos) {
+        if (nanos <= 0) return;
+        if (size < ordinaryCap && nanos <= ORDINARY_BATCH_NANOS) return;
+        long fits = Math.max(MIN_ORDINARY_BATCH, Math.min(batchMax, size * ORDINARY_BATCH_NANOS / nanos));
+        ordinaryCap = (int) Math.max(MIN_ORDINARY_BATCH, Math.min(batchMax, (ordinaryCap + fits) / 2));
     }
 
     private void runBatch(List<WriteTask> batch) {
