@@ -38,6 +38,7 @@ class SigtermTest {
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--no-relaunch", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
         Set<String> acknowledged = new HashSet<>();
+        java.util.Map<String, String> refusals = new java.util.HashMap<>(); // OK false messages, to explain a failure
         List<Event> sent = new ArrayList<>();
         RelayClient subscriber;
         try {
@@ -63,6 +64,7 @@ class SigtermTest {
             JsonNode ok;
             while ((ok = publisher.next(m -> m.get(0).asText().equals("OK"), 1000)) != null) {
                 if (ok.get(2).asBoolean()) acknowledged.add(ok.get(1).asText());
+                else refusals.put(ok.get(1).asText(), ok.get(3).asText());
             }
             assertTrue(subscriber.closed, "subscribers get a close frame");
         } finally {
@@ -74,8 +76,14 @@ class SigtermTest {
             for (String id : acknowledged) assertTrue(stored.contains(id), "acknowledged event " + id + " was lost");
             Set<String> unanswered = new HashSet<>(stored);
             unanswered.removeAll(acknowledged);
-            assertEquals(0, unanswered.size(), "stored events whose OK never came (of " + stored.size() + " stored, "
-                    + acknowledged.size() + " acknowledged)");
+            if (!unanswered.isEmpty()) {
+                // Say what the client heard for them and what the relay logged, so a rare failure explains itself.
+                List<String> heard = unanswered.stream().map(id -> id.substring(0, 8) + "=" + refusals.getOrDefault(id, "no OK")).limit(5).toList();
+                List<String> log = Files.readAllLines(dir.resolve("relay.log"));
+                System.err.println("SigtermTest relay log:\n" + String.join("\n", log.subList(Math.max(0, log.size() - 30), log.size())));
+                assertEquals(0, unanswered.size(), "stored events whose OK never came (of " + stored.size() + " stored, "
+                        + acknowledged.size() + " acknowledged; for some of them the client heard " + heard + ")");
+            }
         }
     }
 
