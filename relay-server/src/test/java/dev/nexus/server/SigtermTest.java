@@ -10,8 +10,10 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -38,7 +40,7 @@ class SigtermTest {
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--no-relaunch", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
         Set<String> acknowledged = new HashSet<>();
-        java.util.Map<String, String> refusals = new java.util.HashMap<>(); // OK false messages, to explain a failure
+        Map<String, String> refusals = new HashMap<>(); // OK false messages, to explain a failure
         List<Event> sent = new ArrayList<>();
         RelayClient subscriber;
         try {

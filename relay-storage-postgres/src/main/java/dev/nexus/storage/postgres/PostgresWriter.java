@@ -43,7 +43,7 @@ final class PostgresWriter {
      */
     private volatile Set<String> bannedEventIds;
     /** While job traffic flows, an ordinary batch takes about this long: the most a job waits for the writer. */
-    static final long ORDINARY_BATCH_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+    private static final long ORDINARY_BATCH_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     /** Job traffic seen this recently keeps ordinary batches short; without it they are {@code batchMax} long. */
     private static final long JOBS_LATELY_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final int MIN_ORDINARY_BATCH = 8;
@@ -154,8 +154,9 @@ final class PostgresWriter {
     private void fitOrdinaryBatches(int size, long nanos) {
         if (nanos <= 0) return;
         if (size < ordinaryCap && nanos <= ORDINARY_BATCH_NANOS) return;
-        long fits = Math.max(MIN_ORDINARY_BATCH, Math.min(batchMax, size * ORDINARY_BATCH_NANOS / nanos));
-        ordinaryCap = (int) Math.max(MIN_ORDINARY_BATCH, Math.min(batchMax, (ordinaryCap + fits) / 2));
+        // batchMax wins over the minimum: an operator's write_batch_max below 8 is still the most per commit.
+        long fits = Math.min(batchMax, Math.max(MIN_ORDINARY_BATCH, size * ORDINARY_BATCH_NANOS / nanos));
+        ordinaryCap = (int) ((ordinaryCap + fits) / 2); // both at most batchMax, so their mean is too
     }
 
     private void runBatch(List<WriteTask> batch) {
