@@ -3,7 +3,6 @@ package dev.nexus.server;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +13,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Shutdown without losing an answer: stop reading from every client, wait until every EVENT
- * already read has its OK (sent after commit), then send each WebSocket a close frame.
+ * already read has its OK (sent after commit), then close each WebSocket with a close frame and
+ * {@link LingeringClose}, waiting (at most its linger) until the clients have read it.
  */
 final class OrderlyShutdown {
     private static final Logger log = LoggerFactory.getLogger(OrderlyShutdown.class);
@@ -32,11 +32,17 @@ final class OrderlyShutdown {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        List<ChannelFuture> goodbyes = new ArrayList<>();
+        // A lingering close, not a plain one: a client still sending has bytes unread in our socket, and
+        // closing on them resets the connection, which throws away the OKs it had not read yet.
+        List<ChannelFuture> closed = new ArrayList<>();
         for (Channel ch : gate.open()) {
-            if (ch.attr(Session.KEY).get() != null) goodbyes.add(ch.writeAndFlush(new CloseWebSocketFrame(1001, "relay shutting down")));
+            Session session = ch.attr(Session.KEY).get();
+            if (session == null) continue;
+            session.closeWith(1001, "relay shutting down");
+            closed.add(ch.closeFuture());
         }
-        for (ChannelFuture f : goodbyes) f.awaitUninterruptibly(2, TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LingeringClose.LINGER_MILLIS + 500);
+        for (ChannelFuture f : closed) f.awaitUninterruptibly(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     }
 
     /** Lets a pool finish what it has (a query, a verification) for up to 10 seconds. */

@@ -89,6 +89,53 @@ class SigtermTest {
         }
     }
 
+    /**
+     * A client that is slow to read while the relay stops, and still sending: closing a socket with
+     * its bytes unread makes the kernel reset the connection and throw away what the client had not
+     * read yet (the OKs, the close frame), so the relay must drain it and wait for its close frame.
+     */
+    @Test
+    void aClientReadingSlowlyWhileTheRelayStopsStillGetsTheOkOfEveryStoredEventAndTheCloseFrame() throws Exception {
+        TestRelay relay = TestRelay.start(dir, "[auth]\nrequired = false\n[rate_limits]\nevents_per_second = 0\n");
+        NostrKey key = NostrKey.generate();
+        List<Event> load = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) load.add(key.sign(1, List.of(), "slow reader " + i + " " + "x".repeat(200)));
+        RawWebSocket ws = RawWebSocket.connect(relay.port()); // a 4 KiB receive buffer, and not read until later
+        ws.readText(); // the AUTH challenge
+        Thread sender = new Thread(() -> {
+            try {
+                for (Event e : load) ws.sendText(NostrKey.eventMessage(e));
+            } catch (Exception reset) {
+                // the relay went away while we were still sending
+            }
+        });
+        sender.start();
+        Thread.sleep(300); // part of the load is stored, part is still in flight
+        Thread stopping = new Thread(relay::close);
+        stopping.start();
+        Thread.sleep(300); // the relay answers and says goodbye while the client is not reading
+        RawWebSocket.UntilClose heard = ws.readUntilClose();
+        sender.join(10_000);
+        ws.sendClose();
+        stopping.join(30_000);
+        ws.close();
+        assertEquals(1001, heard.closeCode(), "the close frame says the relay is going away");
+        Set<String> acknowledged = new HashSet<>();
+        for (String text : heard.texts()) {
+            JsonNode m = RelayClient.JSON.readTree(text);
+            if (m.get(0).asText().equals("OK") && m.get(2).asBoolean()) acknowledged.add(m.get(1).asText());
+        }
+        try (TestRelay restarted = TestRelay.start(dir, "[auth]\nrequired = false\n[limits]\nmax_limit = 5000\n");
+             RelayClient client = RelayClient.connect(restarted)) {
+            Set<String> stored = new HashSet<>(client.queryIds("all", "{\"kinds\":[1],\"limit\":5000}"));
+            assertTrue(stored.size() > 0, "the load was being stored when the relay was asked to stop");
+            Set<String> unanswered = new HashSet<>(stored);
+            unanswered.removeAll(acknowledged);
+            assertEquals(Set.of(), unanswered, "stored events whose OK the client never read (" + stored.size() + " stored)");
+            for (String id : acknowledged) assertTrue(stored.contains(id), "acknowledged event " + id + " was lost");
+        }
+    }
+
     private static RelayClient connectWhenUp(int port) throws Exception {
         long deadline = System.currentTimeMillis() + 30000;
         while (true) {
