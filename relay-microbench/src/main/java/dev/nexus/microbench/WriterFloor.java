@@ -1,0 +1,170 @@
+package dev.nexus.microbench;
+
+import dev.nexus.core.Event;
+import dev.nexus.core.testing.NostrKey;
+import dev.nexus.storage.RetentionPolicy;
+import dev.nexus.storage.SqliteEventStore;
+import dev.nexus.storage.WriteResult;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.lmdbjava.Dbi;
+import org.lmdbjava.DbiFlags;
+import org.lmdbjava.Env;
+import org.lmdbjava.EnvFlags;
+import org.lmdbjava.PutFlags;
+import org.lmdbjava.Txn;
+
+/**
+ * What the storage engine costs per event, and whether another one would reach issue 16's W1 target.
+ * W1 at ≤ 0.5× strfry leaves the writer ≈ 8-30 µs of CPU per event (the rest of the ingest path
+ * measures ≈ 60 µs); this writes the same pre-signed marketplace mix through the relay's real SQLite
+ * writer ({@link SqliteEventStore}, group commits of up to 256, synchronous=NORMAL) and through an
+ * LMDB layout like strfry's (one B-tree per index, binary 32-byte keys, a commit per 256 events, no
+ * fsync per commit: the same durability as SQLite's WAL with synchronous=NORMAL) and prints the
+ * process CPU per event for each chunk as the store grows. The LMDB side is a floor, not a store:
+ * it keeps the indexes and the duplicate and tombstone lookups, not the replaceable/addressable
+ * rules, expiry or deletion handling.
+ *
+ * <pre>java --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
+ *     -cp relay-microbench/target/microbench.jar dev.nexus.microbench.WriterFloor [events] [chunk]</pre>
+ * (lmdbjava reads the direct buffers' addresses by reflection).
+ */
+public final class WriterFloor {
+    private static final int BATCH = 256;
+
+    public static void main(String[] args) throws Exception {
+        int events = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
+        int chunk = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
+        List<Event> load = load(events);
+        System.out.println("events " + events + ", chunks of " + chunk + "; CPU µs per event (process CPU time / events)");
+        Path dir = Files.createTempDirectory("writer-floor");
+        try {
+            System.out.println("sqlite (the relay's writer): " + sqlite(dir.resolve("nexus.db"), load, chunk));
+            System.out.println("lmdb (floor, strfry-like layout): " + lmdb(dir.resolve("lmdb"), load, chunk));
+            System.out.println("bytes on disk per event: sqlite " + size(dir.resolve("nexus.db")) / events + " (+ WAL " + size(dir.resolve("nexus.db-wal"))
+                    / events + "), lmdb " + size(dir.resolve("lmdb").resolve("data.mdb")) / events);
+        } finally {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** The W1-like mix: half notes with a #t and a #p, half NIP-90 job requests with an input and a #p. */
+    private static List<Event> load(int n) {
+        List<NostrKey> keys = new ArrayList<>();
+        for (int i = 0; i < 200; i++) keys.add(NostrKey.generate());
+        long now = System.currentTimeMillis() / 1000 - n / 20 - 10;
+        List<Event> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            NostrKey k = keys.get(i % keys.size());
+            long createdAt = now + i / 20;
+            String p = keys.get((i * 7 + 3) % keys.size()).pubkey();
+            out.add(i % 2 == 0
+                    ? k.sign(1, List.of(List.of("t", "bench"), List.of("p", p)), "note " + i + " " + "x".repeat(100), createdAt)
+                    : k.sign(5050, List.of(List.of("i", "job input " + i, "text"), List.of("p", p)), "", createdAt));
+        }
+        return out;
+    }
+
+    private static String sqlite(Path file, List<Event> load, int chunk) throws Exception {
+        StringBuilder out = new StringBuilder();
+        try (SqliteEventStore store = new SqliteEventStore(file, "normal", 2, BATCH, RetentionPolicy.DEFAULT)) {
+            for (int from = 0; from < load.size(); from += chunk) {
+                int to = Math.min(load.size(), from + chunk);
+                long cpu = processCpuNanos();
+                // Handed over a batch's worth at a time, as ingest does under load, so the writer forms full batches.
+                List<CompletableFuture<WriteResult>> pending = new ArrayList<>(BATCH * 4);
+                for (int i = from; i < to; i++) {
+                    pending.add(store.write(load.get(i)));
+                    if (pending.size() == BATCH * 4) {
+                        pending.forEach(CompletableFuture::join);
+                        pending.clear();
+                    }
+                }
+                pending.forEach(CompletableFuture::join);
+                out.append(String.format(" %.1f", (processCpuNanos() - cpu) / 1000.0 / (to - from)));
+            }
+        }
+        return out.toString();
+    }
+
+    private static String lmdb(Path dir, List<Event> load, int chunk) throws Exception {
+        Files.createDirectories(dir);
+        StringBuilder out = new StringBuilder();
+        try (Env<ByteBuffer> env = Env.create().setMapSize(8L << 30).setMaxDbs(8)
+                .open(dir.toFile(), EnvFlags.MDB_NOSYNC, EnvFlags.MDB_NOMETASYNC)) {
+            Dbi<ByteBuffer> events = env.openDbi("events", DbiFlags.MDB_CREATE, DbiFlags.MDB_INTEGERKEY);
+            Dbi<ByteBuffer> ids = env.openDbi("id", DbiFlags.MDB_CREATE);
+            Dbi<ByteBuffer> created = env.openDbi("created", DbiFlags.MDB_CREATE);
+            Dbi<ByteBuffer> kinds = env.openDbi("kind", DbiFlags.MDB_CREATE);
+            Dbi<ByteBuffer> authors = env.openDbi("pubkey", DbiFlags.MDB_CREATE);
+            Dbi<ByteBuffer> tags = env.openDbi("tag", DbiFlags.MDB_CREATE);
+            Dbi<ByteBuffer> deleted = env.openDbi("deleted", DbiFlags.MDB_CREATE);
+            ByteBuffer key = ByteBuffer.allocateDirect(511);
+            ByteBuffer val = ByteBuffer.allocateDirect(64 * 1024);
+            ByteBuffer empty = ByteBuffer.allocateDirect(0);
+            HexFormat hex = HexFormat.of();
+            long seq = 0;
+            for (int from = 0; from < load.size(); from += chunk) {
+                int to = Math.min(load.size(), from + chunk);
+                long cpu = processCpuNanos();
+                for (int b = from; b < to; b += BATCH) {
+                    try (Txn<ByteBuffer> txn = env.txnWrite()) {
+                        for (int i = b; i < Math.min(to, b + BATCH); i++) {
+                            Event e = load.get(i);
+                            byte[] id = hex.parseHex(e.id());
+                            byte[] pubkey = hex.parseHex(e.pubkey());
+                            key.clear().put(id).flip();
+                            if (deleted.get(txn, key) != null) continue;
+                            long s = ++seq;
+                            val.clear().putLong(s).flip();
+                            if (!ids.put(txn, key, val, PutFlags.MDB_NOOVERWRITE)) continue; // a duplicate
+                            key.clear().order(java.nio.ByteOrder.nativeOrder()).putLong(s).flip();
+                            key.order(java.nio.ByteOrder.BIG_ENDIAN);
+                            val.clear().put(e.jsonUtf8()).flip();
+                            events.put(txn, key, val, PutFlags.MDB_APPEND);
+                            key.clear().putLong(e.createdAt()).putLong(s).flip();
+                            created.put(txn, key, empty);
+                            key.clear().putInt(e.kind()).putLong(e.createdAt()).putLong(s).flip();
+                            kinds.put(txn, key, empty);
+                            key.clear().put(pubkey).putLong(e.createdAt()).putLong(s).flip();
+                            authors.put(txn, key, empty);
+                            for (List<String> tag : e.tags()) {
+                                if (tag.size() < 2 || tag.get(0).length() != 1) continue;
+                                String v = tag.get(1);
+                                byte[] value = v.length() == 64 && v.chars().allMatch(c -> Character.digit(c, 16) >= 0)
+                                        ? hex.parseHex(v) : v.getBytes(StandardCharsets.UTF_8);
+                                if (value.length > 400) continue;
+                                key.clear().put((byte) tag.get(0).charAt(0)).put(value).putInt(e.kind()).putLong(e.createdAt()).putLong(s).flip();
+                                tags.put(txn, key, empty);
+                            }
+                        }
+                        txn.commit();
+                    }
+                }
+                out.append(String.format(" %.1f", (processCpuNanos() - cpu) / 1000.0 / (to - from)));
+            }
+        }
+        return out.toString();
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.exists(file) ? Files.size(file) : 0;
+        } catch (java.io.IOException e) {
+            return 0;
+        }
+    }
+}
