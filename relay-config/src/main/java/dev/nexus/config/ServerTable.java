@@ -63,7 +63,7 @@ final class ServerTable {
                 s.integer("max_connections", 10000, 1, 10_000_000),
                 s.integer("max_pre_upgrade_connections", 1000, 1, 10_000_000),
                 s.integer("http_request_timeout_seconds", 10, 1, 3600),
-                s.integer("live_coalesce_millis", 5, 0, 100),
+                s.integer("live_coalesce_millis", 10, 0, 100),
                 s.bool("warm_up", true));
         if (server.idleTimeoutSeconds() <= ping) {
             throw new ConfigException(s.key("idle_timeout_seconds") + " must be longer than ping_interval_seconds");

@@ -29,15 +29,17 @@ import java.util.function.Predicate;
  * run into one buffer per connection, handed to the channel and flushed once: one outbound entry
  * and one socket write for all of them instead of one per event.
  *
- * <p>A loop that ran a delivery less than {@code live_coalesce_millis} ago (default 5) holds the
+ * <p>A loop that ran a delivery less than {@code live_coalesce_millis} ago (default 10) holds the
  * next run for that long, so that under load several events share each connection's write; an
  * event that finds the loop quiet for longer, and job traffic ({@code [marketplace]} kinds) that
  * matches at most {@value #URGENT_MAX_SUBSCRIBERS} subscriptions on the loop, is written at once.
  * W2 (500 events/s to 200 subscribers), five interleaved pairs: relay CPU per 1k deliveries −26%,
  * the subscribers' CPU −28%, p99 no worse; at 20 events/s the p50 is unchanged (a fixed 5 ms hold
  * added 5 ms there). An earlier try that released the held run 4 ms after the previous one, not
- * after the event, carried too few events per run to pay (−15% relay, −5% client CPU). See
- * docs/PERFORMANCE.md.
+ * after the event, carried too few events per run to pay (−15% relay, −5% client CPU). The default
+ * went from 5 to 10 ms after W2 on a slower machine, four interleaved pairs: relay CPU per delivery
+ * −12 to −27%, subscribers' CPU −9 to −33%, and p99 lower in every pair (the relay and its
+ * subscribers no longer saturate two cores). See docs/PERFORMANCE.md.
  */
 public final class FanOut {
     /** Events one run writes before it lets the loop do socket I/O again (the rest go to the next run). */
