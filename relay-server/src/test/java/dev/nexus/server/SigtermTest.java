@@ -72,20 +72,17 @@ class SigtermTest {
         } finally {
             relay.destroyForcibly();
         }
-        try (TestRelay restarted = TestRelay.start(dir, "[auth]\nrequired = false\n[limits]\nmax_limit = 5000\n");
-             RelayClient client = RelayClient.connect(restarted)) {
-            Set<String> stored = new HashSet<>(client.queryIds("all", "{\"kinds\":[1],\"limit\":5000}"));
-            for (String id : acknowledged) assertTrue(stored.contains(id), "acknowledged event " + id + " was lost");
-            Set<String> unanswered = new HashSet<>(stored);
-            unanswered.removeAll(acknowledged);
-            if (!unanswered.isEmpty()) {
-                // Say what the client heard for them and what the relay logged, so a rare failure explains itself.
-                List<String> heard = unanswered.stream().map(id -> id.substring(0, 8) + "=" + refusals.getOrDefault(id, "no OK")).limit(5).toList();
-                List<String> log = Files.readAllLines(dir.resolve("relay.log"));
-                System.err.println("SigtermTest relay log:\n" + String.join("\n", log.subList(Math.max(0, log.size() - 30), log.size())));
-                assertEquals(0, unanswered.size(), "stored events whose OK never came (of " + stored.size() + " stored, "
-                        + acknowledged.size() + " acknowledged; for some of them the client heard " + heard + ")");
-            }
+        Set<String> stored = storedAfterRestart();
+        for (String id : acknowledged) assertTrue(stored.contains(id), "acknowledged event " + id + " was lost");
+        Set<String> unanswered = new HashSet<>(stored);
+        unanswered.removeAll(acknowledged);
+        if (!unanswered.isEmpty()) {
+            // Say what the client heard for them and what the relay logged, so a rare failure explains itself.
+            List<String> heard = unanswered.stream().map(id -> id.substring(0, 8) + "=" + refusals.getOrDefault(id, "no OK")).limit(5).toList();
+            List<String> log = Files.readAllLines(dir.resolve("relay.log"));
+            System.err.println("SigtermTest relay log:\n" + String.join("\n", log.subList(Math.max(0, log.size() - 30), log.size())));
+            assertEquals(0, unanswered.size(), "stored events whose OK never came (of " + stored.size() + " stored, "
+                    + acknowledged.size() + " acknowledged; for some of them the client heard " + heard + ")");
         }
     }
 
@@ -125,14 +122,19 @@ class SigtermTest {
             JsonNode m = RelayClient.JSON.readTree(text);
             if (m.get(0).asText().equals("OK") && m.get(2).asBoolean()) acknowledged.add(m.get(1).asText());
         }
+        Set<String> stored = storedAfterRestart();
+        assertTrue(stored.size() > 0, "the load was being stored when the relay was asked to stop");
+        Set<String> unanswered = new HashSet<>(stored);
+        unanswered.removeAll(acknowledged);
+        assertEquals(Set.of(), unanswered, "stored events whose OK the client never read (" + stored.size() + " stored)");
+        for (String id : acknowledged) assertTrue(stored.contains(id), "acknowledged event " + id + " was lost");
+    }
+
+    /** The kind-1 events in the test's database, read back through a relay started on it again. */
+    private Set<String> storedAfterRestart() throws Exception {
         try (TestRelay restarted = TestRelay.start(dir, "[auth]\nrequired = false\n[limits]\nmax_limit = 5000\n");
              RelayClient client = RelayClient.connect(restarted)) {
-            Set<String> stored = new HashSet<>(client.queryIds("all", "{\"kinds\":[1],\"limit\":5000}"));
-            assertTrue(stored.size() > 0, "the load was being stored when the relay was asked to stop");
-            Set<String> unanswered = new HashSet<>(stored);
-            unanswered.removeAll(acknowledged);
-            assertEquals(Set.of(), unanswered, "stored events whose OK the client never read (" + stored.size() + " stored)");
-            for (String id : acknowledged) assertTrue(stored.contains(id), "acknowledged event " + id + " was lost");
+            return new HashSet<>(client.queryIds("all", "{\"kinds\":[1],\"limit\":5000}"));
         }
     }
 
