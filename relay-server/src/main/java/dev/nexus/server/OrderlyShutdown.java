@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Shutdown without losing an answer: stop reading from every client, wait until every EVENT
  * already read has its OK (sent after commit), then close each WebSocket with a close frame and
- * {@link LingeringClose}, waiting (at most its linger) until the clients have read it.
+ * {@link LingeringClose}, waiting (at most its linger and half a second more, for all of them
+ * together) until the clients have answered it.
  */
 final class OrderlyShutdown {
     private static final Logger log = LoggerFactory.getLogger(OrderlyShutdown.class);
