@@ -9,6 +9,8 @@
 #   bench/run.sh --only W1,W3                 # any subset of W1,W2,W3,W4,JOBS,STORE
 #   bench/run.sh --only STORE --large         # the issue's 1,000,000-event store (--store-events N for any N)
 #   STRFRY=/work/ext/strfry/strfry bench/run.sh
+#   STRFRY=... bench/run.sh --rounds 3        # three interleaved rounds (Nexus first, then strfry first, ...);
+#                                             # the table shows medians and the range of the ratios
 #   bench/run.sh -- --w1-events 60000         # anything after -- goes to the shared run.mjs
 #
 # Environment: STRFRY (strfry binary; or STRFRY_START, a script called as `script PORT DBDIR` that
@@ -23,18 +25,20 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 load=${NEXUS_LOAD_DIR:-$root/../shared/bench/load}
 [ -n "${NEXUS_LOAD_DIR:-}" ] || [ -f "$load/run.mjs" ] || load=$root/../../shared/bench/load # a git worktree one level deeper
 port=${NEXUS_BENCH_PORT:-7799}
-only="W1,W2,W3,W4,JOBS,STORE"; store_events=100000; quick=0; pass=()
+only="W1,W2,W3,W4,JOBS,STORE"; store_events=100000; quick=0; rounds=1; pass=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only=$2; shift 2 ;;
     --store-events) store_events=$2; shift 2 ;;
     --large) store_events=1000000; shift ;;
     --quick) quick=1; shift ;;
+    --rounds) rounds=$2; shift 2 ;;
     --) shift; pass+=("$@"); break ;;
     *) pass+=("$1"); shift ;;
   esac
 done
 only=$(echo "$only" | tr a-z A-Z)
+[[ "$rounds" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds takes a positive number" >&2; exit 2; }
 has() { [[ ",$only," == *",$1,"* ]]; }
 load_only=$(echo "$only" | tr ',' '\n' | grep -E '^W[1-4]$' | paste -sd, || true)
 jobs_args=(); store_args=(--events "$store_events")
@@ -56,10 +60,10 @@ if [ -n "$load_only" ]; then cp "$load/run.mjs" "$gen/run.mjs"; ln -s "$root/ben
 relays=(nexus)
 if [ -n "${STRFRY:-}${STRFRY_START:-}" ]; then relays+=(strfry); else echo "== STRFRY not set: Nexus only (the table has no ratios)"; fi
 
-pid=""; pids=""; dbdir=""; work=""
+pid=""; pids=""; dbdir=""; work=""; round_dir=$out
 start_relay() { # $1 = nexus|strfry, $2 = session name
   work=$(mktemp -d)
-  local log="$out/$1-$2-relay.log"
+  local log="$round_dir/$1-$2-relay.log"
   if [ "$1" = nexus ]; then
     dbdir=$work/nexus; mkdir -p "$dbdir"
     sed -e "s|@PORT@|$port|" -e "s|@DB@|$dbdir/nexus.db|" "$root/bench/nexus-bench.toml" > "$work/nexus.toml"
@@ -84,22 +88,38 @@ stop_relay() {
   rm -rf "$work"
 }
 
-for r in "${relays[@]}"; do
-  if [ -n "$load_only" ]; then
-    start_relay "$r" load
-    node "$gen/run.mjs" "ws://127.0.0.1:$port" "$pids" --only "$load_only" --out "$out/$r-load.json" "${pass[@]}" | grep -E '^(W[1-4]|--) ' | tee "$out/$r-load.log"
-    stop_relay
-  fi
-  if has JOBS; then
-    start_relay "$r" jobs
-    node "$root/bench/jobs.mjs" "ws://127.0.0.1:$port" "$pids" --out "$out/$r-jobs.json" "${jobs_args[@]}" | tee "$out/$r-jobs.log"
-    stop_relay
-  fi
-  if has STORE; then
-    start_relay "$r" store
-    node "$root/bench/store.mjs" "ws://127.0.0.1:$port" "$pids" --db-dir "$dbdir" --out "$out/$r-store.json" "${store_args[@]}" | tee "$out/$r-store.log"
-    stop_relay
-  fi
-done
+# One round: every selected session on each relay in the given order, results into $1.
+run_round() {
+  local dir=$1; shift
+  round_dir=$dir
+  mkdir -p "$dir"
+  for r in "$@"; do
+    if [ -n "$load_only" ]; then
+      start_relay "$r" load
+      node "$gen/run.mjs" "ws://127.0.0.1:$port" "$pids" --only "$load_only" --out "$dir/$r-load.json" "${pass[@]}" | grep -E '^(W[1-4]|--) ' | tee "$dir/$r-load.log"
+      stop_relay
+    fi
+    if has JOBS; then
+      start_relay "$r" jobs
+      node "$root/bench/jobs.mjs" "ws://127.0.0.1:$port" "$pids" --out "$dir/$r-jobs.json" "${jobs_args[@]}" | tee "$dir/$r-jobs.log"
+      stop_relay
+    fi
+    if has STORE; then
+      start_relay "$r" store
+      node "$root/bench/store.mjs" "ws://127.0.0.1:$port" "$pids" --db-dir "$dbdir" --out "$dir/$r-store.json" "${store_args[@]}" | tee "$dir/$r-store.log"
+      stop_relay
+    fi
+  done
+}
+if [ "$rounds" = 1 ]; then run_round "$out" "${relays[@]}"
+else
+  # Interleaved, the first relay alternating, so that a machine drifting during the sitting favours neither.
+  for i in $(seq 1 "$rounds"); do
+    order=("${relays[@]}")
+    if [ $((i % 2)) = 0 ] && [ "${#relays[@]}" = 2 ]; then order=("${relays[1]}" "${relays[0]}"); fi
+    echo "== round $i of $rounds: ${order[*]}"
+    run_round "$out/round-$i" "${order[@]}"
+  done
+fi
 node "$root/bench/summary.mjs" "$out" "${NEXUS_JAVA_OPTS:-}" | tee "$out/summary.txt"
 echo "results: $out"

@@ -1,30 +1,43 @@
 // One table from a bench/run.sh results directory: each measure with the ratio Nexus/strfry first
-// (when strfry ran), the issue's target, then both figures.
+// (when strfry ran), the issue's target, then both figures. With --rounds N the directory holds
+// round-1 ... round-N, each a full side-by-side; the table then shows medians over the rounds (the
+// ratio column is the median of the per-round ratios, beside their range), because on a small shared
+// machine one run's ratio moves by a fifth between runs.
 //   node bench/summary.mjs bench/results/<stamp> [NEXUS_JAVA_OPTS]
 import fs from 'node:fs';
 import os from 'node:os';
 
 const [dir, javaOpts = ''] = process.argv.slice(2);
-const read = (relay) => {
+const read = (d, relay) => {
   const w = {};
   for (const part of ['load', 'jobs', 'store']) {
-    const f = `${dir}/${relay}-${part}.json`;
+    const f = `${d}/${relay}-${part}.json`;
     if (fs.existsSync(f)) { const j = JSON.parse(fs.readFileSync(f, 'utf8')); Object.assign(w, j.workloads); if (j.relayAtStart) w.atStart = j.relayAtStart; }
   }
   return w;
 };
-const nx = read('nexus'), sf = read('strfry');
-const haveStrfry = Object.keys(sf).length > 0;
+const roundDirs = fs.readdirSync(dir).filter((n) => /^round-\d+$/.test(n)).sort((x, y) => Number(x.slice(6)) - Number(y.slice(6))).map((n) => `${dir}/${n}`);
+const rounds = (roundDirs.length ? roundDirs : [dir]).map((d) => ({ nx: read(d, 'nexus'), sf: read(d, 'strfry') }));
+const nx = rounds[0].nx;
+const haveStrfry = rounds.some((r) => Object.keys(r.sf).length > 0);
+const median = (xs) => {
+  const v = xs.filter((x) => x !== null && x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
+  if (!v.length) return null;
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
 const fmt = (v, d = 0) => (v === null || v === undefined || Number.isNaN(v) ? '-' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
 const rows = [];
-// get(w) -> number; better: 'lower' | 'higher'; target text
+const multi = rounds.length > 1;
+// get(w) -> number; target text. Several rounds: medians of each relay's figure and of the per-round ratios.
 function row(name, get, d, target, unit = '') {
-  let a = null, b = null;
-  try { a = get(nx); } catch {}
-  try { b = get(sf); } catch {}
-  if (a === null || a === undefined) return;
-  const ratio = haveStrfry && b ? `${(a / b).toFixed(2)}x` : '-';
-  rows.push([name, ratio, target, `${fmt(a, d)}${unit}`, haveStrfry ? `${fmt(b, d)}${unit}` : '-']);
+  const val = (w) => { try { const v = get(w); return v === undefined || Number.isNaN(v) ? null : v; } catch { return null; } };
+  const as = rounds.map((r) => val(r.nx)), bs = rounds.map((r) => val(r.sf));
+  const a = median(as), b = median(bs);
+  if (a === null) return;
+  const ratios = rounds.map((_, i) => (as[i] !== null && bs[i] ? as[i] / bs[i] : null)).filter((x) => x !== null);
+  const ratio = haveStrfry && ratios.length ? `${median(ratios).toFixed(2)}x` : '-';
+  const range = ratios.length > 1 ? `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}` : '-';
+  rows.push([name, ratio, ...(multi ? [range] : []), target, `${fmt(a, d)}${unit}`, haveStrfry ? `${fmt(b, d)}${unit}` : '-']);
 }
 row('W1 ingest, ev/s', (w) => w.W1.eventsPerS, 0, '');
 row('W1 relay CPU-s per 1k events', (w) => w.W1.relay.cpuS_per_1000_events, 3, '<= 0.5x');
@@ -58,11 +71,12 @@ for (const q of ['authors', 'p_jobs_for_provider', 'e_results_for_job', 'k_handl
 for (const q of ['authors', 'p_jobs_for_provider', 'e_results_for_job', 'k_handlers', 'ids', 'kind_since', 't_tag']) {
   row(`STORE query ${q} p99, end / at ${fmt(nx.STORE?.early?.atEvents)}`, (w) => w.STORE.queries[q].latencyMs.p99 / w.STORE.early.queries[q].latencyMs.p99, 2, '<= 2.0');
 }
-const head = ['measure', 'Nexus/strfry', 'target', 'Nexus', 'strfry'];
+const head = multi ? ['measure', 'Nexus/strfry (median)', 'range', 'target', 'Nexus (median)', 'strfry (median)'] : ['measure', 'Nexus/strfry', 'target', 'Nexus', 'strfry'];
 const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
 const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(width[i])).join(' | ') + ' |';
+const roundsN = multi ? `, ${rounds.length} interleaved rounds` : '';
 const storeN = nx.STORE ? `, store of ${fmt(nx.STORE.events)} events` : '';
-console.log(`\nbench ${dir.split('/').pop()} on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; Nexus: java -jar nexus.jar${javaOpts ? ' with NEXUS_JAVA_OPTS=' + javaOpts : ' (no JVM flags)'}${storeN}${haveStrfry ? '' : '; strfry: not run (set STRFRY)'}`);
+console.log(`\nbench ${dir.split('/').pop()} on ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), node ${process.version}; Nexus: java -jar nexus.jar${javaOpts ? ' with NEXUS_JAVA_OPTS=' + javaOpts : ' (no JVM flags)'}${storeN}${roundsN}${haveStrfry ? '' : '; strfry: not run (set STRFRY)'}`);
 console.log(line(head));
 console.log('|' + width.map((n) => '-'.repeat(n + 2)).join('|') + '|');
 for (const r of rows) console.log(line(r));

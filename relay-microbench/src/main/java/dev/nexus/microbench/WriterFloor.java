@@ -34,10 +34,12 @@ import org.lmdbjava.Txn;
  *
  * <pre>java --add-opens java.base/java.nio=ALL-UNNAMED --add-opens java.base/sun.nio.ch=ALL-UNNAMED \
  *     -cp relay-microbench/target/microbench.jar dev.nexus.microbench.WriterFloor [events] [chunk]</pre>
- * (lmdbjava reads the direct buffers' addresses by reflection).
+ * (lmdbjava reads the direct buffers' addresses by reflection). {@code -Dbatch=N} sets both sides'
+ * events per commit (default 256, the relay's {@code write_batch_max}) to see what batching buys.
  */
 public final class WriterFloor {
-    private static final int BATCH = 256;
+    /** Events per commit on both sides; the relay's write_batch_max default unless -Dbatch says otherwise. */
+    private static final int BATCH = Integer.getInteger("batch", 256);
 
     public static void main(String[] args) throws Exception {
         int events = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
