@@ -38,6 +38,15 @@ class LauncherTest {
     }
 
     @Test
+    void nettysBufferChunksAreOneMebibyteUnlessTheOperatorChoosesTheirOwn() {
+        List<String> ours = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, false), List.of()).jvmOptions();
+        assertTrue(ours.contains("-Dio.netty.allocator.maxOrder=7"), ours.toString());
+        List<String> theirs = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, false), List.of("-Dio.netty.allocator.maxOrder=9")).jvmOptions();
+        assertEquals(1, theirs.stream().filter(o -> o.startsWith("-Dio.netty.allocator.maxOrder=")).count(), theirs.toString());
+        assertTrue(theirs.contains("-Dio.netty.allocator.maxOrder=9"), theirs.toString());
+    }
+
+    @Test
     void thisJvmIsAskedWhetherItKnowsAnOption() {
         assertTrue(JvmPlan.Machine.knowsOption("MaxHeapSize"));
         assertFalse(JvmPlan.Machine.knowsOption("NoSuchOptionAnywhere"));
