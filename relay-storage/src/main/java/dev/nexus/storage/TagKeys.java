@@ -15,7 +15,7 @@ import java.util.List;
  * are decoded by Jackson, as at ingest, so each value is the very string that was inserted (SQLite's
  * own JSON functions decode lone surrogates differently, and a row they missed would be left behind).
  */
-final class TagKeys {
+public final class TagKeys {
     private static final JsonFactory JSON = new JsonFactory();
     /** Removes one tag row: name, value, kind, created_at, event_seq. */
     static final String DELETE_BY_KEY = "DELETE FROM tag WHERE name = ? AND value = ? AND kind = ? AND created_at = ? AND event_seq = ?";
@@ -52,8 +52,8 @@ final class TagKeys {
         return true;
     }
 
-    /** The (name, value) of each single-letter tag in the event JSON, as {@code WriterStatements} indexes them. */
-    static List<String[]> singleLetter(String eventJson) throws IOException {
+    /** The (name, value) of each single-letter tag in the event JSON, as {@code WriterStatements} indexes them (and the LMDB store). */
+    public static List<String[]> singleLetter(String eventJson) throws IOException {
         List<String[]> keys = new ArrayList<>();
         try (JsonParser p = JSON.createParser(eventJson)) {
             if (p.nextToken() != JsonToken.START_OBJECT) return keys;
