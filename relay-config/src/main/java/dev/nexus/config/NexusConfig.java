@@ -50,15 +50,16 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
         }
     }
 
-    /** Where events are stored: one SQLite file, or a PostgreSQL database shared by several nodes. */
-    public enum Backend { SQLITE, POSTGRES }
+    /** Where events are stored: one SQLite file, one LMDB directory, or a PostgreSQL database shared by several nodes. */
+    public enum Backend { SQLITE, POSTGRES, LMDB }
 
     /**
      * {@code [storage]}: the backend; for SQLite the file, how it is written and its WAL bound, for
-     * PostgreSQL its libpq-style URI (the password may instead come from NEXUS_PG_PASSWORD or PGPASSWORD).
+     * LMDB the directory and the most its file may grow to, for PostgreSQL its libpq-style URI (the
+     * password may instead come from NEXUS_PG_PASSWORD or PGPASSWORD).
      */
     public record Storage(Backend backend, String path, String synchronous, int readerPoolSize, int writeBatchMax, long walMaxBytes,
-                          String postgresUrl, int postgresConnectTimeoutMs) {}
+                          String postgresUrl, int postgresConnectTimeoutMs, long lmdbMapBytes) {}
 
     /** When NIP-42 authentication is demanded. */
     public enum AuthMode { ALWAYS, WRITES, NEVER }

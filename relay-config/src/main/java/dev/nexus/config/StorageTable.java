@@ -13,11 +13,12 @@ final class StorageTable {
         Backend backend = switch (backendName) {
             case "sqlite" -> Backend.SQLITE;
             case "postgres", "postgresql" -> Backend.POSTGRES;
-            default -> throw new ConfigException(s.key("backend") + " must be \"sqlite\" or \"postgres\"");
+            case "lmdb" -> Backend.LMDB;
+            default -> throw new ConfigException(s.key("backend") + " must be \"sqlite\", \"lmdb\" or \"postgres\"");
         };
         String sync = s.string("synchronous", "normal").toLowerCase(Locale.ROOT);
         if (!sync.equals("normal") && !sync.equals("full")) throw new ConfigException(s.key("synchronous") + " must be \"normal\" or \"full\"");
-        String path = s.string("path", "./data/nexus.db");
+        String path = s.string("path", backend == Backend.LMDB ? "./data/nexus-lmdb" : "./data/nexus.db");
         if (path.isBlank()) throw new ConfigException(s.key("path") + " must not be empty");
         String postgresUrl = s.string("postgres_url", "");
         if (backend == Backend.POSTGRES && postgresUrl.isBlank()) {
@@ -28,7 +29,8 @@ final class StorageTable {
         }
         Storage storage = new Storage(backend, path, sync, s.integer("reader_pool_size", 4, 1, 64), s.integer("write_batch_max", 256, 1, 100000),
                 s.integer("wal_max_bytes", 64L * 1024 * 1024, 256L * 1024, Long.MAX_VALUE),
-                postgresUrl, s.integer("postgres_connect_timeout_ms", 5000, 100, 600000));
+                postgresUrl, s.integer("postgres_connect_timeout_ms", 5000, 100, 600000),
+                s.integer("lmdb_map_bytes", 256L << 30, 16L << 20, 1L << 50));
         s.rejectUnknownKeys();
         return storage;
     }

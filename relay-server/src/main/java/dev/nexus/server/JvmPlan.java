@@ -34,6 +34,9 @@ final class JvmPlan {
      */
     static final int NETTY_CHUNK_ORDER = 7;
 
+    /** What lmdbjava needs opened to it (the LMDB backend); harmless when another backend is used. */
+    static final List<String> LMDB_OPENS = List.of("--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
+
     private JvmPlan() {}
 
     /** The relay's JVM options for this machine, followed by whatever the operator passed. */
@@ -71,6 +74,8 @@ final class JvmPlan {
         if (operatorArgs.stream().noneMatch(a -> a.startsWith("-Dio.netty.allocator.maxOrder="))) {
             opts.add("-Dio.netty.allocator.maxOrder=" + NETTY_CHUNK_ORDER);
         }
+        // The LMDB backend's binding (lmdbjava) reads direct buffers' addresses by reflection.
+        opts.addAll(LMDB_OPENS);
         // After an OutOfMemoryError a relay is in an unknown state: exit and let the supervisor restart it.
         opts.add("-XX:+ExitOnOutOfMemoryError");
         if (m.javaFeature() >= 19 && m.cdsArchive() != null) {

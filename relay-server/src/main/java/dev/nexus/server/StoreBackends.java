@@ -6,6 +6,7 @@ import dev.nexus.storage.LiveFeed;
 import dev.nexus.storage.LocalLiveFeed;
 import dev.nexus.storage.RetentionPolicy;
 import dev.nexus.storage.SqliteEventStore;
+import dev.nexus.storage.lmdb.LmdbEventStore;
 import dev.nexus.storage.postgres.PostgresEventStore;
 import dev.nexus.storage.postgres.PostgresLiveFeed;
 import dev.nexus.storage.postgres.PostgresLocation;
@@ -31,6 +32,10 @@ final class StoreBackends {
             PostgresEventStore pg = new PostgresEventStore(PostgresLocation.parse(st.postgresUrl()), st.readerPoolSize(),
                     st.writeBatchMax(), retention, st.postgresConnectTimeoutMs());
             return new Opened(pg, new PostgresLiveFeed(pg, "nexus-feed"));
+        } else if (st.backend() == NexusConfig.Backend.LMDB) {
+            EventStore lmdb = new LmdbEventStore(Path.of(st.path()), st.synchronous(), st.writeBatchMax(), retention, st.lmdbMapBytes(),
+                    config.limits().maxQueryMillis());
+            return new Opened(lmdb, new LocalLiveFeed(LIVE_FEED_CAPACITY));
         } else {
             EventStore sqlite = new SqliteEventStore(Path.of(st.path()), st.synchronous(), st.readerPoolSize(), st.writeBatchMax(), retention,
                     st.walMaxBytes(), config.limits().maxQueryMillis());

@@ -13,7 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,8 +28,9 @@ class DiskFullTest {
         return new ProcessBuilder(command).redirectErrorStream(true).start().waitFor();
     }
 
-    @Test
-    void whenTheDiskIsFullEventsAreRefusedReadsWorkAndWritesResumeWhenSpaceReturns() throws Exception {
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"sqlite", "lmdb"})
+    void whenTheDiskIsFullEventsAreRefusedReadsWorkAndWritesResumeWhenSpaceReturns(String backend) throws Exception {
         Path mount = dir.resolve("small");
         Files.createDirectories(mount);
         // Needs root (mount); the test machines run as root.
@@ -36,7 +38,7 @@ class DiskFullTest {
         try {
             NostrKey key = NostrKey.generate();
             List<String> acknowledged = new ArrayList<>();
-            try (TestRelay relay = TestRelay.start(mount, "[auth]\nrequired = false\n[rate_limits]\nevents_per_second = 0\n");
+            try (TestRelay relay = TestRelay.start(mount, "[storage]\nbackend = \"" + backend + "\"\n[auth]\nrequired = false\n[rate_limits]\nevents_per_second = 0\n");
                  RelayClient c = RelayClient.connect(relay)) {
                 Event first = key.sign(1, "before the disk fills");
                 assertTrue(c.publishAndWait(first).get(2).asBoolean());

@@ -13,25 +13,29 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /** "OK true" is sent only after commit: acknowledged events survive the relay being killed with SIGKILL. */
 class DurabilityTest {
     @TempDir Path dir;
 
-    @Test
-    void everyAcknowledgedEventSurvivesKillMinus9() throws Exception {
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"sqlite", "lmdb"})
+    void everyAcknowledgedEventSurvivesKillMinus9(String backend) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
         Path db = dir.resolve("nexus.db");
         Path config = dir.resolve("nexus.toml");
-        Files.writeString(config, "[server]\nbind = \"127.0.0.1:" + port + "\"\n[storage]\npath = \"" + db.toString().replace("\\", "/")
+        Files.writeString(config, "[server]\nbind = \"127.0.0.1:" + port + "\"\n[storage]\nbackend = \"" + backend + "\"\npath = \"" + db.toString().replace("\\", "/")
                 + "\"\n[auth]\nrequired = false\n");
-        Process relay = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "--no-relaunch", "--config", config.toString())
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        command.addAll(JvmPlan.LMDB_OPENS); // what the launcher passes; --no-relaunch skips it
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "--no-relaunch", "--config", config.toString()));
+        Process relay = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("relay.log").toFile()).start();
         List<String> acknowledged = new ArrayList<>();
         try {
@@ -52,7 +56,7 @@ class DurabilityTest {
             assertTrue(relay.waitFor(10, TimeUnit.SECONDS));
         }
         assertEquals(200, acknowledged.size());
-        try (TestRelay restarted = TestRelay.start(dir, "[auth]\nrequired = false\n[limits]\nmax_limit = 1000\n");
+        try (TestRelay restarted = TestRelay.start(dir, "[storage]\nbackend = \"" + backend + "\"\n[auth]\nrequired = false\n[limits]\nmax_limit = 1000\n");
              RelayClient client = RelayClient.connect(restarted)) {
             Set<String> stored = new HashSet<>(client.queryIds("all", "{\"limit\":1000}"));
             for (String id : acknowledged) assertTrue(stored.contains(id), "acknowledged event " + id + " was lost");

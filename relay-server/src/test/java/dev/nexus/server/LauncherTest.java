@@ -47,6 +47,14 @@ class LauncherTest {
     }
 
     @Test
+    void theRelayJvmOpensJavaNioToLmdbjavaSoTheLmdbBackendNeedsNoFlags() {
+        List<String> ours = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, false), List.of()).jvmOptions();
+        int at = ours.indexOf("java.base/java.nio=ALL-UNNAMED");
+        assertTrue(at > 0 && ours.get(at - 1).equals("--add-opens"), ours.toString());
+        assertTrue(ours.contains("java.base/sun.nio.ch=ALL-UNNAMED"), ours.toString());
+    }
+
+    @Test
     void thisJvmIsAskedWhetherItKnowsAnOption() {
         assertTrue(JvmPlan.Machine.knowsOption("MaxHeapSize"));
         assertFalse(JvmPlan.Machine.knowsOption("NoSuchOptionAnywhere"));

@@ -27,9 +27,14 @@ class Nip01RelayTest {
 
     @BeforeEach
     void start() throws Exception {
-        relay = TestRelay.start(dir, "[auth]\nrequired = false\n[limits]\nmax_subscriptions = 3\nmax_filters = 2\nmax_limit = 5\n"
+        relay = TestRelay.start(dir, storageToml() + "[auth]\nrequired = false\n[limits]\nmax_subscriptions = 3\nmax_filters = 2\nmax_limit = 5\n"
                 + "max_message_bytes = 4096\nmax_content_length = 2000\n");
         client = RelayClient.connect(relay);
+    }
+
+    /** The [storage] table these tests run on: the default backend here, another in a subclass. */
+    protected String storageToml() {
+        return "";
     }
 
     @AfterEach

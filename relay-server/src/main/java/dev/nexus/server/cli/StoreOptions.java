@@ -5,6 +5,7 @@ import dev.nexus.config.NexusConfig;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.RetentionPolicy;
 import dev.nexus.storage.SqliteEventStore;
+import dev.nexus.storage.lmdb.LmdbEventStore;
 import dev.nexus.storage.postgres.PostgresEventStore;
 import dev.nexus.storage.postgres.PostgresLocation;
 import java.nio.file.Path;
@@ -42,10 +43,19 @@ final class StoreOptions {
         if (s.backend() == NexusConfig.Backend.POSTGRES) {
             return new PostgresEventStore(PostgresLocation.parse(s.postgresUrl()), readers, s.writeBatchMax(), retention(config), s.postgresConnectTimeoutMs());
         }
+        if (s.backend() == NexusConfig.Backend.LMDB) {
+            return new LmdbEventStore(Path.of(s.path()), s.synchronous(), s.writeBatchMax(), retention(config), s.lmdbMapBytes(), 0);
+        }
         return new SqliteEventStore(Path.of(s.path()), s.synchronous(), readers, s.writeBatchMax(), retention(config), s.walMaxBytes());
     }
 
+    /** The SQLite file the maintenance commands (compact, delete, export, stats) work on. */
     Path databasePath(CommandSpec spec) {
-        return Path.of(load(spec).storage().path());
+        NexusConfig.Storage s = load(spec).storage();
+        if (s.backend() == NexusConfig.Backend.LMDB) {
+            throw new ParameterException(spec.commandLine(), spec.name() + " works on the SQLite store; [storage] backend is \"lmdb\" ("
+                    + s.path() + "): read it through the relay (REQ, COUNT) or sync it into a SQLite store first");
+        }
+        return Path.of(s.path());
     }
 }
