@@ -85,10 +85,16 @@ export async function ingest(url, jsons, C = 8, WIN = 200) {
   return { okTrue, okFalse, reasons };
 }
 
-/** Bytes of the files in a directory (the relay's database files), by name. */
+/** Bytes of the files in a directory (the relay's database files), by name; a store that is a directory (LMDB's) counts as its files. */
 export function dirBytes(dir) {
   const out = {};
   if (!dir) return out;
-  try { for (const f of fs.readdirSync(dir)) { const st = fs.statSync(`${dir}/${f}`); if (st.isFile()) out[f] = st.size; } } catch {}
+  try {
+    for (const f of fs.readdirSync(dir)) {
+      const st = fs.statSync(`${dir}/${f}`);
+      if (st.isFile()) out[f] = st.size;
+      else if (st.isDirectory()) for (const g of fs.readdirSync(`${dir}/${f}`)) { const sub = fs.statSync(`${dir}/${f}/${g}`); if (sub.isFile()) out[`${f}/${g}`] = sub.size; }
+    }
+  } catch {}
   return out;
 }

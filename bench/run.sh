@@ -15,7 +15,8 @@
 #
 # Environment: STRFRY (strfry binary; or STRFRY_START, a script called as `script PORT DBDIR` that
 # execs a relay listening on 127.0.0.1:PORT), NEXUS_JAVA_OPTS (JVM flags for A/B experiments only;
-# default none), NEXUS_BENCH_PORT (7799), NEXUS_LOAD_DIR (../shared/bench/load), NEXUS_SKIP_BUILD=1.
+# default none), NEXUS_BACKEND (lmdb: Nexus on its LMDB store; default sqlite), NEXUS_BENCH_PORT (7799),
+# NEXUS_LOAD_DIR (../shared/bench/load), NEXUS_SKIP_BUILD=1.
 # Relay CPU = utime+stime of the relay's processes from /proc (for Nexus: the launcher JVM and the
 # relay JVM it starts), RSS = VmRSS summed over the same processes.
 set -euo pipefail
@@ -66,7 +67,8 @@ start_relay() { # $1 = nexus|strfry, $2 = session name
   local log="$round_dir/$1-$2-relay.log"
   if [ "$1" = nexus ]; then
     dbdir=$work/nexus; mkdir -p "$dbdir"
-    sed -e "s|@PORT@|$port|" -e "s|@DB@|$dbdir/nexus.db|" "$root/bench/nexus-bench.toml" > "$work/nexus.toml"
+    # NEXUS_BACKEND=lmdb runs Nexus on its LMDB store (default: the SQLite default operators get).
+    sed -e "s|@PORT@|$port|" -e "s|@DB@|$dbdir/nexus.db|" -e "s|@BACKEND@|${NEXUS_BACKEND:-sqlite}|" "$root/bench/nexus-bench.toml" > "$work/nexus.toml"
     # shellcheck disable=SC2086
     java ${NEXUS_JAVA_OPTS:-} -jar "$root/relay-server/target/nexus.jar" --config "$work/nexus.toml" > "$log" 2>&1 &
   else

@@ -103,7 +103,11 @@ public final class JitWarmup {
         }
     }
 
-    /** Defaults, on a loopback port and a temporary file, open to anyone, without metrics; the operator's fan-out pacing. */
+    /**
+     * Defaults, on a loopback port and a temporary file, open to anyone, without metrics; the operator's
+     * fan-out pacing, and the operator's embedded engine (LMDB or SQLite: a PostgreSQL relay warms up on
+     * SQLite, so the shared database never sees throwaway events) so its code is the code compiled.
+     */
     static NexusConfig throwawayConfig(NexusConfig operator, Path db) throws ConfigException {
         String path = db.toAbsolutePath().toString().replace("\\", "\\\\").replace("\"", "\\\"");
         return NexusConfig.parse("""
@@ -112,8 +116,9 @@ public final class JitWarmup {
                 warm_up = false
                 live_coalesce_millis = %d
                 [storage]
-                backend = "sqlite"
+                backend = "%s"
                 path = "%s"
+                lmdb_map_bytes = 1073741824
                 [auth]
                 required = false
                 [metrics]
@@ -121,7 +126,7 @@ public final class JitWarmup {
                 summary_log_seconds = 0
                 [rate_limits]
                 exempt_ips = ["127.0.0.1"]
-                """.formatted(operator.server().liveCoalesceMillis(), path));
+                """.formatted(operator.server().liveCoalesceMillis(), operator.storage().backend() == NexusConfig.Backend.LMDB ? "lmdb" : "sqlite", path));
     }
 
     private static Report drive(HttpClient http, URI uri, WarmupTraffic.Shape shape, WarmupTraffic traffic, Deadline deadline, long start)

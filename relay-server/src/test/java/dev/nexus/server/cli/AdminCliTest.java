@@ -145,6 +145,29 @@ class AdminCliTest {
     }
 
     @Test
+    void aSqliteRelayMovesToLmdbByExportThenImportAndTheSqliteOnlyCommandsSaySo() throws Exception {
+        Path source = config("source");
+        List<Event> kept = populate(dir.resolve("source.db"));
+        Path dump = dir.resolve("dump.jsonl");
+        assertEquals(0, cli("export", "--config", source.toString(), "--out", dump.toString()).code());
+        Path target = dir.resolve("lmdb.toml");
+        Files.writeString(target, "[storage]\nbackend = \"lmdb\"\npath = \"" + dir.resolve("lmdb").toString().replace("\\", "\\\\") + "\"\n");
+        Run imported = cli("import", "--config", target.toString(), dump.toString());
+        assertEquals(0, imported.code(), imported.err());
+        assertTrue(imported.out().contains("stored=" + kept.size()), imported.out());
+        try (EventStore lmdb = StoreOptions.openStore(NexusConfig.load(target), 1)) {
+            Set<String> ids = new HashSet<>();
+            for (StoredEvent e : lmdb.query(FilterJson.parse("{}"), 1000, now)) ids.add(e.id());
+            Set<String> expected = new HashSet<>();
+            for (Event e : kept) expected.add(e.id());
+            assertEquals(expected, ids, "LMDB serves exactly what the SQLite relay served");
+        }
+        Run stats = cli("stats", "--config", target.toString());
+        assertEquals(2, stats.code(), "a usage error, not a SQLite file opened at the LMDB directory");
+        assertTrue(stats.err().contains("works on the SQLite store"), stats.err());
+    }
+
+    @Test
     void importingTheSameFileAgainSkipsEverythingAsDuplicates() throws Exception {
         Path source = config("source"), target = config("target");
         List<Event> kept = populate(dir.resolve("source.db"));

@@ -52,6 +52,17 @@ class JitWarmupTest {
         assertFalse(throwaway.server().warmUp());
         assertFalse(throwaway.metrics().enabled());
         assertTrue(throwaway.server().loopbackBind());
+        assertEquals(NexusConfig.Backend.SQLITE, throwaway.storage().backend());
+    }
+
+    @Test
+    void anLmdbRelayWarmsUpOnLmdbAndAPostgresRelayOnSqliteNeverOnTheSharedDatabase() throws Exception {
+        Path db = dir.resolve("warmup.db");
+        NexusConfig lmdb = NexusConfig.parse("[storage]\nbackend = \"lmdb\"\npath = \"/srv/nexus-lmdb\"\n");
+        assertEquals(NexusConfig.Backend.LMDB, JitWarmup.throwawayConfig(lmdb, db).storage().backend());
+        assertEquals(db.toAbsolutePath().toString(), JitWarmup.throwawayConfig(lmdb, db).storage().path());
+        NexusConfig postgres = NexusConfig.parse("[storage]\nbackend = \"postgres\"\npostgres_url = \"postgresql://127.0.0.1:5432/nexus\"\n");
+        assertEquals(NexusConfig.Backend.SQLITE, JitWarmup.throwawayConfig(postgres, db).storage().backend());
     }
 
     /** Subscriber i follows topic i % 4 and provider i % 4; kind-1 event j has topic j % 4 and job request j names provider j % 4. */

@@ -8,6 +8,7 @@ import dev.nexus.storage.StoreException;
 import dev.nexus.storage.WriteResult;
 import dev.nexus.storage.WriteRules;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,10 +22,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The LMDB writer thread ("nexus-writer"): LMDB takes one writer at a time, so every write goes
- * through this thread, which drains its two-lane queue into one transaction per batch (job traffic
- * first, then ordinary events up to the batch limit) and completes each write only after the
- * commit. A batch costs a few milliseconds at most here (no write-ahead log to copy), so job
- * traffic waits for at most the one batch in progress.
+ * through this thread, which drains its two-lane queue into one transaction per batch and completes
+ * each write only after the commit. Job traffic commits in a transaction of its own (with one
+ * ordinary task, so ordinary work always progresses); a batch of ordinary events being written when
+ * a job arrives is committed as far as it got, the job goes next and the rest follows.
  */
 final class LmdbWriter {
     private static final Logger log = LoggerFactory.getLogger(LmdbWriter.class);
@@ -109,27 +110,53 @@ final class LmdbWriter {
 
     private void writeLoop() {
         List<WriteTask> batch = new ArrayList<>(batchMax);
-        while (running || !tasks.isEmpty()) {
+        // What a batch cut short for job traffic left unwritten; written next, ahead of newer ordinary tasks.
+        ArrayDeque<WriteTask> carried = new ArrayDeque<>();
+        while (running || !tasks.isEmpty() || !carried.isEmpty()) {
             for (WriteTask job = tasks.pollPriorityNow(); job != null; job = batch.size() < batchMax ? tasks.pollPriorityNow() : null) batch.add(job);
+            if (!batch.isEmpty()) {
+                // Job traffic commits on its own, with one ordinary task so that ordinary work progresses under a stream of jobs.
+                WriteTask ordinary = carried.isEmpty() ? tasks.pollNow() : carried.removeFirst();
+                if (ordinary != null) batch.add(ordinary);
+                runGuarded(batch, false);
+                batch.clear();
+                continue;
+            }
+            batch.addAll(carried);
+            carried.clear();
             WriteTask next = batch.isEmpty() ? tasks.poll(200, TimeUnit.MILLISECONDS) : tasks.pollNow();
             for (; next != null; next = batch.size() < batchMax ? tasks.pollNow() : null) batch.add(next);
             if (batch.isEmpty()) continue;
-            try {
-                runBatch(batch);
-            } catch (Throwable t) {
-                // Never reached while runBatch keeps its promise; the writer must not die silently either way.
-                log.error("writer: unexpected failure outside a batch: {}", t.toString());
-            }
+            int written = runGuarded(batch, true);
+            carried.addAll(batch.subList(written, batch.size()));
             batch.clear();
         }
     }
 
-    private void runBatch(List<WriteTask> batch) {
+    /** {@link #runBatch}, never letting anything escape the writer thread; returns how much of the batch was done. */
+    private int runGuarded(List<WriteTask> batch, boolean yieldToJobs) {
+        int done = batch.size();
+        try {
+            done = runBatch(batch, yieldToJobs);
+        } catch (Throwable t) {
+            // Never reached while runBatch keeps its promise; the writer must not die silently either way.
+            log.error("writer: unexpected failure outside a batch: {}", t.toString());
+        }
+        return done;
+    }
+
+    /**
+     * Writes and commits the batch, or with {@code yieldToJobs} the part of it before the first
+     * ordinary task met while job traffic waits (at least one task is written), so a job never waits
+     * for a whole batch; returns how many tasks were written (all of them when the batch failed).
+     */
+    private int runBatch(List<WriteTask> batch, boolean yieldToJobs) {
         long started = System.nanoTime();
         List<Runnable> afterCommit = new ArrayList<>(batch.size());
         try (Txn<ByteBuffer> txn = env.txnWrite()) {
             tx.begin(txn, nextSeq);
             for (WriteTask task : batch) {
+                if (yieldToJobs && !afterCommit.isEmpty() && tasks.hasPriority()) break;
                 if (task instanceof StoreEvent se) {
                     Consumer<Event> hook = beforeStore.get();
                     if (hook != null) hook.accept(se.event());
@@ -157,7 +184,7 @@ final class LmdbWriter {
                 else if (task instanceof Sweep sw) sw.done().complete(0);
                 else if (task instanceof Moderate m) m.done().completeExceptionally(new StoreException("could not record the moderation change: " + e, e));
             }
-            return;
+            return batch.size();
         }
         if (writesFailing) {
             writesFailing = false;
@@ -165,6 +192,7 @@ final class LmdbWriter {
         }
         writeObserver.batchCommitted(afterCommit.size(), System.nanoTime() - started);
         afterCommit.forEach(Runnable::run);
+        return afterCommit.size();
     }
 
     /** MDB_MAP_FULL, or ENOSPC from the file system. */
