@@ -22,6 +22,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import dev.nexus.core.Event;
+import dev.nexus.core.testing.NostrKey;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The packaged jar, started exactly as README tells operators to: {@code java -jar nexus.jar --config nexus.toml}. */
@@ -48,8 +52,13 @@ class LauncherIT {
     }
 
     private Process startJar(Map<String, String> env, String bind) throws IOException {
+        return startJar(env, bind, "sqlite");
+    }
+
+    private Process startJar(Map<String, String> env, String bind, String backend) throws IOException {
         Path cfg = dir.resolve("nexus.toml");
-        Files.writeString(cfg, "[server]\nbind = \"" + bind + "\"\n[storage]\npath = \"" + dir.resolve("nexus.db") + "\"\n[auth]\nrequired = false\n");
+        Files.writeString(cfg, "[server]\nbind = \"" + bind + "\"\n[storage]\nbackend = \"" + backend + "\"\npath = \"" + dir.resolve("nexus.db")
+                + "\"\n[auth]\nrequired = false\n");
         output = dir.resolve("out.log");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-jar", System.getProperty("nexus.jar"), "--config", cfg.toString())
@@ -128,6 +137,23 @@ class LauncherIT {
         awaitExit(launcher);
         relay.onExit().get(WAIT_S, TimeUnit.SECONDS);
         assertFalse(relay.isAlive(), "an orphaned relay would keep the port and the database");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"through the launcher", "without the launcher"})
+    void theLmdbBackendNeedsNoFlagsFromTheOperator(String how) throws Exception {
+        Map<String, String> env = how.startsWith("without") ? Map.of(Launcher.NO_RELAUNCH_ENV, "1") : Map.of();
+        Process launcher = startJar(env, "127.0.0.1:0", "lmdb");
+        int port = awaitListeningPort(launcher);
+        assertTrue(log().contains("LMDB store open at"), log());
+        NostrKey key = NostrKey.generate();
+        Event note = key.sign(1, List.of(List.of("t", "lmdb")), "stored in LMDB");
+        try (RelayClient client = RelayClient.connect("ws://127.0.0.1:" + port)) {
+            assertTrue(client.publishAndWait(note).get(2).asBoolean(), "OK true after the LMDB commit");
+            assertEquals(List.of(note.id()), client.queryIds("t", "{\"#t\":[\"lmdb\"]}"));
+        }
+        launcher.destroy();
+        assertEquals(0, awaitExit(launcher), "SIGTERM is a clean stop");
     }
 
     @Test
