@@ -43,6 +43,14 @@ public final class TwoLaneQueue<T> {
         return item;
     }
 
+    /** The oldest normal item if one is queued now, else null; priority items stay queued. */
+    public T pollNormalNow() {
+        if (!queued.tryAcquire()) return null;
+        T item = normalLane.poll();
+        if (item == null) queued.release(); // the permit was a priority item's: hand it back
+        return item;
+    }
+
     /** Whether a priority item is queued now (a moment's view, for a worker deciding to cut its work short). */
     public boolean hasPriority() {
         return !priorityLane.isEmpty();

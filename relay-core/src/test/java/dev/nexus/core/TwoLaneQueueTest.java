@@ -24,6 +24,19 @@ class TwoLaneQueueTest {
     }
 
     @Test
+    void pollingTheNormalLaneLeavesPriorityItemsQueuedAndCounted() {
+        TwoLaneQueue<String> q = new TwoLaneQueue<>();
+        q.add("p1", true);
+        assertNull(q.pollNormalNow(), "no normal item: nothing taken");
+        assertEquals(1, q.size(), "the priority item is still counted");
+        q.add("n1", false);
+        assertEquals("n1", q.pollNormalNow(), "the normal item, though a priority item is older");
+        assertNull(q.pollNormalNow());
+        assertEquals("p1", q.pollNow());
+        assertNull(q.poll(1, TimeUnit.MILLISECONDS), "no permit left behind");
+    }
+
+    @Test
     void pollingThePriorityLaneLeavesNormalItemsQueuedAndCounted() {
         TwoLaneQueue<String> q = new TwoLaneQueue<>();
         q.add("n1", false);

@@ -15,4 +15,9 @@ class JobTrafficOvertakesABatchTest extends JobTrafficOvertakesABatchContract {
     protected void beforeStore(EventStore store, Consumer<Event> hook) {
         ((SqliteEventStore) store).beforeStore = hook;
     }
+
+    @Override
+    protected int ordinaryEventsAJobMayWaitFor() {
+        return 1;
+    }
 }

@@ -131,6 +131,7 @@ final class LmdbQueries {
         try {
             ByteBuffer key = scratch.get();
             for (byte[] prefix : plan.prefixes()) {
+                budget.tick(); // up to [limits] max_filter_values cursors, each a descent of its B-tree
                 IndexCursor c = new IndexCursor(plan.index(), txn, prefix, since, until, newestFirst, key);
                 opened.add(c);
                 if (c.valid) cursors.add(c);

@@ -18,4 +18,9 @@ class LmdbJobTrafficOvertakesABatchTest extends JobTrafficOvertakesABatchContrac
     protected void beforeStore(EventStore store, Consumer<Event> hook) {
         ((LmdbEventStore) store).beforeStore = hook;
     }
+
+    @Override
+    protected int ordinaryEventsAJobMayWaitFor() {
+        return 6;
+    }
 }
