@@ -25,7 +25,7 @@ import java.security.NoSuchAlgorithmException;
  * expiry     expires seq                           → ∅            (events that stop being served)
  * tombstone  id(32) pubkey(32)                     → ∅            (NIP-09 e)
  * deladdr    kind(4) pubkey(32) sha256(d)          → until        (NIP-09 a)
- * moderation category 0x00 value (UTF-8)           → reason
+ * moderation category 0x00 sha256(value)          → value length(4) value reason (UTF-8)
  * record:    created(8) kind(4) expires(8, Long.MAX_VALUE: never) id(32) pubkey(32) flags(1) [sha256(d)(32) when flags&1] json
  * </pre>
  */
@@ -94,6 +94,17 @@ final class Layout {
     /** A lowercase 64-digit hex string as 32 bytes, or null when it is not one (such an id or key was never stored). */
     static byte[] key32(String hex) {
         return Hex.isLowerHex(hex, 32) ? Hex.decode(hex) : null;
+    }
+
+    /** A moderation row's key starts with its category and a NUL; the SHA-256 of the value follows. */
+    static byte[] moderationCategory(String category) {
+        return (category + '\0').getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A moderation row's data: the value's length, the value, the reason (UTF-8). */
+    static ByteBuffer moderationRow(String value, String reason) {
+        byte[] v = value.getBytes(StandardCharsets.UTF_8), r = reason.getBytes(StandardCharsets.UTF_8);
+        return ByteBuffer.allocateDirect(4 + v.length + r.length).putInt(v.length).put(v).put(r).flip();
     }
 
     static boolean startsWith(ByteBuffer key, byte[] prefix) {

@@ -19,7 +19,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
-import org.lmdbjava.Cursor;
 import org.lmdbjava.Env;
 import org.lmdbjava.EnvFlags;
 import org.lmdbjava.Txn;
@@ -51,6 +50,8 @@ public final class LmdbEventStore implements EventStore {
     private final Tables tables;
     private final LmdbQueries queries;
     private final LmdbWriter writer;
+    /** Queries hold the read lock while their transaction is open; close takes the write lock, so the environment never closes under one. */
+    private final java.util.concurrent.locks.ReentrantReadWriteLock open = new java.util.concurrent.locks.ReentrantReadWriteLock();
     private volatile boolean running = true;
     /** Fault injection for tests: runs inside the writer's transaction before each event is stored. */
     volatile Consumer<Event> beforeStore;
@@ -74,19 +75,17 @@ public final class LmdbEventStore implements EventStore {
                     .setMaxDbs(Tables.COUNT)
                     .setMaxReaders(MAX_READERS)
                     .open(this.dir.toFile(), flags(synchronous));
-            long nextSeq;
             Set<String> banned = new HashSet<>();
             try (Txn<ByteBuffer> txn = env.txnWrite()) {
                 tables = new Tables(env, txn);
                 checkLayoutVersion(txn);
-                nextSeq = lastSeq(txn) + 1;
                 txn.commit();
             }
-            queries = new LmdbQueries(env, tables, queryBudgetMillis);
+            queries = new LmdbQueries(env, tables, queryBudgetMillis, open);
             for (Moderation.Entry e : queries.moderation()) {
                 if (e.category().equals(Moderation.BANNED_EVENT)) banned.add(e.value());
             }
-            writer = new LmdbWriter(env, new WriteRules(retention), batchMax, new LmdbTransaction(tables, banned, nextSeq), nextSeq, () -> beforeStore);
+            writer = new LmdbWriter(env, new WriteRules(retention), batchMax, new LmdbTransaction(tables, banned), () -> beforeStore);
         } catch (IOException | RuntimeException e) {
             throw new IllegalStateException("cannot open LMDB store at " + dir + ": " + e.getMessage(), e);
         }
@@ -109,12 +108,6 @@ public final class LmdbEventStore implements EventStore {
         } else if (found.getLong(found.position()) != Tables.LAYOUT_VERSION) {
             throw new IllegalStateException("the store was written with layout version " + found.getLong(found.position())
                     + ", this relay reads version " + Tables.LAYOUT_VERSION);
-        }
-    }
-
-    private long lastSeq(Txn<ByteBuffer> txn) {
-        try (Cursor<ByteBuffer> c = tables.event.openCursor(txn)) {
-            return c.last() ? c.key().getLong(c.key().position()) : 0;
         }
     }
 
@@ -179,12 +172,28 @@ public final class LmdbEventStore implements EventStore {
         return writer.moderate(change, entry);
     }
 
+    /**
+     * Stops the writer (letting its queue drain) and closes the environment once no read
+     * transaction is open. Closing LMDB under a live transaction would be a use-after-free in native
+     * code, so if the writer or a reader is still busy after the wait the environment is left to the
+     * exiting process instead.
+     */
     @Override
     public void close() {
         if (!running) return;
         running = false;
-        writer.close();
-        env.close();
-        log.info("LMDB store closed");
+        boolean writerStopped = writer.close();
+        boolean readersDone = false;
+        try {
+            readersDone = open.writeLock().tryLock(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (writerStopped && readersDone) {
+            env.close();
+            log.info("LMDB store closed");
+        } else {
+            log.warn("LMDB store left open for the exiting process: {}", writerStopped ? "a query is still running" : "the writer is still busy");
+        }
     }
 }

@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -37,21 +36,38 @@ final class LmdbQueries {
     private static final int MAX_PAIR_CURSORS = 256;
     /** Index entries between two looks at the clock. */
     private static final int BUDGET_CHECK_ENTRIES = 256;
-    private static final Comparator<Hit> NIP01_ORDER = Comparator.<Hit>comparingLong(h -> -h.createdAt).thenComparing(h -> h.id, Arrays::compareUnsigned);
+    // Long.compare, never a negated created_at: -Long.MIN_VALUE is Long.MIN_VALUE, and created_at may be any long.
+    private static final Comparator<Hit> NIP01_ORDER = ((Comparator<Hit>) (a, b) -> Long.compare(b.createdAt, a.createdAt)).thenComparing(h -> h.id, Arrays::compareUnsigned);
     private static final Comparator<Hit> ASCENDING = Comparator.<Hit>comparingLong(h -> h.createdAt).thenComparing(h -> h.id, Arrays::compareUnsigned);
+    private static final Comparator<IndexCursor> CURSORS_NEWEST_FIRST = (a, b) -> a.createdAt != b.createdAt ? Long.compare(b.createdAt, a.createdAt) : Long.compare(b.seq, a.seq);
+    private static final Comparator<IndexCursor> CURSORS_OLDEST_FIRST = (a, b) -> a.createdAt != b.createdAt ? Long.compare(a.createdAt, b.createdAt) : Long.compare(a.seq, b.seq);
 
     private final Env<ByteBuffer> env;
     private final Tables t;
     private final long budgetMillis;
+    private final java.util.concurrent.locks.ReadWriteLock open;
     private final ThreadLocal<ByteBuffer> scratch = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MAX_KEY));
+    private final ThreadLocal<ByteBuffer> seqKeys = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(SEQ));
 
-    LmdbQueries(Env<ByteBuffer> env, Tables tables, long budgetMillis) {
+    LmdbQueries(Env<ByteBuffer> env, Tables tables, long budgetMillis, java.util.concurrent.locks.ReadWriteLock open) {
         this.env = env;
         this.t = tables;
         this.budgetMillis = budgetMillis;
+        this.open = open;
     }
 
-    private record Hit(long createdAt, byte[] id, byte[] json) {}
+    /** A matching event as the walk finds it: its JSON is read only for the hits that survive the limit. */
+    private record Hit(long createdAt, byte[] id, long seq) {}
+
+    /** Runs {@code read} while the environment is open (the store's close waits for it, and refuses reads after). */
+    private <T> T whileOpen(java.util.function.Supplier<T> read) {
+        if (!open.readLock().tryLock()) throw new StoreException("the store is closed", null);
+        try {
+            return read.get();
+        } finally {
+            open.readLock().unlock();
+        }
+    }
 
     /** Which index answers a filter, with one key prefix per value, and which filter fields the index already checks. */
     private record Plan(Dbi<ByteBuffer> index, List<byte[]> prefixes, boolean coversAuthors, boolean coversKinds, String coveredTag) {
@@ -87,7 +103,8 @@ final class LmdbQueries {
             }
             return new Plan(t.tag, prefixes, false, false, fewest.getKey());
         }
-        if (f.authors() != null && f.kinds() != null && (long) f.authors().size() * f.kinds().size() <= MAX_PAIR_CURSORS) {
+        // Pairs while they are no more cursors than the authors alone would be, or few.
+        if (f.authors() != null && f.kinds() != null && (long) f.authors().size() * f.kinds().size() <= Math.max(MAX_PAIR_CURSORS, f.authors().size())) {
             List<byte[]> prefixes = new ArrayList<>();
             for (String author : f.authors()) {
                 byte[] raw = key32(author);
@@ -122,12 +139,11 @@ final class LmdbQueries {
     private void walk(Txn<ByteBuffer> txn, Plan plan, Filter f, boolean newestFirst, Budget budget, EntryVisitor visitor) {
         long since = f.since() == null ? Long.MIN_VALUE : f.since();
         long until = f.until() == null ? Long.MAX_VALUE : f.until();
-        Comparator<IndexCursor> order = newestFirst
-                ? Comparator.<IndexCursor>comparingLong(c -> -c.createdAt).thenComparingLong(c -> -c.seq)
-                : Comparator.<IndexCursor>comparingLong(c -> c.createdAt).thenComparingLong(c -> c.seq);
-        PriorityQueue<IndexCursor> cursors = new PriorityQueue<>(Math.max(1, plan.prefixes().size()), order);
+        PriorityQueue<IndexCursor> cursors = new PriorityQueue<>(Math.max(1, plan.prefixes().size()), newestFirst ? CURSORS_NEWEST_FIRST : CURSORS_OLDEST_FIRST);
         List<IndexCursor> opened = new ArrayList<>(plan.prefixes().size());
-        Set<Long> seen = plan.mayRepeat() ? new HashSet<>() : null;
+        // One event under two prefixes has the same (created_at, seq) under both, so its entries come out one after the other.
+        boolean mayRepeat = plan.mayRepeat();
+        long lastSeq = Long.MIN_VALUE;
         try {
             ByteBuffer key = scratch.get();
             for (byte[] prefix : plan.prefixes()) {
@@ -139,8 +155,9 @@ final class LmdbQueries {
             while (!cursors.isEmpty()) {
                 budget.tick();
                 IndexCursor c = cursors.poll();
-                boolean go = (seen == null || seen.add(c.seq)) ? visitor.visit(c.createdAt, c.seq, c.expiresAt) : true;
-                if (!go) return;
+                boolean repeat = mayRepeat && c.seq == lastSeq;
+                lastSeq = c.seq;
+                if (!repeat && !visitor.visit(c.createdAt, c.seq, c.expiresAt)) return;
                 c.advance();
                 if (c.valid) cursors.add(c);
             }
@@ -151,12 +168,22 @@ final class LmdbQueries {
 
     List<StoredEvent> query(Filter f, int limit, long now) {
         if (f.matchesNothing() || limit <= 0) return List.of();
+        return whileOpen(() -> readQuery(f, limit, now));
+    }
+
+    private List<StoredEvent> readQuery(Filter f, int limit, long now) {
         try (Txn<ByteBuffer> txn = env.txnRead()) {
             List<Hit> hits = newest(txn, f, limit, now, new Budget("query"));
             List<StoredEvent> out = new ArrayList<>(hits.size());
+            ByteBuffer seqKey = seqKeys.get();
             for (Hit h : hits) {
-                StoredEvent e = StoredEvent.withIdAtStart(h.createdAt, h.json);
-                out.add(e != null ? e : new StoredEvent(dev.nexus.core.Hex.encode(h.id), h.createdAt, h.json));
+                seqKey.clear().putLong(h.seq).flip();
+                ByteBuffer rec = t.event.get(txn, seqKey);
+                int jsonAt = rec.position() + R_ADDRESS + ((rec.get(rec.position() + R_FLAGS) & FLAG_ADDRESS) != 0 ? KEY32 : 0);
+                byte[] json = new byte[rec.limit() - jsonAt];
+                rec.get(jsonAt, json);
+                StoredEvent e = StoredEvent.withIdAtStart(h.createdAt, json);
+                out.add(e != null ? e : new StoredEvent(dev.nexus.core.Hex.encode(h.id), h.createdAt, json));
             }
             return out;
         } catch (StoreException e) {
@@ -168,9 +195,10 @@ final class LmdbQueries {
 
     /** The filter's newest {@code limit} events in NIP-01 order: every event of the last second kept is read, so ties go by id. */
     private List<Hit> newest(Txn<ByteBuffer> txn, Filter f, int limit, long now, Budget budget) {
+        if (limit <= 0) return List.of();
         Plan plan = plan(f);
         List<Hit> hits = new ArrayList<>(Math.min(limit, 256));
-        ByteBuffer seqKey = ByteBuffer.allocateDirect(SEQ);
+        ByteBuffer seqKey = seqKeys.get();
         if (plan.byIds()) {
             for (String id : f.ids()) {
                 budget.tick();
@@ -207,22 +235,17 @@ final class LmdbQueries {
             if (unsortable(rec.getLong(at + R_EXPIRES)) <= now) return null;
             if (f.since() != null && createdAt < f.since() || f.until() != null && createdAt > f.until()) return null;
         }
-        int jsonAt = at + R_ADDRESS + ((rec.get(at + R_FLAGS) & FLAG_ADDRESS) != 0 ? KEY32 : 0);
-        byte[] json = null;
         if (f.kinds() != null && !plan.coversKinds() && !f.kinds().contains(rec.getInt(at + R_KIND))) return null;
         if (f.authors() != null && !plan.coversAuthors() && !f.authors().contains(hex32(rec, at + R_PUBKEY))) return null;
         if (f.tags().size() > (plan.coveredTag() == null ? 0 : 1)) {
-            json = new byte[rec.limit() - jsonAt];
+            int jsonAt = at + R_ADDRESS + ((rec.get(at + R_FLAGS) & FLAG_ADDRESS) != 0 ? KEY32 : 0);
+            byte[] json = new byte[rec.limit() - jsonAt];
             rec.get(jsonAt, json);
             if (!tagsMatch(f, plan.coveredTag(), json)) return null;
         }
-        if (json == null) {
-            json = new byte[rec.limit() - jsonAt];
-            rec.get(jsonAt, json);
-        }
         byte[] id = new byte[KEY32];
         rec.get(at + R_ID, id);
-        return new Hit(createdAt, id, json);
+        return new Hit(createdAt, id, seq);
     }
 
     private static boolean tagsMatch(Filter f, String covered, byte[] json) {
@@ -247,6 +270,10 @@ final class LmdbQueries {
     }
 
     long count(List<Filter> filters, long now) {
+        return whileOpen(() -> readCount(filters, now));
+    }
+
+    private long readCount(List<Filter> filters, long now) {
         try (Txn<ByteBuffer> txn = env.txnRead()) {
             Budget budget = new Budget("count");
             List<Filter> live = filters.stream().filter(f -> !f.matchesNothing()).toList();
@@ -267,7 +294,7 @@ final class LmdbQueries {
 
     private void eachMatching(Txn<ByteBuffer> txn, Filter f, long now, Budget budget, java.util.function.LongConsumer matched) {
         Plan plan = plan(f);
-        ByteBuffer seqKey = ByteBuffer.allocateDirect(SEQ);
+        ByteBuffer seqKey = seqKeys.get();
         if (plan.byIds()) {
             for (String id : f.ids()) {
                 budget.tick();
@@ -288,7 +315,11 @@ final class LmdbQueries {
     }
 
     int scanIdsAscending(Filter f, long now, int maxItems, EventStore.IdConsumer consumer) {
-        if (f.matchesNothing() || maxItems <= 0) return 0;
+        if (f.matchesNothing() || maxItems <= 0 || f.limit() != null && f.limit() <= 0) return 0;
+        return whileOpen(() -> readIdsAscending(f, now, maxItems, consumer));
+    }
+
+    private int readIdsAscending(Filter f, long now, int maxItems, EventStore.IdConsumer consumer) {
         try (Txn<ByteBuffer> txn = env.txnRead()) {
             Budget budget = new Budget("id scan");
             Plan plan = plan(f);
@@ -304,7 +335,7 @@ final class LmdbQueries {
                 return n;
             }
             // Oldest first, a second at a time: each second's events are passed on in id order.
-            ByteBuffer seqKey = ByteBuffer.allocateDirect(SEQ);
+            ByteBuffer seqKey = seqKeys.get();
             List<Hit> second = new ArrayList<>();
             int[] passed = {0};
             walk(txn, plan, f, false, budget, (createdAt, seq, expiresAt) -> {
@@ -313,7 +344,7 @@ final class LmdbQueries {
                 }
                 if (expiresAt <= now) return true;
                 Hit h = hitIfMatching(txn, seqKey, seq, f, plan, now);
-                if (h != null) second.add(new Hit(h.createdAt, h.id, null));
+                if (h != null) second.add(h);
                 return true;
             });
             pass(second, maxItems, passed, consumer);
@@ -340,25 +371,35 @@ final class LmdbQueries {
     boolean contains(String id) {
         byte[] raw = key32(id);
         if (raw == null) return false;
-        try (Txn<ByteBuffer> txn = env.txnRead()) {
-            return t.id.get(txn, scratch.get().clear().put(raw).flip()) != null;
-        }
+        return whileOpen(() -> {
+            try (Txn<ByteBuffer> txn = env.txnRead()) {
+                return t.id.get(txn, scratch.get().clear().put(raw).flip()) != null;
+            }
+        });
     }
 
+    /** Every moderation row: the category before the key's NUL, the value and reason from the data ({@link Layout#moderationRow}). */
     List<Moderation.Entry> moderation() {
-        List<Moderation.Entry> out = new ArrayList<>();
-        try (Txn<ByteBuffer> txn = env.txnRead(); Cursor<ByteBuffer> c = t.moderation.openCursor(txn)) {
-            for (boolean more = c.first(); more; more = c.next()) {
-                byte[] k = new byte[c.key().remaining()];
-                c.key().get(c.key().position(), k);
-                byte[] v = new byte[c.val().remaining()];
-                c.val().get(c.val().position(), v);
-                String both = new String(k, StandardCharsets.UTF_8);
-                int nul = both.indexOf('\0');
-                out.add(new Moderation.Entry(both.substring(0, nul), both.substring(nul + 1), new String(v, StandardCharsets.UTF_8)));
+        return whileOpen(() -> {
+            List<Moderation.Entry> out = new ArrayList<>();
+            try (Txn<ByteBuffer> txn = env.txnRead(); Cursor<ByteBuffer> c = t.moderation.openCursor(txn)) {
+                for (boolean more = c.first(); more; more = c.next()) {
+                    ByteBuffer k = c.key(), v = c.val();
+                    int nul = k.position();
+                    while (k.get(nul) != 0) nul++;
+                    byte[] category = new byte[nul - k.position()];
+                    k.get(k.position(), category);
+                    int valueLength = v.getInt(v.position());
+                    byte[] value = new byte[valueLength];
+                    v.get(v.position() + 4, value);
+                    byte[] reason = new byte[v.remaining() - 4 - valueLength];
+                    v.get(v.position() + 4 + valueLength, reason);
+                    out.add(new Moderation.Entry(new String(category, StandardCharsets.UTF_8), new String(value, StandardCharsets.UTF_8),
+                            new String(reason, StandardCharsets.UTF_8)));
+                }
             }
-        }
-        return out;
+            return out;
+        });
     }
 
     /** The per-query time budget (none when 0), checked every {@link #BUDGET_CHECK_ENTRIES} index entries. */

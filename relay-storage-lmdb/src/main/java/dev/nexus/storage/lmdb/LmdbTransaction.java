@@ -4,6 +4,7 @@ import static dev.nexus.storage.lmdb.Layout.*;
 
 import dev.nexus.core.Event;
 import dev.nexus.core.Kinds;
+import dev.nexus.storage.Moderation;
 import dev.nexus.storage.StoreTransaction;
 import dev.nexus.storage.TagKeys;
 import java.io.IOException;
@@ -31,23 +32,39 @@ final class LmdbTransaction implements StoreTransaction {
     private final ByteBuffer small = ByteBuffer.allocateDirect(8);
     private final ByteBuffer empty = ByteBuffer.allocateDirect(0);
     private ByteBuffer record = ByteBuffer.allocateDirect(64 * 1024);
+    private static final byte[] NEXT_SEQ_KEY = "next_seq".getBytes(StandardCharsets.US_ASCII);
     private Txn<ByteBuffer> txn;
     private long nextSeq;
+    private long seqAtBegin;
 
-    LmdbTransaction(Tables tables, Set<String> bannedEventIds, long nextSeq) {
+    LmdbTransaction(Tables tables, Set<String> bannedEventIds) {
         this.t = tables;
         this.bannedEventIds = bannedEventIds;
-        this.nextSeq = nextSeq;
     }
 
-    /** Starts using {@code txn}; {@code nextSeq} is where the last committed transaction left the sequence. */
-    void begin(Txn<ByteBuffer> txn, long nextSeq) {
+    /**
+     * Starts using {@code txn}. The sequence is read from the store in every transaction, not kept
+     * in memory: another process (an import or sync beside the relay) may have written since, and
+     * write transactions are serialised across processes by LMDB.
+     */
+    void begin(Txn<ByteBuffer> txn) {
         this.txn = txn;
-        this.nextSeq = nextSeq;
+        key.clear().put(NEXT_SEQ_KEY).flip();
+        ByteBuffer recorded = t.meta.get(txn, key);
+        long fromMeta = recorded == null ? 1 : recorded.getLong(0);
+        long fromEvents;
+        try (Cursor<ByteBuffer> c = t.event.openCursor(txn)) {
+            fromEvents = c.last() ? c.key().getLong(0) + 1 : 1;
+        }
+        nextSeq = seqAtBegin = Math.max(fromMeta, fromEvents);
     }
 
-    long nextSeq() {
-        return nextSeq;
+    /** Just before the commit: records where the sequence stands, so no seq is handed out twice, even one whose event was deleted. */
+    void finish() {
+        if (nextSeq == seqAtBegin) return;
+        key.clear().put(NEXT_SEQ_KEY).flip();
+        small.clear().putLong(nextSeq).flip();
+        t.meta.put(txn, key, small);
     }
 
     @Override
@@ -189,16 +206,25 @@ final class LmdbTransaction implements StoreTransaction {
 
     /** Removes up to {@code batch} events whose expiry is at or before {@code now}; returns how many. */
     int deleteExpired(long now, int batch) {
-        List<Long> doomed = new ArrayList<>();
+        List<long[]> doomed = new ArrayList<>();
         try (Cursor<ByteBuffer> c = t.expiry.openCursor(txn)) {
             for (boolean more = c.first(); more && doomed.size() < batch; more = c.next()) {
                 ByteBuffer k = c.key();
                 if (unsortable(k.getLong(0)) > now) break;
-                doomed.add(k.getLong(TIME));
+                doomed.add(new long[] {k.getLong(0), k.getLong(TIME)});
             }
         }
-        doomed.forEach(this::deleteEvent);
-        return doomed.size();
+        int removed = 0;
+        for (long[] entry : doomed) {
+            if (deleteEvent(entry[1])) {
+                removed++;
+            } else {
+                // An expiry entry without its event (never written so by this store): drop it, or every sweep would meet it again.
+                key.clear().putLong(entry[0]).putLong(entry[1]).flip();
+                t.expiry.delete(txn, key);
+            }
+        }
+        return removed;
     }
 
     /** The event with this id and every index entry of it; false when it is not stored. */
@@ -209,10 +235,10 @@ final class LmdbTransaction implements StoreTransaction {
         return true;
     }
 
-    /** Removes the event and its index entries; the tags to unindex are read back from its JSON, as they were indexed. */
-    void deleteEvent(long seq) {
+    /** Removes the event and its index entries (false when no such event); the tags to unindex are read back from its JSON, as they were indexed. */
+    boolean deleteEvent(long seq) {
         ByteBuffer rec = recordOf(seq);
-        if (rec == null) return;
+        if (rec == null) return false;
         // The record lives in a page this transaction is about to change: copy what the deletes need first.
         long created = rec.getLong(R_CREATED);
         int kind = rec.getInt(R_KIND);
@@ -259,12 +285,16 @@ final class LmdbTransaction implements StoreTransaction {
             key.clear().putLong(expires).putLong(seq).flip();
             t.expiry.delete(txn, key);
         }
+        return true;
     }
 
-    /** Records a moderation change; returns whether a banned event was deleted. */
-    void moderate(dev.nexus.storage.Moderation.Change change, dev.nexus.storage.Moderation.Entry entry) {
-        byte[] category = (entry.category() + '\0').getBytes(StandardCharsets.UTF_8);
-        if (change == dev.nexus.storage.Moderation.Change.SET) {
+    /**
+     * Records a moderation change. A row is keyed by its category and the SHA-256 of its value (values
+     * such as a relay description can be longer than an LMDB key); the value and reason are the data.
+     */
+    void moderate(Moderation.Change change, Moderation.Entry entry) {
+        byte[] category = Layout.moderationCategory(entry.category());
+        if (change == Moderation.Change.SET) {
             List<byte[]> doomed = new ArrayList<>();
             key.clear().put(category).flip();
             try (Cursor<ByteBuffer> c = t.moderation.openCursor(txn)) {
@@ -272,7 +302,7 @@ final class LmdbTransaction implements StoreTransaction {
                     ByteBuffer k = c.key();
                     if (!startsWith(k, category)) break;
                     byte[] whole = new byte[k.remaining()];
-                    k.get(0, whole);
+                    k.get(k.position(), whole);
                     doomed.add(whole);
                 }
             }
@@ -281,17 +311,14 @@ final class LmdbTransaction implements StoreTransaction {
                 t.moderation.delete(txn, key);
             }
         }
-        byte[] value = entry.value().getBytes(StandardCharsets.UTF_8);
-        key.clear().put(category).put(value).flip();
-        if (change == dev.nexus.storage.Moderation.Change.REMOVE) {
+        key.clear().put(category).put(sha256(entry.value().getBytes(StandardCharsets.UTF_8))).flip();
+        if (change == Moderation.Change.REMOVE) {
             t.moderation.delete(txn, key);
         } else {
-            byte[] reason = (entry.reason() == null ? "" : entry.reason()).getBytes(StandardCharsets.UTF_8);
-            ByteBuffer val = ByteBuffer.allocateDirect(reason.length).put(reason).flip();
-            t.moderation.put(txn, key, val);
+            t.moderation.put(txn, key, Layout.moderationRow(entry.value(), entry.reason() == null ? "" : entry.reason()));
         }
-        if (!entry.category().equals(dev.nexus.storage.Moderation.BANNED_EVENT)) return;
-        if (change == dev.nexus.storage.Moderation.Change.REMOVE) {
+        if (!entry.category().equals(Moderation.BANNED_EVENT)) return;
+        if (change == Moderation.Change.REMOVE) {
             bannedEventIds.remove(entry.value());
         } else {
             bannedEventIds.add(entry.value());

@@ -54,17 +54,15 @@ final class LmdbWriter {
     private final TwoLaneQueue<WriteTask> tasks = new TwoLaneQueue<>();
     private final Thread thread;
     private volatile boolean running = true;
-    private long nextSeq;
     /** Set while batches fail (e.g. disk full), so the log gets one line when writes stop and one when they resume. */
     private boolean writesFailing;
     private volatile EventStore.WriteObserver writeObserver = (writes, nanos) -> { };
 
-    LmdbWriter(Env<ByteBuffer> env, WriteRules rules, int batchMax, LmdbTransaction tx, long nextSeq, Supplier<Consumer<Event>> beforeStore) {
+    LmdbWriter(Env<ByteBuffer> env, WriteRules rules, int batchMax, LmdbTransaction tx, Supplier<Consumer<Event>> beforeStore) {
         this.env = env;
         this.rules = rules;
         this.batchMax = batchMax;
         this.tx = tx;
-        this.nextSeq = nextSeq;
         this.beforeStore = beforeStore;
         thread = new Thread(this::writeLoop, "nexus-writer");
         thread.setDaemon(false);
@@ -109,14 +107,15 @@ final class LmdbWriter {
         return tasks.size();
     }
 
-    /** Lets the queue drain, then stops the thread. */
-    void close() {
+    /** Lets the queue drain, then stops the thread; returns false when the thread is still running after 30 s. */
+    boolean close() {
         running = false;
         try {
             thread.join(30000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return !thread.isAlive();
     }
 
     private void writeLoop() {
@@ -130,6 +129,8 @@ final class LmdbWriter {
                 log.error("writer: unexpected failure outside a batch: {}", t.toString());
             }
         }
+        // A task queued just as the loop saw the queue empty after close: answered, never left hanging.
+        for (WriteTask late = tasks.pollNow(); late != null; late = tasks.pollNow()) fail(List.of(late), "relay is shutting down", null);
     }
 
     /** The next task: job traffic first, except that after a job an ordinary task that waits goes next (so ordinary work progresses under a stream of jobs). */
@@ -146,12 +147,13 @@ final class LmdbWriter {
     private void runTransaction(WriteTask first) {
         long started = System.nanoTime();
         List<WriteTask> batch = new ArrayList<>();
+        batch.add(first); // before the transaction opens, so that a failure to open it answers this task too
         List<Runnable> afterCommit = new ArrayList<>();
         try (Txn<ByteBuffer> txn = env.txnWrite()) {
-            tx.begin(txn, nextSeq);
+            tx.begin(txn);
             long firstJobAt = 0;
             for (WriteTask task = first; task != null; task = next(task)) {
-                batch.add(task);
+                if (task != first) batch.add(task);
                 if (task instanceof StoreEvent se) {
                     Consumer<Event> hook = beforeStore.get();
                     if (hook != null) hook.accept(se.event());
@@ -167,20 +169,15 @@ final class LmdbWriter {
                 if (firstJobAt == 0 && task instanceof StoreEvent se && se.jobLane()) firstJobAt = System.nanoTime();
                 if (batch.size() >= batchMax || firstJobAt != 0 && System.nanoTime() - firstJobAt >= JOB_COMMIT_NANOS) break;
             }
+            tx.finish();
             txn.commit();
-            nextSeq = tx.nextSeq();
         } catch (Throwable e) {
             // Any failure (the disk or the map full, a bug) fails this batch only; the transaction was aborted by close.
             if (!writesFailing) {
                 writesFailing = true;
                 log.error("writes are failing, events are refused with OK false until storage recovers: {}", e.toString());
             }
-            String why = isFull(e) ? "the relay's storage is full; try again later" : "could not store the event";
-            for (WriteTask task : batch) {
-                if (task instanceof StoreEvent se) se.done().complete(WriteResult.error(why));
-                else if (task instanceof Sweep sw) sw.done().complete(0);
-                else if (task instanceof Moderate m) m.done().completeExceptionally(new StoreException("could not record the moderation change: " + e, e));
-            }
+            fail(batch, isFull(e) ? "the relay's storage is full; try again later" : "could not store the event", e);
             return;
         }
         if (writesFailing) {
@@ -189,6 +186,15 @@ final class LmdbWriter {
         }
         writeObserver.batchCommitted(afterCommit.size(), System.nanoTime() - started);
         afterCommit.forEach(Runnable::run);
+    }
+
+    /** Answers each task as refused: events with {@code error:}, sweeps with nothing removed, moderation changes with an exception. */
+    private static void fail(List<WriteTask> tasks, String why, Throwable cause) {
+        for (WriteTask task : tasks) {
+            if (task instanceof StoreEvent se) se.done().complete(WriteResult.error(why));
+            else if (task instanceof Sweep sw) sw.done().complete(0);
+            else if (task instanceof Moderate m) m.done().completeExceptionally(new StoreException("could not record the moderation change: " + why, cause));
+        }
     }
 
     /** MDB_MAP_FULL, or ENOSPC from the file system. */

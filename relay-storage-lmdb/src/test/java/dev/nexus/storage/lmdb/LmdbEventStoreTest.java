@@ -193,4 +193,53 @@ class LmdbEventStoreTest {
             assertEquals(0, store.count(List.of(filter(null, null, Map.of("p", Set.of(p)), null, null)), NOW));
         }
     }
+
+    @Test
+    void anEventFromTheFarPastIsServedLastNotFirst() {
+        NostrKey a = NostrKey.generate(), b = NostrKey.generate();
+        Event ancient = a.sign(1, List.of(), "the smallest created_at there is", Long.MIN_VALUE);
+        Event recent = b.sign(1, List.of(), "now", NOW);
+        try (LmdbEventStore store = open()) {
+            store.write(ancient).join();
+            store.write(recent).join();
+            assertEquals(List.of(recent.id(), ancient.id()), ids(store.query(filter(Set.of(a.pubkey(), b.pubkey()), null, Map.of(), null, null), 10, NOW)));
+            assertEquals(List.of(recent.id()), ids(store.query(filter(Set.of(a.pubkey(), b.pubkey()), null, Map.of(), null, null), 1, NOW)));
+            assertEquals(List.of(recent.id(), ancient.id()), ids(store.query(new Filter(Set.of(ancient.id(), recent.id()), null, null, null, null, null, null), 10, NOW)));
+        }
+    }
+
+    @Test
+    void aNegentropyScanWithLimitZeroPassesNothingOnAndALimitKeepsTheNewest() {
+        NostrKey key = NostrKey.generate();
+        List<Event> events = new ArrayList<>();
+        for (int i = 0; i < 5; i++) events.add(key.sign(1, List.of(), "n" + i, NOW - 10 + i));
+        try (LmdbEventStore store = open()) {
+            events.forEach(e -> store.write(e).join());
+            List<String> seen = new ArrayList<>();
+            assertEquals(0, store.scanIdsAscending(new Filter(null, Set.of(key.pubkey()), null, null, null, null, 0), NOW, 100, (c, id) -> seen.add(id)));
+            assertEquals(3, store.scanIdsAscending(new Filter(null, Set.of(key.pubkey()), null, null, null, null, 3), NOW, 100, (c, id) -> seen.add(id)));
+            assertEquals(events.subList(2, 5).stream().map(Event::id).toList(), seen, "the newest three, oldest first");
+        }
+    }
+
+    @Test
+    void aModerationValueLongerThanAnLmdbKeyIsKeptWhole() {
+        String description = "a relay for agents ".repeat(60);
+        try (LmdbEventStore store = open()) {
+            store.moderate(dev.nexus.storage.Moderation.Change.SET, new dev.nexus.storage.Moderation.Entry("relay_description", description, "")).join();
+            store.moderate(dev.nexus.storage.Moderation.Change.ADD, new dev.nexus.storage.Moderation.Entry("banned_pubkey", "ab".repeat(32), "spam")).join();
+        }
+        try (LmdbEventStore store = open()) {
+            assertEquals(Set.of(new dev.nexus.storage.Moderation.Entry("relay_description", description, ""),
+                    new dev.nexus.storage.Moderation.Entry("banned_pubkey", "ab".repeat(32), "spam")), Set.copyOf(store.moderation()));
+        }
+    }
+
+    @Test
+    void aClosedStoreRefusesReadsInsteadOfTouchingTheClosedMap() {
+        LmdbEventStore store = open();
+        store.close();
+        StoreException e = assertThrows(StoreException.class, () -> store.query(filter(null, null, Map.of(), null, null), 10, NOW));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
 }
