@@ -2,6 +2,10 @@ package dev.nexus.storage;
 
 import dev.nexus.core.Event;
 import dev.nexus.core.TwoLaneQueue;
+import dev.nexus.storage.WriterInbox.Moderate;
+import dev.nexus.storage.WriterInbox.StoreEvent;
+import dev.nexus.storage.WriterInbox.Sweep;
+import dev.nexus.storage.WriterInbox.Task;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -36,10 +40,6 @@ final class SqliteWriter {
      */
     private static final long IDLE_SHRINK_NANOS = TimeUnit.SECONDS.toNanos(2);
 
-    private sealed interface WriteTask permits StoreEvent, Sweep, Moderate {}
-    private record Moderate(Moderation.Change change, Moderation.Entry entry, CompletableFuture<Void> done) implements WriteTask {}
-    private record StoreEvent(Event event, boolean jobLane, CompletableFuture<WriteResult> done) implements WriteTask {}
-    private record Sweep(long now, int batch, CompletableFuture<Integer> done) implements WriteTask {}
 
     private final Connection connection;
     private final WriteRules rules;
@@ -49,9 +49,9 @@ final class SqliteWriter {
     /** Operator-banned event ids (NIP-86): read and changed only by the writer thread after start. */
     private final Set<String> bannedEventIds;
     private final Supplier<Consumer<Event>> beforeStore;
-    private final TwoLaneQueue<WriteTask> tasks = new TwoLaneQueue<>();
+    private final WriterInbox inbox = new WriterInbox();
+    private final TwoLaneQueue<Task> tasks = inbox.queue();
     private final Thread thread;
-    private volatile boolean running = true;
     /** Set while batches fail (e.g. disk full), so the log gets one line when writes stop and one when they resume. */
     private boolean writesFailing;
     private volatile int cacheShrinks;
@@ -75,30 +75,15 @@ final class SqliteWriter {
     }
 
     CompletableFuture<WriteResult> write(Event event, boolean jobLane) {
-        CompletableFuture<WriteResult> done = new CompletableFuture<>();
-        if (!running) {
-            done.complete(WriteResult.error("relay is shutting down"));
-            return done;
-        }
-        tasks.add(new StoreEvent(event, jobLane, done), jobLane);
-        return done;
+        return inbox.write(event, jobLane);
     }
 
     int deleteExpired(long nowSeconds, int batch) {
-        if (!running) return 0;
-        CompletableFuture<Integer> done = new CompletableFuture<>();
-        tasks.add(new Sweep(nowSeconds, batch, done), false);
-        return done.join();
+        return inbox.deleteExpired(nowSeconds, batch);
     }
 
     CompletableFuture<Void> moderate(Moderation.Change change, Moderation.Entry entry) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        if (!running) {
-            done.completeExceptionally(new StoreException("relay is shutting down", null));
-            return done;
-        }
-        tasks.add(new Moderate(change, entry, done), false);
-        return done;
+        return inbox.moderate(change, entry);
     }
 
     void observe(EventStore.WriteObserver observer) {
@@ -111,7 +96,7 @@ final class SqliteWriter {
 
     /** Lets the queue drain, then stops the thread and closes the statements (not the connection). */
     void close() throws SQLException {
-        running = false;
+        inbox.close();
         try {
             thread.join(30000);
         } catch (InterruptedException e) {
@@ -121,12 +106,12 @@ final class SqliteWriter {
     }
 
     private void writeLoop() {
-        List<WriteTask> batch = new ArrayList<>(batchMax);
+        List<Task> batch = new ArrayList<>(batchMax);
         // What a batch cut short for job traffic left unwritten; written next, ahead of newer ordinary events.
-        List<WriteTask> carried = new ArrayList<>();
+        List<Task> carried = new ArrayList<>();
         long lastBatchNanos = System.nanoTime();
         boolean cacheShrunk = false;
-        while (running || !tasks.isEmpty() || !carried.isEmpty()) {
+        while (inbox.open() || !tasks.isEmpty() || !carried.isEmpty()) {
             fill(batch, tasks.pollPriorityNow(), tasks::pollPriorityNow);
             batch.addAll(carried);
             carried.clear();
@@ -164,7 +149,7 @@ final class SqliteWriter {
      * waits behind the whole copy (under a social flood that pause was 28-107 ms every half second).
      * {@code jobs} is an empty list to reuse.
      */
-    private void resetAfterCatchingUp(String mode, List<WriteTask> jobs) {
+    private void resetAfterCatchingUp(String mode, List<Task> jobs) {
         // No deadline: a passive checkpoint never waits on this thread, and the reset below could not start before it ends anyway.
         CompletableFuture<Void> caughtUp = wal.catchUp();
         while (!caughtUp.isDone()) {
@@ -206,17 +191,17 @@ final class SqliteWriter {
     }
 
     /** Adds first and then what more poll hands out at once, up to the batch limit. */
-    private void fill(List<WriteTask> batch, WriteTask first, Supplier<WriteTask> poll) {
-        for (WriteTask next = first; next != null; next = batch.size() < batchMax ? poll.get() : null) batch.add(next);
+    private void fill(List<Task> batch, Task first, Supplier<Task> poll) {
+        for (Task next = first; next != null; next = batch.size() < batchMax ? poll.get() : null) batch.add(next);
     }
 
     /** Like {@link #fill}, but takes nothing once the batch is at the limit (carried tasks may have filled it). */
-    private void topUp(List<WriteTask> batch, Supplier<WriteTask> poll) {
+    private void topUp(List<Task> batch, Supplier<Task> poll) {
         if (batch.size() < batchMax) fill(batch, poll.get(), poll);
     }
 
-    private static boolean isJob(WriteTask task) {
-        return task instanceof StoreEvent se && se.jobLane();
+    private static boolean isJob(Task task) {
+        return WriterInbox.isJob(task);
     }
 
     /**
@@ -225,12 +210,12 @@ final class SqliteWriter {
      * job traffic (which then commits with at most that one ordinary task) or job traffic waits in
      * the queue.
      */
-    private boolean cutBefore(WriteTask next, int ordinaryWritten, int jobsWritten) {
+    private boolean cutBefore(Task next, int ordinaryWritten, int jobsWritten) {
         return !isJob(next) && ordinaryWritten > 0 && (jobsWritten > 0 || tasks.hasPriority());
     }
 
     /** Writes and commits a prefix of the batch (all of it unless job traffic cut it short); returns its length. */
-    private int runBatch(List<WriteTask> batch) {
+    private int runBatch(List<Task> batch) {
         long started = System.nanoTime();
         // Futures complete only after the commit, so each task leaves its completion in this list meanwhile.
         List<Runnable> afterCommit;
@@ -244,11 +229,7 @@ final class SqliteWriter {
             }
             rollbackQuietly();
             String why = isDiskFull(e) ? "the relay's storage is full; try again later" : "could not store the event";
-            for (WriteTask task : batch) {
-                if (task instanceof StoreEvent se) se.done().complete(WriteResult.error(why));
-                else if (task instanceof Sweep sw) sw.done().complete(0);
-                else if (task instanceof Moderate m) m.done().completeExceptionally(new StoreException("could not record the moderation change: " + e, e));
-            }
+            WriterInbox.refuse(batch, why, e);
             return batch.size();
         }
         if (writesFailing) {
@@ -265,7 +246,7 @@ final class SqliteWriter {
      * backup): SQLite does not wait by itself when a transaction that has already read wants to write,
      * so the batch is rolled back and tried again until the lock is free or the busy budget is spent.
      */
-    private List<Runnable> commitWaitingForTheLock(List<WriteTask> batch, long busyDeadline) throws Throwable {
+    private List<Runnable> commitWaitingForTheLock(List<Task> batch, long busyDeadline) throws Throwable {
         long pauseMillis = 1;
         while (true) {
             try {
@@ -279,10 +260,10 @@ final class SqliteWriter {
         }
     }
 
-    private List<Runnable> commitOnce(List<WriteTask> batch) throws SQLException {
+    private List<Runnable> commitOnce(List<Task> batch) throws SQLException {
         List<Runnable> afterCommit = new ArrayList<>(batch.size());
         int ordinaryWritten = 0, jobsWritten = 0;
-        for (WriteTask task : batch) {
+        for (Task task : batch) {
             if (cutBefore(task, ordinaryWritten, jobsWritten)) break;
             if (isJob(task)) jobsWritten++;
             else ordinaryWritten++;

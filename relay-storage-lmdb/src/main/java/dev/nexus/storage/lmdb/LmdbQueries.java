@@ -202,12 +202,8 @@ final class LmdbQueries {
         if (plan.byIds()) {
             for (String id : f.ids()) {
                 budget.tick();
-                byte[] raw = key32(id);
-                if (raw == null) continue;
-                ByteBuffer k = scratch.get().clear().put(raw).flip();
-                ByteBuffer found = t.id.get(txn, k);
-                if (found == null) continue;
-                long seq = found.getLong(found.position());
+                long seq = seqOf(txn, id);
+                if (seq < 0) continue;
                 Hit h = hitIfMatching(txn, seqKey, seq, f, plan, now);
                 if (h != null) hits.add(h);
             }
@@ -298,11 +294,8 @@ final class LmdbQueries {
         if (plan.byIds()) {
             for (String id : f.ids()) {
                 budget.tick();
-                byte[] raw = key32(id);
-                if (raw == null) continue;
-                ByteBuffer found = t.id.get(txn, scratch.get().clear().put(raw).flip());
-                if (found == null) continue;
-                long seq = found.getLong(found.position());
+                long seq = seqOf(txn, id);
+                if (seq < 0) continue;
                 if (hitIfMatching(txn, seqKey, seq, f, plan, now) != null) matched.accept(seq);
             }
             return;
@@ -369,13 +362,19 @@ final class LmdbQueries {
     }
 
     boolean contains(String id) {
-        byte[] raw = key32(id);
-        if (raw == null) return false;
         return whileOpen(() -> {
             try (Txn<ByteBuffer> txn = env.txnRead()) {
-                return t.id.get(txn, scratch.get().clear().put(raw).flip()) != null;
+                return seqOf(txn, id) >= 0;
             }
         });
+    }
+
+    /** The stored event's seq, or -1 (an id that is not 64 lowercase hex digits was never stored). */
+    private long seqOf(Txn<ByteBuffer> txn, String id) {
+        byte[] raw = key32(id);
+        if (raw == null) return -1;
+        ByteBuffer found = t.id.get(txn, scratch.get().clear().put(raw).flip());
+        return found == null ? -1 : found.getLong(found.position());
     }
 
     /** Every moderation row: the category before the key's NUL, the value and reason from the data ({@link Layout#moderationRow}). */

@@ -4,9 +4,13 @@ import dev.nexus.core.Event;
 import dev.nexus.core.TwoLaneQueue;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.Moderation;
-import dev.nexus.storage.StoreException;
 import dev.nexus.storage.WriteResult;
 import dev.nexus.storage.WriteRules;
+import dev.nexus.storage.WriterInbox;
+import dev.nexus.storage.WriterInbox.Moderate;
+import dev.nexus.storage.WriterInbox.StoreEvent;
+import dev.nexus.storage.WriterInbox.Sweep;
+import dev.nexus.storage.WriterInbox.Task;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,10 +34,6 @@ import org.slf4j.LoggerFactory;
 final class LmdbWriter {
     private static final Logger log = LoggerFactory.getLogger(LmdbWriter.class);
 
-    private sealed interface WriteTask permits StoreEvent, Sweep, Moderate {}
-    private record StoreEvent(Event event, boolean jobLane, CompletableFuture<WriteResult> done) implements WriteTask {}
-    private record Sweep(long now, int batch, CompletableFuture<Integer> done) implements WriteTask {}
-    private record Moderate(Moderation.Change change, Moderation.Entry entry, CompletableFuture<Void> done) implements WriteTask {}
 
     /**
      * How long job traffic written into a transaction waits for the commit while more work is queued.
@@ -51,9 +51,9 @@ final class LmdbWriter {
     private final int batchMax;
     private final LmdbTransaction tx;
     private final Supplier<Consumer<Event>> beforeStore;
-    private final TwoLaneQueue<WriteTask> tasks = new TwoLaneQueue<>();
+    private final WriterInbox inbox = new WriterInbox();
+    private final TwoLaneQueue<Task> tasks = inbox.queue();
     private final Thread thread;
-    private volatile boolean running = true;
     /** Set while batches fail (e.g. disk full), so the log gets one line when writes stop and one when they resume. */
     private boolean writesFailing;
     private volatile EventStore.WriteObserver writeObserver = (writes, nanos) -> { };
@@ -73,30 +73,15 @@ final class LmdbWriter {
     }
 
     CompletableFuture<WriteResult> write(Event event, boolean jobLane) {
-        CompletableFuture<WriteResult> done = new CompletableFuture<>();
-        if (!running) {
-            done.complete(WriteResult.error("relay is shutting down"));
-            return done;
-        }
-        tasks.add(new StoreEvent(event, jobLane, done), jobLane);
-        return done;
+        return inbox.write(event, jobLane);
     }
 
     int deleteExpired(long nowSeconds, int batch) {
-        if (!running) return 0;
-        CompletableFuture<Integer> done = new CompletableFuture<>();
-        tasks.add(new Sweep(nowSeconds, batch, done), false);
-        return done.join();
+        return inbox.deleteExpired(nowSeconds, batch);
     }
 
     CompletableFuture<Void> moderate(Moderation.Change change, Moderation.Entry entry) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        if (!running) {
-            done.completeExceptionally(new StoreException("relay is shutting down", null));
-            return done;
-        }
-        tasks.add(new Moderate(change, entry, done), false);
-        return done;
+        return inbox.moderate(change, entry);
     }
 
     void observe(EventStore.WriteObserver observer) {
@@ -109,7 +94,7 @@ final class LmdbWriter {
 
     /** Lets the queue drain, then stops the thread; returns false when the thread is still running after 30 s. */
     boolean close() {
-        running = false;
+        inbox.close();
         try {
             thread.join(30000);
         } catch (InterruptedException e) {
@@ -119,8 +104,8 @@ final class LmdbWriter {
     }
 
     private void writeLoop() {
-        while (running || !tasks.isEmpty()) {
-            WriteTask first = tasks.poll(200, TimeUnit.MILLISECONDS);
+        while (inbox.open() || !tasks.isEmpty()) {
+            Task first = tasks.poll(200, TimeUnit.MILLISECONDS);
             if (first == null) continue;
             try {
                 runTransaction(first);
@@ -130,12 +115,12 @@ final class LmdbWriter {
             }
         }
         // A task queued just as the loop saw the queue empty after close: answered, never left hanging.
-        for (WriteTask late = tasks.pollNow(); late != null; late = tasks.pollNow()) fail(List.of(late), "relay is shutting down", null);
+        for (Task late = tasks.pollNow(); late != null; late = tasks.pollNow()) WriterInbox.refuse(List.of(late), "relay is shutting down", null);
     }
 
     /** The next task: job traffic first, except that after a job an ordinary task that waits goes next (so ordinary work progresses under a stream of jobs). */
-    private WriteTask next(WriteTask previous) {
-        WriteTask ordinary = previous instanceof StoreEvent se && se.jobLane() ? tasks.pollNormalNow() : null;
+    private Task next(Task previous) {
+        Task ordinary = WriterInbox.isJob(previous) ? tasks.pollNormalNow() : null;
         return ordinary != null ? ordinary : tasks.pollNow();
     }
 
@@ -144,15 +129,15 @@ final class LmdbWriter {
      * limit, an empty queue, or job traffic in it having waited {@link #JOB_COMMIT_NANOS}; then the
      * commit, and only then the answers.
      */
-    private void runTransaction(WriteTask first) {
+    private void runTransaction(Task first) {
         long started = System.nanoTime();
-        List<WriteTask> batch = new ArrayList<>();
+        List<Task> batch = new ArrayList<>();
         batch.add(first); // before the transaction opens, so that a failure to open it answers this task too
         List<Runnable> afterCommit = new ArrayList<>();
         try (Txn<ByteBuffer> txn = env.txnWrite()) {
             tx.begin(txn);
             long firstJobAt = 0;
-            for (WriteTask task = first; task != null; task = next(task)) {
+            for (Task task = first; task != null; task = next(task)) {
                 if (task != first) batch.add(task);
                 if (task instanceof StoreEvent se) {
                     Consumer<Event> hook = beforeStore.get();
@@ -166,7 +151,7 @@ final class LmdbWriter {
                     tx.moderate(m.change(), m.entry());
                     afterCommit.add(() -> m.done().complete(null));
                 }
-                if (firstJobAt == 0 && task instanceof StoreEvent se && se.jobLane()) firstJobAt = System.nanoTime();
+                if (firstJobAt == 0 && WriterInbox.isJob(task)) firstJobAt = System.nanoTime();
                 if (batch.size() >= batchMax || firstJobAt != 0 && System.nanoTime() - firstJobAt >= JOB_COMMIT_NANOS) break;
             }
             tx.finish();
@@ -177,7 +162,7 @@ final class LmdbWriter {
                 writesFailing = true;
                 log.error("writes are failing, events are refused with OK false until storage recovers: {}", e.toString());
             }
-            fail(batch, isFull(e) ? "the relay's storage is full; try again later" : "could not store the event", e);
+            WriterInbox.refuse(batch, isFull(e) ? "the relay's storage is full; try again later" : "could not store the event", e);
             return;
         }
         if (writesFailing) {
@@ -186,15 +171,6 @@ final class LmdbWriter {
         }
         writeObserver.batchCommitted(afterCommit.size(), System.nanoTime() - started);
         afterCommit.forEach(Runnable::run);
-    }
-
-    /** Answers each task as refused: events with {@code error:}, sweeps with nothing removed, moderation changes with an exception. */
-    private static void fail(List<WriteTask> tasks, String why, Throwable cause) {
-        for (WriteTask task : tasks) {
-            if (task instanceof StoreEvent se) se.done().complete(WriteResult.error(why));
-            else if (task instanceof Sweep sw) sw.done().complete(0);
-            else if (task instanceof Moderate m) m.done().completeExceptionally(new StoreException("could not record the moderation change: " + why, cause));
-        }
     }
 
     /** MDB_MAP_FULL, or ENOSPC from the file system. */
