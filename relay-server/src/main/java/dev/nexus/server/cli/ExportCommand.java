@@ -1,6 +1,8 @@
 package dev.nexus.server.cli;
 
 import dev.nexus.core.Filter;
+import dev.nexus.config.NexusConfig;
+import dev.nexus.storage.EventStore;
 import dev.nexus.storage.SqliteMaintenance;
 import java.io.BufferedOutputStream;
 import java.io.OutputStream;
@@ -18,7 +20,8 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "export", mixinStandardHelpOptions = true, versionProvider = AdminCli.VersionProvider.class, sortOptions = false,
         description = {"Write stored, unexpired events as JSON lines (JSONL), oldest first, streaming from a database cursor "
-                + "(constant memory). Safe while the relay runs (a read-only connection; WAL lets it read beside the writer).",
+                + "(constant memory). Safe while the relay runs (a read-only connection; WAL lets it read beside the writer). "
+                + "An LMDB store is read through its queries a page at a time, newest first, beside the running relay too.",
                 "Exit codes: 0 done, 1 failed, 2 usage or configuration error."})
 final class ExportCommand implements Callable<Integer>, AdminCli.Streams {
     @Spec CommandSpec spec;
@@ -39,10 +42,12 @@ final class ExportCommand implements Callable<Integer>, AdminCli.Streams {
     @Override
     public Integer call() throws Exception {
         Filter filter = filterOptions.filter(spec);
-        Path db = store.databasePath(spec);
         long now = System.currentTimeMillis() / 1000;
         AtomicLong written = new AtomicLong();
         long start = System.nanoTime();
+        NexusConfig config = store.load(spec);
+        if (config.storage().backend() == NexusConfig.Backend.LMDB) return exportFromLmdb(config, filter, now, written, start);
+        Path db = store.databasePath(spec);
         try (SqliteMaintenance m = SqliteMaintenance.open(db, true);
              OutputStream target = open();
              Progress progress = new Progress(err, Progress.stderrIsTerminal(err),
@@ -53,6 +58,35 @@ final class ExportCommand implements Callable<Integer>, AdminCli.Streams {
                 written.incrementAndGet();
             });
         }
+        return done(written, start);
+    }
+
+    /** LMDB has no SQL cursor: its store is walked a page of {@value #LMDB_PAGE} events at a time ({@code EventStore.stream}). */
+    private Integer exportFromLmdb(NexusConfig config, Filter filter, long now, AtomicLong written, long start) throws Exception {
+        try (EventStore lmdb = StoreOptions.openStore(config, 1);
+             OutputStream target = open();
+             Progress progress = new Progress(err, Progress.stderrIsTerminal(err),
+                     () -> "export: " + String.format("%,d", written.get()) + " events, " + Progress.rate(written.get(), System.nanoTime() - start))) {
+            SqliteMaintenance.EventSink lines = SqliteMaintenance.jsonLines(target);
+            java.io.IOException[] failed = {null};
+            lmdb.stream(filter, now, LMDB_PAGE, e -> {
+                try {
+                    lines.accept(e.json());
+                } catch (java.io.IOException ex) {
+                    failed[0] = ex;
+                    return false;
+                }
+                written.incrementAndGet();
+                return true;
+            });
+            if (failed[0] != null) throw failed[0];
+        }
+        return done(written, start);
+    }
+
+    private static final int LMDB_PAGE = 1000;
+
+    private Integer done(AtomicLong written, long start) {
         long nanos = System.nanoTime() - start;
         err.println("export: " + String.format("%,d", written.get()) + " events in " + Progress.seconds(nanos) + " ("
                 + Progress.rate(written.get(), nanos) + ")" + (outFile != null ? " to " + outFile : ""));

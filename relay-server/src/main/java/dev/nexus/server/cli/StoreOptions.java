@@ -49,12 +49,12 @@ final class StoreOptions {
         return new SqliteEventStore(Path.of(s.path()), s.synchronous(), readers, s.writeBatchMax(), retention(config), s.walMaxBytes());
     }
 
-    /** The SQLite file the maintenance commands (compact, delete, export, stats) work on. */
+    /** The SQLite file the maintenance commands (compact, delete, export, stats) work on; export also reads LMDB, by itself. */
     Path databasePath(CommandSpec spec) {
         NexusConfig.Storage s = load(spec).storage();
         if (s.backend() == NexusConfig.Backend.LMDB) {
             throw new ParameterException(spec.commandLine(), spec.name() + " works on the SQLite store; [storage] backend is \"lmdb\" ("
-                    + s.path() + "): read it through the relay (REQ, COUNT) or sync it into a SQLite store first");
+                    + s.path() + "): export it (export reads LMDB) and import the file into a SQLite store to use " + spec.name());
         }
         return Path.of(s.path());
     }

@@ -145,7 +145,7 @@ class AdminCliTest {
     }
 
     @Test
-    void aSqliteRelayMovesToLmdbByExportThenImportAndTheSqliteOnlyCommandsSaySo() throws Exception {
+    void aSqliteRelayMovesToLmdbByExportThenImportExportsTheSameAndTheSqliteOnlyCommandsSaySo() throws Exception {
         Path source = config("source");
         List<Event> kept = populate(dir.resolve("source.db"));
         Path dump = dir.resolve("dump.jsonl");
@@ -162,6 +162,9 @@ class AdminCliTest {
             for (Event e : kept) expected.add(e.id());
             assertEquals(expected, ids, "LMDB serves exactly what the SQLite relay served");
         }
+        Run exported = cli("export", "--config", target.toString());
+        assertEquals(0, exported.code(), exported.err());
+        assertEquals(jsonOf(kept), lines(exported.out()), "LMDB's export holds exactly the events it serves");
         Run stats = cli("stats", "--config", target.toString());
         assertEquals(2, stats.code(), "a usage error, not a SQLite file opened at the LMDB directory");
         assertTrue(stats.err().contains("works on the SQLite store"), stats.err());
