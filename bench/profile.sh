@@ -11,7 +11,8 @@
 # async-profiler comes from Maven Central (tools.profiler:async-profiler:3.0, the linux-x64 or
 # linux-arm64 jar, which carries libasyncProfiler.so); nothing is installed. Results go to
 # bench/results/profile-<stamp>-<workload>/. Environment: NEXUS_BENCH_PORT (7798), NEXUS_LOAD_DIR,
-# NEXUS_SKIP_BUILD=1, PROFILE_INTERVAL (1ms; the sampling period for cpu/itimer).
+# NEXUS_SKIP_BUILD=1, NEXUS_BACKEND (lmdb: profile Nexus on its LMDB store), PROFILE_INTERVAL (1ms; the
+# sampling period for cpu/itimer).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
@@ -42,7 +43,7 @@ unzip -q -o "$apjar" "$arch/libasyncProfiler.so" -d "$work"
 lib=$work/$arch/libasyncProfiler.so
 
 mkdir -p "$work/db"
-sed -e "s|@PORT@|$port|" -e "s|@DB@|$work/db/nexus.db|" "$root/bench/nexus-bench.toml" > "$work/nexus.toml"
+sed -e "s|@PORT@|$port|" -e "s|@DB@|$work/db/nexus.db|" -e "s|@BACKEND@|${NEXUS_BACKEND:-sqlite}|" "$root/bench/nexus-bench.toml" > "$work/nexus.toml"
 java -jar "$root/relay-server/target/nexus.jar" --config "$work/nexus.toml" > "$out/relay.log" 2>&1 &
 relay=$!
 wait_until_serving "the relay" "$port" "$relay" "$out/relay.log"
