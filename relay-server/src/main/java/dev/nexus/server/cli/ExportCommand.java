@@ -45,52 +45,68 @@ final class ExportCommand implements Callable<Integer>, AdminCli.Streams {
         long now = System.currentTimeMillis() / 1000;
         AtomicLong written = new AtomicLong();
         long start = System.nanoTime();
-        NexusConfig config = store.load(spec);
-        if (config.storage().backend() == NexusConfig.Backend.LMDB) return exportFromLmdb(config, filter, now, written, start);
-        Path db = store.databasePath(spec);
-        try (SqliteMaintenance m = SqliteMaintenance.open(db, true);
+        try (EventSource source = openSource();
              OutputStream target = open();
              Progress progress = new Progress(err, Progress.stderrIsTerminal(err),
                      () -> "export: " + String.format("%,d", written.get()) + " events, " + Progress.rate(written.get(), System.nanoTime() - start))) {
             SqliteMaintenance.EventSink lines = SqliteMaintenance.jsonLines(target);
-            m.export(filter, now, json -> {
+            source.export(filter, now, json -> {
                 lines.accept(json);
                 written.incrementAndGet();
             });
         }
-        return done(written, start);
-    }
-
-    /** LMDB has no SQL cursor: its store is walked a page of {@value #LMDB_PAGE} events at a time ({@code EventStore.stream}). */
-    private Integer exportFromLmdb(NexusConfig config, Filter filter, long now, AtomicLong written, long start) throws Exception {
-        try (EventStore lmdb = StoreOptions.openStore(config, 1);
-             OutputStream target = open();
-             Progress progress = new Progress(err, Progress.stderrIsTerminal(err),
-                     () -> "export: " + String.format("%,d", written.get()) + " events, " + Progress.rate(written.get(), System.nanoTime() - start))) {
-            SqliteMaintenance.EventSink lines = SqliteMaintenance.jsonLines(target);
-            java.io.IOException[] failed = {null};
-            lmdb.stream(filter, now, LMDB_PAGE, e -> {
-                try {
-                    lines.accept(e.json());
-                } catch (java.io.IOException ex) {
-                    failed[0] = ex;
-                    return false;
-                }
-                written.incrementAndGet();
-                return true;
-            });
-            if (failed[0] != null) throw failed[0];
-        }
-        return done(written, start);
-    }
-
-    private static final int LMDB_PAGE = 1000;
-
-    private Integer done(AtomicLong written, long start) {
         long nanos = System.nanoTime() - start;
         err.println("export: " + String.format("%,d", written.get()) + " events in " + Progress.seconds(nanos) + " ("
                 + Progress.rate(written.get(), nanos) + ")" + (outFile != null ? " to " + outFile : ""));
         return AdminCli.OK;
+    }
+
+    /** Where the events come from: SQLite's export cursor, or an LMDB store walked a page at a time. */
+    private interface EventSource extends AutoCloseable {
+        void export(Filter filter, long now, SqliteMaintenance.EventSink sink) throws Exception;
+    }
+
+    private static final int LMDB_PAGE = 1000;
+
+    private EventSource openSource() throws Exception {
+        NexusConfig config = store.load(spec);
+        if (config.storage().backend() != NexusConfig.Backend.LMDB) {
+            SqliteMaintenance sqlite = SqliteMaintenance.open(Path.of(config.storage().path()), true);
+            return new EventSource() {
+                @Override
+                public void export(Filter filter, long now, SqliteMaintenance.EventSink sink) throws Exception {
+                    sqlite.export(filter, now, sink);
+                }
+
+                @Override
+                public void close() throws Exception {
+                    sqlite.close();
+                }
+            };
+        }
+        // LMDB has no SQL cursor: its store is walked newest first, a page at a time (EventStore.stream).
+        EventStore lmdb = StoreOptions.openStore(config, 1);
+        return new EventSource() {
+            @Override
+            public void export(Filter filter, long now, SqliteMaintenance.EventSink sink) throws Exception {
+                java.io.IOException[] failed = {null};
+                lmdb.stream(filter, now, LMDB_PAGE, e -> {
+                    try {
+                        sink.accept(e.json());
+                        return true;
+                    } catch (java.io.IOException ex) {
+                        failed[0] = ex;
+                        return false;
+                    }
+                });
+                if (failed[0] != null) throw failed[0];
+            }
+
+            @Override
+            public void close() {
+                lmdb.close();
+            }
+        };
     }
 
     private OutputStream open() throws Exception {

@@ -96,6 +96,15 @@ final class Layout {
         return Hex.isLowerHex(hex, 32) ? Hex.decode(hex) : null;
     }
 
+    /** A copy of the wire JSON a record ends with (after the address hash when it has one). */
+    static byte[] recordJson(ByteBuffer record) {
+        int at = record.position();
+        int jsonAt = at + R_ADDRESS + ((record.get(at + R_FLAGS) & FLAG_ADDRESS) != 0 ? KEY32 : 0);
+        byte[] json = new byte[record.limit() - jsonAt];
+        record.get(jsonAt, json);
+        return json;
+    }
+
     /** A moderation row's key starts with its category and a NUL; the SHA-256 of the value follows. */
     static byte[] moderationCategory(String category) {
         return (category + '\0').getBytes(StandardCharsets.UTF_8);

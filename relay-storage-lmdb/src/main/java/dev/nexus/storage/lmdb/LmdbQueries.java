@@ -178,10 +178,7 @@ final class LmdbQueries {
             ByteBuffer seqKey = seqKeys.get();
             for (Hit h : hits) {
                 seqKey.clear().putLong(h.seq).flip();
-                ByteBuffer rec = t.event.get(txn, seqKey);
-                int jsonAt = rec.position() + R_ADDRESS + ((rec.get(rec.position() + R_FLAGS) & FLAG_ADDRESS) != 0 ? KEY32 : 0);
-                byte[] json = new byte[rec.limit() - jsonAt];
-                rec.get(jsonAt, json);
+                byte[] json = recordJson(t.event.get(txn, seqKey));
                 StoredEvent e = StoredEvent.withIdAtStart(h.createdAt, json);
                 out.add(e != null ? e : new StoredEvent(dev.nexus.core.Hex.encode(h.id), h.createdAt, json));
             }
@@ -198,20 +195,13 @@ final class LmdbQueries {
         if (limit <= 0) return List.of();
         Plan plan = plan(f);
         List<Hit> hits = new ArrayList<>(Math.min(limit, 256));
-        ByteBuffer seqKey = seqKeys.get();
         if (plan.byIds()) {
-            for (String id : f.ids()) {
-                budget.tick();
-                long seq = seqOf(txn, id);
-                if (seq < 0) continue;
-                Hit h = hitIfMatching(txn, seqKey, seq, f, plan, now);
-                if (h != null) hits.add(h);
-            }
+            eachByIds(txn, f, plan, now, budget, hits::add);
         } else {
             walk(txn, plan, f, true, budget, (createdAt, seq, expiresAt) -> {
                 if (expiresAt <= now) return true;
                 if (hits.size() >= limit && createdAt < hits.get(hits.size() - 1).createdAt) return false;
-                Hit h = hitIfMatching(txn, seqKey, seq, f, plan, now);
+                Hit h = hitIfMatching(txn, seq, f, plan, now);
                 if (h != null) hits.add(h);
                 return true;
             });
@@ -220,9 +210,20 @@ final class LmdbQueries {
         return hits.size() > limit ? hits.subList(0, limit) : hits;
     }
 
+    /** The filter's ids that are stored and match the rest of it, in the filter's order. */
+    private void eachByIds(Txn<ByteBuffer> txn, Filter f, Plan plan, long now, Budget budget, java.util.function.Consumer<Hit> matched) {
+        for (String id : f.ids()) {
+            budget.tick();
+            long seq = seqOf(txn, id);
+            if (seq < 0) continue;
+            Hit h = hitIfMatching(txn, seq, f, plan, now);
+            if (h != null) matched.accept(h);
+        }
+    }
+
     /** The stored event as a hit when it matches what the plan's index did not check; null otherwise. */
-    private Hit hitIfMatching(Txn<ByteBuffer> txn, ByteBuffer seqKey, long seq, Filter f, Plan plan, long now) {
-        seqKey.clear().putLong(seq).flip();
+    private Hit hitIfMatching(Txn<ByteBuffer> txn, long seq, Filter f, Plan plan, long now) {
+        ByteBuffer seqKey = seqKeys.get().clear().putLong(seq).flip();
         ByteBuffer rec = t.event.get(txn, seqKey);
         if (rec == null) return null;
         int at = rec.position();
@@ -233,12 +234,7 @@ final class LmdbQueries {
         }
         if (f.kinds() != null && !plan.coversKinds() && !f.kinds().contains(rec.getInt(at + R_KIND))) return null;
         if (f.authors() != null && !plan.coversAuthors() && !f.authors().contains(hex32(rec, at + R_PUBKEY))) return null;
-        if (f.tags().size() > (plan.coveredTag() == null ? 0 : 1)) {
-            int jsonAt = at + R_ADDRESS + ((rec.get(at + R_FLAGS) & FLAG_ADDRESS) != 0 ? KEY32 : 0);
-            byte[] json = new byte[rec.limit() - jsonAt];
-            rec.get(jsonAt, json);
-            if (!tagsMatch(f, plan.coveredTag(), json)) return null;
-        }
+        if (f.tags().size() > (plan.coveredTag() == null ? 0 : 1) && !tagsMatch(f, plan.coveredTag(), recordJson(rec))) return null;
         byte[] id = new byte[KEY32];
         rec.get(at + R_ID, id);
         return new Hit(createdAt, id, seq);
@@ -273,7 +269,8 @@ final class LmdbQueries {
         try (Txn<ByteBuffer> txn = env.txnRead()) {
             Budget budget = new Budget("count");
             List<Filter> live = filters.stream().filter(f -> !f.matchesNothing()).toList();
-            if (live.size() == 1 && !plan(live.get(0)).mayRepeat() && !plan(live.get(0)).byIds()) {
+            Plan only = live.size() == 1 ? plan(live.get(0)) : null;
+            if (only != null && !only.mayRepeat() && !only.byIds()) {
                 long[] n = {0};
                 eachMatching(txn, live.get(0), now, budget, seq -> n[0]++);
                 return n[0];
@@ -290,19 +287,13 @@ final class LmdbQueries {
 
     private void eachMatching(Txn<ByteBuffer> txn, Filter f, long now, Budget budget, java.util.function.LongConsumer matched) {
         Plan plan = plan(f);
-        ByteBuffer seqKey = seqKeys.get();
         if (plan.byIds()) {
-            for (String id : f.ids()) {
-                budget.tick();
-                long seq = seqOf(txn, id);
-                if (seq < 0) continue;
-                if (hitIfMatching(txn, seqKey, seq, f, plan, now) != null) matched.accept(seq);
-            }
+            eachByIds(txn, f, plan, now, budget, h -> matched.accept(h.seq));
             return;
         }
         boolean needsRecord = plan.needsRecord(f);
         walk(txn, plan, f, true, budget, (createdAt, seq, expiresAt) -> {
-            if (expiresAt > now && (!needsRecord || hitIfMatching(txn, seqKey, seq, f, plan, now) != null)) matched.accept(seq);
+            if (expiresAt > now && (!needsRecord || hitIfMatching(txn, seq, f, plan, now) != null)) matched.accept(seq);
             return true;
         });
     }
@@ -328,7 +319,6 @@ final class LmdbQueries {
                 return n;
             }
             // Oldest first, a second at a time: each second's events are passed on in id order.
-            ByteBuffer seqKey = seqKeys.get();
             List<Hit> second = new ArrayList<>();
             int[] passed = {0};
             walk(txn, plan, f, false, budget, (createdAt, seq, expiresAt) -> {
@@ -336,7 +326,7 @@ final class LmdbQueries {
                     if (!pass(second, maxItems, passed, consumer)) return false;
                 }
                 if (expiresAt <= now) return true;
-                Hit h = hitIfMatching(txn, seqKey, seq, f, plan, now);
+                Hit h = hitIfMatching(txn, seq, f, plan, now);
                 if (h != null) second.add(h);
                 return true;
             });

@@ -248,14 +248,11 @@ final class LmdbTransaction implements StoreTransaction {
         rec.get(R_ID, id);
         rec.get(R_PUBKEY, pubkey);
         byte[] address = null;
-        int jsonAt = R_ADDRESS;
         if ((rec.get(R_FLAGS) & FLAG_ADDRESS) != 0) {
             address = new byte[KEY32];
             rec.get(R_ADDRESS, address);
-            jsonAt += KEY32;
         }
-        byte[] json = new byte[rec.limit() - jsonAt];
-        rec.get(jsonAt, json);
+        byte[] json = recordJson(rec);
 
         seqKey(seq);
         t.event.delete(txn, key);
