@@ -46,6 +46,15 @@ public final class NexusServer implements AutoCloseable {
 
     private final NexusConfig config;
     private final String version;
+    /**
+     * How much lower the signature checkers' CPU priority is than the rest of the relay's. Under a
+     * social flood on a small machine every relay thread is runnable and the scheduler takes turns
+     * among them, so a job's hops through its event loop and the writer each waited behind the
+     * verifiers' turns. JOBS under the flood, interleaved runs, job OK p99: 49.7-77.2 ms before,
+     * 34.8-44.6 ms with this and job traffic verified on its loop (docs/PERFORMANCE.md, 2026-12-07).
+     * The checkers still use every core the others leave idle.
+     */
+    static final int VERIFIER_NICE = 4;
     private final SignatureVerifier givenVerifier;
     private final LongSupplier clock;
     private final java.util.function.UnaryOperator<Policies> policiesFromConfig;
@@ -104,7 +113,9 @@ public final class NexusServer implements AutoCloseable {
         liveFeed = opened.feed();
         metrics = new RelayMetrics(config.metrics(), config.marketplace().kinds(), givenRegistry);
         SignatureVerifier verifier = metrics.timed(givenVerifier != null ? givenVerifier : SignatureVerifiers.best());
-        verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores);
+        // Job traffic is verified on its event loop, so these threads check ordinary events only: the one pool
+        // whose work can always wait while the loops and the writer carry a job (see VERIFIER_NICE).
+        verifiers = new TwoLaneExecutor("nexus-verify", s.verifierThreads() > 0 ? s.verifierThreads() : cores, VERIFIER_NICE);
         queryWorkers = Executors.newFixedThreadPool(s.queryThreads() > 0 ? s.queryThreads() : st.readerPoolSize(), new DefaultThreadFactory("nexus-query", true));
         RateLimiter limiter = new RateLimiter(config.rateLimits());
         SubscriptionIndex index = new SubscriptionIndex(config.limits().maxTotalSubscriptions(), config.limits().maxTotalFilterValues());

@@ -1,25 +1,41 @@
 package dev.nexus.server;
 
 import dev.nexus.core.TwoLaneQueue;
+import java.util.OptionalInt;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A fixed pool of named daemon threads with two queues: a free worker always takes the oldest
- * priority task before any normal one. The verifiers run on it so that NIP-90 job traffic and
- * AUTH are checked ahead of a backlog of ordinary events (the same rule as the writer's lanes).
+ * priority task before any normal one. The verifiers run on it so that AUTH is checked ahead of a
+ * backlog of ordinary events (NIP-90 job traffic is checked on its event loop instead).
  */
 public final class TwoLaneExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(TwoLaneExecutor.class);
 
     private final TwoLaneQueue<Runnable> tasks = new TwoLaneQueue<>();
+    private final String threadNamePrefix;
     private final Thread[] workers;
     private volatile boolean running = true;
+    private final int niceIncrement;
+    private final AtomicBoolean niceReported = new AtomicBoolean();
 
     public TwoLaneExecutor(String threadNamePrefix, int threads) {
+        this(threadNamePrefix, threads, 0);
+    }
+
+    /**
+     * @param niceIncrement added to each worker's nice value when it starts (0: unchanged), so that
+     *                      under a saturated CPU the scheduler gives the relay's other threads their
+     *                      turn first; the pool still uses every core the others leave idle
+     */
+    public TwoLaneExecutor(String threadNamePrefix, int threads, int niceIncrement) {
+        this.threadNamePrefix = threadNamePrefix;
+        this.niceIncrement = niceIncrement;
         workers = new Thread[threads];
         for (int i = 0; i < threads; i++) {
             workers[i] = new Thread(this::work, threadNamePrefix + "-" + (i + 1));
@@ -46,6 +62,7 @@ public final class TwoLaneExecutor implements Executor {
     }
 
     private void work() {
+        if (niceIncrement > 0) lowerPriority();
         while (running || !tasks.isEmpty()) {
             Runnable task = tasks.poll(200, TimeUnit.MILLISECONDS);
             if (task == null) continue;
@@ -54,6 +71,14 @@ public final class TwoLaneExecutor implements Executor {
             } catch (RuntimeException | Error e) {
                 log.error("task on {} failed: {}", Thread.currentThread().getName(), e.toString());
             }
+        }
+    }
+
+    private void lowerPriority() {
+        OptionalInt nice = NiceThreads.lowerThisThread(niceIncrement);
+        if (niceReported.compareAndSet(false, true)) {
+            if (nice.isPresent()) log.info("{} threads run at nice {}: the rest of the relay comes first when the CPU is saturated", threadNamePrefix, nice.getAsInt());
+            else log.info("{} threads could not lower their CPU priority (no /proc/thread-self or renice); they run at the relay's", threadNamePrefix);
         }
     }
 

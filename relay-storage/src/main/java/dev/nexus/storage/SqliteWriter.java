@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
  * batch (group commit: one fsync amortised over the batch), applies {@link WriteRules} to each
  * event through {@link WriterStatements}, and completes each write's future only after the commit.
  * Job traffic does not wait for a batch of ordinary events: when a job arrives while a batch is
- * being written, the events written so far are committed, the job is written and committed with at
- * most one ordinary event (so ordinary work progresses even under a stream of jobs), and the rest of
- * the batch follows.
+ * being written, it is written next, into the same transaction, which then commits (one commit, not
+ * the batch's and then the job's own); the rest of the batch follows. A job at the head of a batch
+ * commits with at most one ordinary event, so ordinary work progresses even under a stream of jobs.
  */
 final class SqliteWriter {
     private static final Logger log = LoggerFactory.getLogger(SqliteWriter.class);
@@ -205,13 +205,25 @@ final class SqliteWriter {
     }
 
     /**
-     * Where the batch is cut short: before an ordinary task, once the batch has written at least one
-     * ordinary task (so ordinary work always progresses, even under a stream of jobs) and either holds
-     * job traffic (which then commits with at most that one ordinary task) or job traffic waits in
-     * the queue.
+     * Before an ordinary task, once the transaction holds at least one ordinary task (so ordinary
+     * work always progresses, even under a stream of jobs): whether job traffic is already written
+     * (then the transaction commits here) or waits in the queue (then it joins this transaction and
+     * commits with it). Job traffic commits with the ordinary events written before it arrived,
+     * instead of after a commit of their own.
      */
-    private boolean cutBefore(Task next, int ordinaryWritten, int jobsWritten) {
+    private boolean jobTrafficCommitsHere(Task next, int ordinaryWritten, int jobsWritten) {
         return !isJob(next) && ordinaryWritten > 0 && (jobsWritten > 0 || tasks.hasPriority());
+    }
+
+    /**
+     * Moves the job traffic waiting in the queue into the batch at {@code at} (at most a batch's
+     * worth), so that it is written into the open transaction, retried and refused with the batch
+     * like the rest of it. Returns how many were moved.
+     */
+    private int takeWaitingJobTraffic(List<Task> batch, int at) {
+        int moved = 0;
+        for (Task job; moved < batchMax && (job = tasks.pollPriorityNow()) != null; moved++) batch.add(at + moved, job);
+        return moved;
     }
 
     /** Writes and commits a prefix of the batch (all of it unless job traffic cut it short); returns its length. */
@@ -262,26 +274,34 @@ final class SqliteWriter {
 
     private List<Runnable> commitOnce(List<Task> batch) throws SQLException {
         List<Runnable> afterCommit = new ArrayList<>(batch.size());
+        // The jobs' OKs go out first after the commit, ahead of the ordinary events committed with them.
+        List<Runnable> jobsAfterCommit = new ArrayList<>(4);
         int ordinaryWritten = 0, jobsWritten = 0;
-        for (Task task : batch) {
-            if (cutBefore(task, ordinaryWritten, jobsWritten)) break;
+        for (int i = 0; i < batch.size(); i++) {
+            Task task = batch.get(i);
+            if (jobTrafficCommitsHere(task, ordinaryWritten, jobsWritten)) {
+                if (jobsWritten > 0 || takeWaitingJobTraffic(batch, i) == 0) break;
+                task = batch.get(i);
+            }
             if (isJob(task)) jobsWritten++;
             else ordinaryWritten++;
+            List<Runnable> completions = isJob(task) ? jobsAfterCommit : afterCommit;
             if (task instanceof StoreEvent se) {
                 Consumer<Event> hook = beforeStore.get();
                 if (hook != null) hook.accept(se.event());
                 WriteResult result = rules.apply(st, se.event());
-                afterCommit.add(() -> se.done().complete(result));
+                completions.add(() -> se.done().complete(result));
             } else if (task instanceof Sweep sw) {
                 int removed = st.deleteExpired(sw.now(), sw.batch());
-                afterCommit.add(() -> sw.done().complete(removed));
+                completions.add(() -> sw.done().complete(removed));
             } else if (task instanceof Moderate m) {
                 applyModeration(m.change(), m.entry());
-                afterCommit.add(() -> m.done().complete(null));
+                completions.add(() -> m.done().complete(null));
             }
         }
         connection.commit();
-        return afterCommit;
+        jobsAfterCommit.addAll(afterCommit);
+        return jobsAfterCommit;
     }
 
     private void rollbackQuietly() {

@@ -35,8 +35,8 @@ public abstract class JobTrafficOvertakesABatchContract {
 
     /**
      * How many ordinary events, written at a millisecond each, a job may wait for before its commit:
-     * SQLite commits the job with at most one; LMDB, whose commits cost more, within a couple of
-     * milliseconds of writing it.
+     * SQLite commits the job with the events written before it arrived, before the next one (0);
+     * LMDB, whose commits cost more, within a couple of milliseconds of writing it.
      */
     protected abstract int ordinaryEventsAJobMayWaitFor();
 
@@ -55,8 +55,8 @@ public abstract class JobTrafficOvertakesABatchContract {
                 if (e.id().equals(social.get(49).id())) jobWrite.set(store.write(job));
                 // From then on each ordinary event takes a millisecond to write (a slow disk).
                 if (jobWrite.get() != null && e.kind() == 1) pause(1);
-                // The job commits with at most that many ordinary events, long before the rest of the batch is written.
-                if (e.id().equals(social.get(51 + ordinaryEventsAJobMayWaitFor() - 1).id())) jobCommittedBeforeTheRest.set(jobWrite.get().isDone());
+                // The job commits after at most that many more ordinary events, long before the rest of the batch is written.
+                if (e.id().equals(social.get(50 + ordinaryEventsAJobMayWaitFor()).id())) jobCommittedBeforeTheRest.set(jobWrite.get().isDone());
             });
 
             writer.writeBehindTheGate(social);
