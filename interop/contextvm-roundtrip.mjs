@@ -55,6 +55,10 @@ const client = new Client({ name: 'nexus-interop-client', version: '1.0.0' });
 
 try {
   await server.connect(serverTransport);
+  // The SDK's connect() resolves before its REQ has reached the relay: relay-side traces of a failed run showed
+  // the client's first request (an ephemeral kind 25910) fanned out 4 ms before the server's REQ arrived, so it
+  // had no subscriber, and an ephemeral event is not kept for later ones. A real server is up long before its clients.
+  await new Promise((resolve) => setTimeout(resolve, 500));
   await client.connect(clientTransport);
   const tools = await client.listTools();
   const sum = await client.callTool({ name: 'add', arguments: { a: 2, b: 3 } });
