@@ -29,7 +29,13 @@ final class NiceThreads {
         try {
             Path self = Path.of("/proc/thread-self");
             if (!Files.exists(self)) return OptionalInt.empty();
-            String tid = Files.readSymbolicLink(self).getFileName().toString();
+            // "<pid>/task/<tid>": a /proc of another pid namespace (a sandbox, a host's /proc mounted in) names
+            // some other process's thread, which must not be touched.
+            Path link = Files.readSymbolicLink(self);
+            if (link.getNameCount() != 3 || !link.getName(0).toString().equals(Long.toString(ProcessHandle.current().pid()))) {
+                return OptionalInt.empty();
+            }
+            String tid = link.getFileName().toString();
             int target = Math.min(MAX_NICE, niceOf(self) + increment);
             // The bare number is an absolute nice value for util-linux and busybox alike ("-n" is not: busybox adds it).
             Process renice = new ProcessBuilder("renice", Integer.toString(target), "-p", tid)

@@ -83,6 +83,11 @@ public final class Session implements ConnectionView {
     public String challenge() { return challenge; }
     /** Only AUTH (NIP-42) calls this, once the AUTH event has been checked. */
     public void markAuthenticated(String pubkey) { authenticated.add(pubkey); }
+
+    /** Whether this connection's stored job traffic is still verified on its event loop (until its first bad signature); event loop only. */
+    private boolean jobsVerifiedOnLoop = true;
+    public boolean jobsVerifiedOnLoop() { return jobsVerifiedOnLoop; }
+    public void stopVerifyingJobsOnLoop() { jobsVerifiedOnLoop = false; }
     @Override public Set<String> authenticatedPubkeys() { return authenticatedView; }
     @Override public boolean isAuthenticated() { return !authenticated.isEmpty(); }
     public boolean hasSubscription(String id) { return subscriptions.containsKey(id); }

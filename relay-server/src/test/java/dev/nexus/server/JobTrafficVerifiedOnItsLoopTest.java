@@ -28,11 +28,12 @@ class JobTrafficVerifiedOnItsLoopTest {
     private final NostrKey customer = NostrKey.generate();
     private final NostrKey poster = NostrKey.generate();
 
-    @Test
-    void aJobIsAcceptedWhileEveryVerifierThreadIsBusyWithOrdinaryEvents() throws Exception {
-        CountDownLatch verifiersHeld = new CountDownLatch(2), release = new CountDownLatch(1);
+    private final CountDownLatch verifiersHeld = new CountDownLatch(2), release = new CountDownLatch(1);
+
+    /** The real check, except that on the verifier pool's threads it first waits until the test releases them. */
+    private SignatureVerifier holdingTheVerifierThreads() {
         SignatureVerifier real = SignatureVerifiers.best();
-        SignatureVerifier holdingTheVerifierThreads = new SignatureVerifier() {
+        return new SignatureVerifier() {
             @Override
             public boolean verify(byte[] pubkey32, byte[] message32, byte[] signature64) {
                 if (Thread.currentThread().getName().startsWith("nexus-verify")) {
@@ -51,9 +52,17 @@ class JobTrafficVerifiedOnItsLoopTest {
                 return "holding " + real.name();
             }
         };
+    }
+
+    private NexusServer startServer() throws Exception {
         NexusConfig config = NexusConfig.parse("[server]\nbind = \"127.0.0.1:0\"\nverifier_threads = 2\n[auth]\nrequired = false\n"
                 + "[storage]\npath = \"" + dir.resolve("relay.db").toString().replace("\\", "/") + "\"\n");
-        try (NexusServer server = NexusServer.builder(config).version("test").verifier(holdingTheVerifierThreads).build().start();
+        return NexusServer.builder(config).version("test").verifier(holdingTheVerifierThreads()).build().start();
+    }
+
+    @Test
+    void aJobIsAcceptedWhileEveryVerifierThreadIsBusyWithOrdinaryEvents() throws Exception {
+        try (NexusServer server = startServer();
              RelayClient social = RelayClient.connect("ws://127.0.0.1:" + server.port());
              RelayClient agent = RelayClient.connect("ws://127.0.0.1:" + server.port())) {
             Event first = poster.sign(1, "a note"), second = poster.sign(1, "another note");
@@ -70,6 +79,35 @@ class JobTrafficVerifiedOnItsLoopTest {
             release.countDown();
             for (Event note : List.of(first, second)) assertTrue(social.ok(note.id()).get(2).asBoolean());
             assertEquals(List.of(job.id()), agent.queryIds("jobs", "{\"kinds\":[5050]}"), "the job is stored");
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void afterABadSignatureAConnectionsJobsWaitForTheVerifiersLikeEverythingElse() throws Exception {
+        try (NexusServer server = startServer();
+             RelayClient social = RelayClient.connect("ws://127.0.0.1:" + server.port());
+             RelayClient agent = RelayClient.connect("ws://127.0.0.1:" + server.port())) {
+            Event forged = customer.sign(5050, List.of(List.of("i", "forged", "text")), "");
+            String frame = NostrKey.eventMessage(forged);
+            String sig = forged.sig();
+            String badSig = sig.substring(0, 127) + (sig.charAt(127) == '0' ? '1' : '0');
+            agent.send(frame.replace(sig, badSig));
+            JsonNode refused = agent.ok(forged.id());
+            assertNotNull(refused, "the forged job was answered (checked on the loop: the verifiers are free yet)");
+            assertEquals("invalid: bad signature", refused.get(3).asText());
+
+            Event first = poster.sign(1, "a note"), second = poster.sign(1, "another note");
+            social.publish(first);
+            social.publish(second);
+            assertTrue(verifiersHeld.await(10, TimeUnit.SECONDS), "both verifier threads are busy with the notes");
+            Event job = customer.sign(5050, List.of(List.of("i", "summarise this", "text")), "");
+            agent.publish(job);
+            assertNull(agent.ok(job.id(), 500), "this connection's next job waits for a verifier, ahead of the queue but not on its loop");
+
+            release.countDown();
+            assertTrue(agent.ok(job.id()).get(2).asBoolean(), "checked by a verifier once one was free, and stored");
         } finally {
             release.countDown();
         }

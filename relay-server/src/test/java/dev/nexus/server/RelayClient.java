@@ -134,7 +134,12 @@ final class RelayClient implements AutoCloseable {
     }
 
     JsonNode ok(String eventId) throws Exception {
-        return next(m -> m.get(0).asText().equals("OK") && m.get(1).asText().equals(eventId), 10000);
+        return ok(eventId, 10000);
+    }
+
+    /** The OK for {@code eventId}, or null if none arrives within {@code timeoutMillis}. */
+    JsonNode ok(String eventId, long timeoutMillis) throws Exception {
+        return next(m -> m.get(0).asText().equals("OK") && m.get(1).asText().equals(eventId), timeoutMillis);
     }
 
     void req(String subId, String... filters) {

@@ -266,10 +266,24 @@ final class SqliteWriter {
             } catch (Throwable e) {
                 if (!isBusy(e) || System.nanoTime() >= busyDeadline) throw e;
                 rollbackQuietly();
+                // Job traffic the failed attempt took in mid-batch goes to the head, ahead of any job that arrives
+                // during the pause, so the retry writes the jobs in the order they came and commits them first.
+                jobTrafficFirst(batch);
                 Thread.sleep(pauseMillis);
                 pauseMillis = Math.min(pauseMillis * 2, 50);
             }
         }
+    }
+
+    /** Moves the batch's job traffic to its head, each part keeping its order. */
+    private static void jobTrafficFirst(List<Task> batch) {
+        List<Task> ordinary = new ArrayList<>(batch.size());
+        int jobs = 0;
+        for (Task t : batch) {
+            if (isJob(t)) batch.set(jobs++, t);
+            else ordinary.add(t);
+        }
+        for (int i = 0; i < ordinary.size(); i++) batch.set(jobs + i, ordinary.get(i));
     }
 
     private List<Runnable> commitOnce(List<Task> batch) throws SQLException {

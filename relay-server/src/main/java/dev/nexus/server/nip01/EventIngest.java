@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * NIP-01 EVENT, from frame to OK: the {@link Policies} on the I/O thread, the recent-ids cache,
- * back-pressure (a connection with too many EVENTs in flight stops being read), the signature (job
- * traffic's on its event loop, the rest on the verifier pool), the store (or, for ephemeral events, the live
+ * back-pressure (a connection with too many EVENTs in flight stops being read), the signature (stored job
+ * traffic's on its event loop until the connection sends a bad one, the rest on the verifier pool, job
+ * traffic in its priority lane), the store (or, for ephemeral events, the live
  * feed), then the OK, then the hand-off of what was committed to the {@link LiveFeed}. Every EVENT read gets exactly one OK, shutdown included.
  */
 public final class EventIngest {
@@ -90,15 +91,23 @@ public final class EventIngest {
         }
         if (s.eventInFlight() >= MAX_EVENTS_IN_FLIGHT) ReadGate.of(s.channel()).pause(ReadGate.EVENTS_IN_FLIGHT);
         eventsBound.enter(s.channel());
-        if (marketplace.isJobTraffic(e.kind())) {
-            // Checked here, on the loop that read it: a job queued for a verifier waited for that thread's next
-            // turn on a CPU that a social flood keeps busy (p99 10-13 ms of a job's OK under the flood). What a
-            // client can make a loop spend this way is bounded by the jobs budget ([rate_limits] jobs_per_second),
-            // which admit() has already charged.
-            verifyAndStore(s, e);
+        boolean jobTraffic = marketplace.isJobTraffic(e.kind());
+        if (jobTraffic && !Kinds.isEphemeral(e.kind()) && s.jobsVerifiedOnLoop()) {
+            // Checked here, on the loop that read it: queued for a verifier, a job waited for that thread's next
+            // turn on a CPU that a social flood keeps busy (p99 10-13 ms of a job's OK under the flood). Only until
+            // the connection's first bad signature: from then on its job traffic takes the verifiers' priority lane,
+            // so junk signatures cost a loop one check per connection, and a valid job costs its signer a signature
+            // of its own and is checked once (a copy is a duplicate above). Ephemeral job traffic (ContextVM's 25910)
+            // stays in the lane: it is relayed through the live feed, which may wait for room, and a loop never waits.
+            if (!verifier.verify(e)) {
+                s.stopVerifyingJobsOnLoop();
+                finish(s, e, WriteResult.invalid("bad signature"));
+                return;
+            }
+            storeVerified(s, e);
             return;
         }
-        verifiers.execute(() -> verifyAndStore(s, e), false);
+        verifiers.execute(() -> verifyAndStore(s, e), jobTraffic);
     }
 
     private void verifyAndStore(Session s, Event e) {
@@ -106,6 +115,10 @@ public final class EventIngest {
             finish(s, e, WriteResult.invalid("bad signature"));
             return;
         }
+        storeVerified(s, e);
+    }
+
+    private void storeVerified(Session s, Event e) {
         if (Kinds.isEphemeral(e.kind())) {
             liveFeed.publish(e).whenComplete((result, error) -> finish(s, e, error == null ? result : WriteResult.error("could not relay the event")));
             return;
