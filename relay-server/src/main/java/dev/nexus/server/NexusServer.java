@@ -50,8 +50,9 @@ public final class NexusServer implements AutoCloseable {
      * How much lower the signature checkers' CPU priority is than the rest of the relay's. Under a
      * social flood on a small machine every relay thread is runnable and the scheduler takes turns
      * among them, so a job's hops through its event loop and the writer each waited behind the
-     * verifiers' turns. JOBS under the flood, interleaved runs, job OK p99: 49.7-77.2 ms before,
-     * 34.8-44.6 ms with this and job traffic verified on its loop (docs/PERFORMANCE.md, 2026-12-07).
+     * verifiers' turns. With jobs verified on their loop and a job joining the writer's open
+     * transaction, JOBS under the flood went from a job OK p99 of 49.7-77.2 ms to 34.8-50.2 ms in
+     * interleaved runs (docs/PERFORMANCE.md, "2026-12-07, second stop").
      * The checkers still use every core the others leave idle.
      */
     static final int VERIFIER_NICE = 4;
