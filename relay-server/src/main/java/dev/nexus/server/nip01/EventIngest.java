@@ -99,23 +99,20 @@ public final class EventIngest {
             // so junk signatures cost a loop one check per connection, and a valid job costs its signer a signature
             // of its own and is checked once (a copy is a duplicate above). Ephemeral job traffic (ContextVM's 25910)
             // stays in the lane: it is relayed through the live feed, which may wait for room, and a loop never waits.
-            if (!verifier.verify(e)) {
-                s.stopVerifyingJobsOnLoop();
-                finish(s, e, WriteResult.invalid("bad signature"));
-                return;
-            }
-            storeVerified(s, e);
+            if (!verifyAndStore(s, e)) s.stopVerifyingJobsOnLoop();
             return;
         }
         verifiers.execute(() -> verifyAndStore(s, e), jobTraffic);
     }
 
-    private void verifyAndStore(Session s, Event e) {
+    /** Answers a bad signature, else stores (or relays) the event; returns whether the signature was good. */
+    private boolean verifyAndStore(Session s, Event e) {
         if (!verifier.verify(e)) {
             finish(s, e, WriteResult.invalid("bad signature"));
-            return;
+            return false;
         }
         storeVerified(s, e);
+        return true;
     }
 
     private void storeVerified(Session s, Event e) {
