@@ -20,6 +20,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -195,6 +198,66 @@ class SqliteEventStoreTest {
         List<String> afterFirst = committed.get(0).equals("note-0") ? committed.subList(1, 5) : committed;
         assertEquals("job", afterFirst.get(0), committed.toString());
         assertEquals(List.of("note-1", "note-2", "note-3"), committed.stream().filter(n -> !n.equals("job") && !n.equals("note-0")).toList());
+    }
+
+    /**
+     * A job taken into a batch in mid-write, whose write then meets another connection's write lock,
+     * is retried ahead of a job that arrived during the wait: jobs are stored in the order they came.
+     * The batch's first two events are duplicates (they read, write nothing), so the write lock is
+     * first wanted by the job, and the admin connection takes it just before.
+     */
+    @Test
+    void aJobTakenInBeforeABusyRetryStaysAheadOfAJobThatArrivesDuringTheWait() throws Exception {
+        Event dup1 = alice.sign(1, "stored before, sent again");
+        Event dup2 = alice.sign(1, "also stored before");
+        Event note = alice.sign(1, "new note behind the duplicates");
+        Event gate = alice.sign(1, "holds the writer while the batch is queued");
+        Event firstJob = alice.sign(5050, List.of(List.of("p", bob.pubkey())), "first job");
+        Event secondJob = alice.sign(5050, List.of(List.of("p", bob.pubkey())), "second job");
+        assertTrue(write(dup1).accepted());
+        assertTrue(write(dup2).accepted());
+
+        CountDownLatch held = new CountDownLatch(1), release = new CountDownLatch(1);
+        List<CompletableFuture<WriteResult>> jobs = new CopyOnWriteArrayList<>();
+        AtomicInteger firstJobAttempts = new AtomicInteger();
+        try (Connection admin = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db"));
+             Statement lock = admin.createStatement()) {
+            AtomicBoolean locked = new AtomicBoolean();
+            store.beforeStore = e -> {
+                try {
+                    if (e.id().equals(gate.id())) {
+                        held.countDown();
+                        release.await(10, TimeUnit.SECONDS);
+                    } else if (e.id().equals(dup2.id()) && jobs.isEmpty()) {
+                        jobs.add(store.write(firstJob)); // arrives mid-batch: taken in before the next ordinary event
+                    } else if (e.id().equals(firstJob.id()) && firstJobAttempts.incrementAndGet() == 1) {
+                        lock.execute("BEGIN IMMEDIATE"); // an admin command takes the write lock just before the job's insert
+                        locked.set(true);
+                        jobs.add(store.write(secondJob)); // arrives while the writer waits for the lock
+                    } else if (locked.getAndSet(false)) {
+                        lock.execute("ROLLBACK"); // the retry's first event: the lock is free again
+                    }
+                } catch (Exception failed) {
+                    throw new IllegalStateException(failed);
+                }
+            };
+            CompletableFuture<WriteResult> gateWrite = store.write(gate);
+            assertTrue(held.await(10, TimeUnit.SECONDS));
+            List<CompletableFuture<WriteResult>> batch = List.of(store.write(dup1), store.write(dup2), store.write(note));
+            release.countDown();
+            assertTrue(gateWrite.get(10, TimeUnit.SECONDS).accepted());
+            assertEquals(List.of(WriteResult.Status.DUPLICATE, WriteResult.Status.DUPLICATE, WriteResult.Status.STORED),
+                    batch.stream().map(w -> w.join().status()).toList());
+            for (CompletableFuture<WriteResult> job : jobs) assertEquals(WriteResult.Status.STORED, job.get(10, TimeUnit.SECONDS).status());
+        }
+        assertEquals(2, jobs.size());
+        assertEquals(2, firstJobAttempts.get(), "the first job's insert met the lock once and was retried");
+        List<String> jobsInStoreOrder = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("nexus.db"));
+             ResultSet rs = c.createStatement().executeQuery("SELECT id FROM event WHERE kind = 5050 ORDER BY seq")) {
+            while (rs.next()) jobsInStoreOrder.add(rs.getString(1));
+        }
+        assertEquals(List.of(firstJob.id(), secondJob.id()), jobsInStoreOrder, "jobs are stored in the order they arrived");
     }
 
     @Test
