@@ -14,8 +14,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The packaged ways to run the relay start it with the operator's command, {@code java -jar nexus.jar
- * --config ...}, so the launcher's JVM options apply: a JVM flag in a unit file or an image would
- * replace the launcher's choices for everyone who installs it that way.
+ * --config ...}, so the launcher's JVM options apply: a heap, collector or compiler flag in a unit file
+ * or an image would replace the launcher's choices for everyone who installs it that way. The unit may
+ * say where native libraries are unpacked ({@code -Djava.io.tmpdir}): the launcher passes it on and
+ * chooses nothing by it.
  */
 class PackagedStartCommandTest {
     /** Tests run in the module's directory; the packaging files are at the repository's root. */
@@ -24,12 +26,16 @@ class PackagedStartCommandTest {
     private static final Pattern JVM_OPTIONS_VARIABLE = Pattern.compile("JAVA_TOOL_OPTIONS|JDK_JAVA_OPTIONS|_JAVA_OPTIONS");
 
     @Test
-    void theSystemdUnitStartsTheJarWithNoJvmFlags() throws IOException {
+    void theSystemdUnitStartsTheJarWithNoJvmTuningFlags() throws IOException {
         List<String> unit = Files.readAllLines(REPOSITORY.resolve("packaging/nexus.service"));
         List<String> execStart = unit.stream().filter(l -> l.startsWith("ExecStart=")).toList();
         assertEquals(1, execStart.size(), "one ExecStart line: " + execStart);
-        assertEquals(List.of("/usr/bin/java", "-jar", "/opt/nexus/nexus.jar", "--config", "/etc/nexus/nexus.toml"),
-                Arrays.asList(execStart.get(0).substring("ExecStart=".length()).trim().split("\\s+")));
+        List<String> argv = Arrays.asList(execStart.get(0).substring("ExecStart=".length()).trim().split("\\s+"));
+        // Where to unpack native libraries is none of the launcher's choices; anything else before -jar could replace one.
+        List<String> jvmOptions = argv.subList(1, argv.indexOf("-jar"));
+        assertTrue(jvmOptions.stream().allMatch(o -> o.startsWith("-Djava.io.tmpdir=")), "nothing but java.io.tmpdir before -jar: " + jvmOptions);
+        assertEquals(List.of("/usr/bin/java"), argv.subList(0, 1));
+        assertEquals(List.of("-jar", "/opt/nexus/nexus.jar", "--config", "/etc/nexus/nexus.toml"), argv.subList(argv.indexOf("-jar"), argv.size()));
         assertTrue(unit.stream().filter(l -> !l.startsWith("#")).noneMatch(l -> JVM_OPTIONS_VARIABLE.matcher(l).find()),
                 "no JVM options through the environment");
     }

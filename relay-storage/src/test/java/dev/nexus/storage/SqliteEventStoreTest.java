@@ -204,7 +204,9 @@ class SqliteEventStoreTest {
      * A job taken into a batch in mid-write, whose write then meets another connection's write lock,
      * is retried ahead of a job that arrived during the wait: jobs are stored in the order they came.
      * The batch's first two events are duplicates (they read, write nothing), so the write lock is
-     * first wanted by the job, and the admin connection takes it just before.
+     * first wanted by the job, and the admin connection takes it just before. SQLite refuses that
+     * insert at once, without its busy handler, because the writer's transaction has already read;
+     * the lock is released by the hook on the writer thread when the retry starts.
      */
     @Test
     void aJobTakenInBeforeABusyRetryStaysAheadOfAJobThatArrivesDuringTheWait() throws Exception {
