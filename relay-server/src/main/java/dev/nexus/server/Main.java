@@ -124,8 +124,9 @@ public final class Main {
     /** Before the port opens, so that the first clients meet compiled code (dev.nexus.server.warmup). */
     private static void warmUp(NexusConfig config, Logger log, java.util.function.BooleanSupplier stopRequested) {
         JitWarmup.run(config, stopRequested).ifPresent(r -> log.info(
-                "JIT warm-up: {} events published ({} accepted), {} live deliveries, {} of {} queries answered, through a throwaway relay on a temporary file in {} ms",
-                r.published(), r.accepted(), r.liveDeliveries(), r.answered(), r.queries(), r.millis()));
+                "JIT warm-up: {} events published ({} accepted{}), {} live deliveries, {} of {} queries answered, through a throwaway relay on a temporary file in {} ms",
+                r.published(), r.accepted(), r.superseded() == 0 ? "" : ", " + r.superseded() + " superseded by a newer version",
+                r.liveDeliveries(), r.answered(), r.queries(), r.millis()));
         // Collects the throwaway relay's garbage and the warm-up's HTTP client, whose selector thread
         // (JDK 17) ends only once the client is collected. Measured: fresh RSS the same with or without.
         System.gc();

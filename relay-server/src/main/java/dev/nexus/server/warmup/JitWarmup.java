@@ -47,8 +47,13 @@ public final class JitWarmup {
     static final String DIR_PREFIX = "nexus-warmup-";
     static final long LEFTOVER_AGE_MILLIS = TimeUnit.MINUTES.toMillis(10);
 
-    /** What the warm-up did, for its log line and tests. */
-    public record Report(int published, int accepted, long liveDeliveries, int queries, int answered, long millis) {}
+    /**
+     * What the warm-up did, for its log line and tests. {@code superseded}: versions of a replaceable
+     * event answered OK false ("duplicate:") because a newer version of the same address was stored
+     * first. One connection's events are verified in parallel, so two versions sent close together can
+     * reach the writer in either order; the newer one is kept either way.
+     */
+    public record Report(int published, int accepted, int superseded, long liveDeliveries, int queries, int answered, long millis) {}
 
     private JitWarmup() {}
 
@@ -148,10 +153,11 @@ public final class JitWarmup {
 
             List<dev.nexus.core.Event> events = traffic.events();
             AtomicInteger accepted = new AtomicInteger();
+            AtomicInteger superseded = new AtomicInteger();
             CountDownLatch acknowledged = new CountDownLatch(events.size());
             List<Publisher> publishers = new ArrayList<>();
             for (int p = 0; p < shape.publishers(); p++) {
-                Publisher pub = new Publisher(shape.window(), accepted, acknowledged);
+                Publisher pub = new Publisher(shape.window(), accepted, superseded, acknowledged);
                 pub.socket = LoopbackSocket.open(http, uri, deadline, pub::onMessage);
                 sockets.add(pub.socket);
                 publishers.add(pub);
@@ -171,7 +177,7 @@ public final class JitWarmup {
             }
             for (Querier q : queriers) q.start();
             deadline.await(answeredAll, "query answers");
-            return new Report(events.size(), accepted.get(), delivered.get(), shape.queries(), answered.get(),
+            return new Report(events.size(), accepted.get(), superseded.get(), delivered.get(), shape.queries(), answered.get(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         } finally {
             for (LoopbackSocket s : sockets) s.abort();
@@ -215,12 +221,14 @@ public final class JitWarmup {
     private static final class Publisher {
         private final Semaphore window;
         private final AtomicInteger accepted;
+        private final AtomicInteger superseded;
         private final CountDownLatch acknowledged;
         LoopbackSocket socket;
 
-        Publisher(int window, AtomicInteger accepted, CountDownLatch acknowledged) {
+        Publisher(int window, AtomicInteger accepted, AtomicInteger superseded, CountDownLatch acknowledged) {
             this.window = new Semaphore(window);
             this.accepted = accepted;
+            this.superseded = superseded;
             this.acknowledged = acknowledged;
         }
 
@@ -232,6 +240,7 @@ public final class JitWarmup {
         void onMessage(String message) {
             if (!message.startsWith("[\"OK\"")) return;
             if (message.contains(",true,")) accepted.incrementAndGet();
+            else if (message.contains(",false,\"duplicate:")) superseded.incrementAndGet();
             acknowledged.countDown();
             window.release();
         }

@@ -29,7 +29,11 @@ class JitWarmupTest {
         JitWarmup.Report report = JitWarmup.run(operator, scratch, SMALL, () -> false).orElseThrow();
 
         assertEquals(SMALL.events(), report.published());
-        assertEquals(SMALL.events(), report.accepted(), "every signed event is verified, stored and acknowledged with OK true");
+        // One connection's events are verified in parallel, so of two versions of a replaceable event
+        // (a tenth of the traffic) the older may reach the writer second and be answered "duplicate:".
+        assertEquals(SMALL.events(), report.accepted() + report.superseded(),
+                "every signed event is verified, and stored and acknowledged with OK true, or superseded by a newer version: " + report);
+        assertTrue(report.superseded() <= SMALL.events() / 10, "only versions of replaceable events are superseded: " + report);
         assertEquals(expectedLiveDeliveries(SMALL), report.liveDeliveries(), "each event reaches exactly the subscribers whose filters match it");
         assertEquals(SMALL.queries(), report.answered(), "every REQ ends in EOSE and every COUNT is answered (none CLOSED)");
         try (Stream<Path> left = Files.list(scratch)) {
