@@ -61,7 +61,7 @@ final class MessageDispatcher {
         QueueBound queriesBound = new QueueBound(l.maxQueuedQueries());
         MarketplaceKinds jobKinds = config.marketplace().kinds();
         this.fanOut = new FanOut(index, restricted, new HiddenAuthors(access), config.server().liveCoalesceMillis(),
-                e -> jobKinds.isJobTraffic(e.kind()), System::nanoTime);
+                e -> jobKinds.isJobTraffic(e.kind()), System::nanoTime, metrics::liveEventFlushed);
         this.ingest = new EventIngest(policies, store, liveFeed, verifier, verifiers, config.marketplace().kinds(), l.maxEventsInFlight(), metrics);
         this.subscriptions = new Subscriptions(l, policies, store, queryWorkers, queriesBound, index, restricted, new HiddenAuthors(access), clock);
         this.counts = new CountHandler(policies, store, queryWorkers, queriesBound, restricted, clock);

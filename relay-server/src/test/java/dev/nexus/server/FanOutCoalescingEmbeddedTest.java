@@ -149,6 +149,26 @@ class FanOutCoalescingEmbeddedTest {
     }
 
     @Test
+    void eachEventsTimeFromPublishToFlushIsReportedTheHoldIncluded() {
+        List<Long> delays = new ArrayList<>();
+        FanOut held = new FanOut(index, RestrictedKinds.none(config.marketplace().kinds()), new HiddenAuthors(AccessControl.fromConfig(config)),
+                5, e -> false, clock::get, delays::add);
+        subscribed("feed", 1 << 20);
+        held.publish(author.sign(1, List.of(), "after a quiet spell"));
+        channel.runPendingTasks();
+        for (int i = 0; i < 3; i++) {
+            advanceMillis(1);
+            held.publish(author.sign(1, List.of(), "close " + i));
+            channel.runPendingTasks();
+        }
+        advanceMillis(3);
+        channel.runPendingTasks();
+        assertEquals(2, WireFrames.writesToSocket(channel).size(), "the first event at once, the three close ones together");
+        assertEquals(List.of(0L, 5L, 4L, 3L), delays.stream().map(TimeUnit.NANOSECONDS::toMillis).toList(),
+                "written at once: 0 ms; held for company: 5, 4 and 3 ms, published 1, 2 and 3 ms after the first");
+    }
+
+    @Test
     void jobTrafficIsNeverHeldBackAndTakesTheEventsWaitingBeforeItAlong() {
         FanOut held = fanOut(5);
         Session session = new Session(channel, "203.0.113.7", "challenge", 1 << 20, metrics);

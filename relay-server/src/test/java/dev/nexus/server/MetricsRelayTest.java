@@ -108,6 +108,9 @@ class MetricsRelayTest {
             assertEquals(3, m.value("nexus_messages_out_total", "type", "EVENT"));
             assertEquals(3, m.value("nexus_fanout_deliveries_total"), "two feedbacks and the result reached the subscription live");
             assertEquals(0, m.value("nexus_fanout_drops_total"));
+            assertEquals(3, m.value("nexus_fanout_delay_seconds_count"), "each live delivery's time from the fan-out to the flush: " + m.dump("nexus_fanout_delay"));
+            double delaySum = m.value("nexus_fanout_delay_seconds_sum");
+            assertTrue(delaySum > 0 && delaySum < 30, "three delays of a quiet relay, in seconds: " + delaySum);
             assertEquals(1, m.value("nexus_subscriptions"));
 
             // Signatures of 9 EVENTs (not the blocked, rate-limited or refused-before-auth ones, nor the duplicate) and the AUTH.

@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -42,6 +43,7 @@ public final class RelayMetrics implements AutoCloseable {
     private final Map<String, Counter> refusedConnections = new ConcurrentHashMap<>();
     private final Counter connectionsOpened;
     private final Counter delivered;
+    private final Timer fanOutDelay;
     private final Counter dropped;
     private final StoreMetrics timing;
     private final java.util.List<Object> countSources = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -72,6 +74,9 @@ public final class RelayMetrics implements AutoCloseable {
         messages = new MessageMetrics(registry);
         connectionsOpened = Counter.builder("nexus.connections.opened").description("Sockets accepted (WebSocket or plain HTTP)").register(registry);
         delivered = Counter.builder("nexus.fanout.deliveries").description("Live events written to a matching subscription").register(registry);
+        fanOutDelay = Timer.builder("nexus.fanout.delay")
+                .description("From the fan-out taking a committed (or ephemeral) event to its flush into the matching subscribers' connections, per event and event loop (the live_coalesce_millis hold included)")
+                .serviceLevelObjectives(StoreMetrics.LATENCY_BUCKETS).register(registry);
         dropped = Counter.builder("nexus.fanout.drops")
                 .description("Live events not delivered because the subscriber was too slow (it is then disconnected)").register(registry);
         timing = new StoreMetrics(registry);
@@ -197,6 +202,11 @@ public final class RelayMetrics implements AutoCloseable {
 
     public void liveEventDelivered() {
         delivered.increment();
+    }
+
+    /** Nanoseconds from the fan-out taking an event to its flush into one event loop's matching connections. */
+    public void liveEventFlushed(long nanos) {
+        fanOutDelay.record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     public void liveEventDropped() {

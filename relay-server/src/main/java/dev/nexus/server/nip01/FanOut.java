@@ -6,6 +6,7 @@ import dev.nexus.server.RestrictedKinds;
 import dev.nexus.server.Session;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
@@ -54,6 +56,8 @@ public final class FanOut {
     private final long holdNanos;
     private final Predicate<Event> urgent;
     private final LongSupplier nanoClock;
+    /** Told, per event and loop, the nanoseconds from {@link #publish} to the flush into its subscribers' connections. */
+    private final LongConsumer delayObserver;
 
     /**
      * @param holdMillis how long a loop that has just delivered holds its next delivery run to
@@ -62,6 +66,13 @@ public final class FanOut {
      */
     public FanOut(SubscriptionIndex index, RestrictedKinds restricted, HiddenAuthors hidden, int holdMillis, Predicate<Event> urgent,
                   LongSupplier nanoClock) {
+        this(index, restricted, hidden, holdMillis, urgent, nanoClock, nanos -> { });
+    }
+
+    /** @param delayObserver told, per event and event loop, the nanoseconds from publish to the flush into its subscribers' connections */
+    public FanOut(SubscriptionIndex index, RestrictedKinds restricted, HiddenAuthors hidden, int holdMillis, Predicate<Event> urgent,
+                  LongSupplier nanoClock, LongConsumer delayObserver) {
+        this.delayObserver = delayObserver;
         this.index = index;
         this.hidden = hidden;
         this.restricted = restricted;
@@ -74,6 +85,7 @@ public final class FanOut {
     public void publish(Event e) {
         if (hidden.hides(e)) return;
         boolean jobTraffic = holdNanos > 0 && urgent.test(e);
+        long published = nanoClock.getAsLong();
         Map<EventLoop, List<Subscription>> byLoop = new IdentityHashMap<>(4);
         boolean isRestricted = restricted.isRestricted(e);
         index.forEachMatch(e, sub -> {
@@ -85,12 +97,12 @@ public final class FanOut {
             // Job traffic to a few subscribers (a request to its providers, a result to its customer) is
             // written at once; a broadcast to many shares writes like any other event under load.
             boolean now = holdNanos == 0 || (jobTraffic && entry.getValue().size() <= URGENT_MAX_SUBSCRIBERS);
-            loops.computeIfAbsent(entry.getKey(), LoopDeliveries::new).add(new Matched(e, entry.getValue()), now);
+            loops.computeIfAbsent(entry.getKey(), LoopDeliveries::new).add(new Matched(e, entry.getValue(), published), now);
         }
     }
 
-    /** One event and the subscriptions on one loop that it matched. */
-    private record Matched(Event event, List<Subscription> subs) {}
+    /** One event, the subscriptions on one loop that it matched, and when it was published (nanoClock). */
+    private record Matched(Event event, List<Subscription> subs, long publishedNanos) {}
 
     /** The matched events waiting for one event loop, in commit order, and its delivery run. */
     private final class LoopDeliveries implements Runnable {
@@ -135,18 +147,22 @@ public final class FanOut {
             List<Session> owed = new ArrayList<>();
             Matched m;
             int written = 0;
+            long[] publishedNanos = new long[Math.min(MAX_EVENTS_PER_RUN, 16)];
             try {
                 while (written < MAX_EVENTS_PER_RUN && (m = pending.poll()) != null) {
                     for (Subscription sub : m.subs()) {
                         Session s = sub.session();
                         if (s.deliverWithoutFlush(sub, m.event())) owed.add(s);
                     }
-                    written++;
+                    if (written == publishedNanos.length) publishedNanos = Arrays.copyOf(publishedNanos, Math.min(MAX_EVENTS_PER_RUN, written * 2));
+                    publishedNanos[written++] = m.publishedNanos();
                 }
             } finally {
                 // Whatever happened, no connection keeps a half-built batch that no run would hand over.
                 for (Session s : owed) s.flushLiveBatch();
             }
+            long flushed = nanoClock.getAsLong();
+            for (int i = 0; i < written; i++) delayObserver.accept(flushed - publishedNanos[i]);
             if (!pending.isEmpty() && scheduled.compareAndSet(false, true)) loop.execute(this);
         }
     }
