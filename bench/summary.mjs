@@ -14,8 +14,20 @@ const read = (d, relay) => {
     const f = `${d}/${relay}-${part}.json`;
     if (fs.existsSync(f)) { const j = JSON.parse(fs.readFileSync(f, 'utf8')); Object.assign(w, j.workloads); if (j.relayAtStart) w.atStart = j.relayAtStart; }
   }
+  const m = `${d}/${relay}-load-metrics.txt`;
+  if (fs.existsSync(m)) w.fanOutDelay = fanOutDelay(fs.readFileSync(m, 'utf8'));
   return w;
 };
+// Nexus's nexus_fanout_delay_seconds histogram (Prometheus text): the bucket bound that holds 99% of the
+// records, in ms (a bound, not an interpolation), and their count. Null when nothing was recorded.
+function fanOutDelay(text) {
+  const buckets = [...text.matchAll(/^nexus_fanout_delay_seconds_bucket\{le="([^"]+)"\} ([0-9.eE+]+)$/gm)]
+    .map((x) => ({ le: x[1] === '+Inf' ? Infinity : Number(x[1]), n: Number(x[2]) })).sort((a, b) => a.le - b.le);
+  const count = buckets.length ? buckets[buckets.length - 1].n : 0;
+  if (!count) return null;
+  const p99 = buckets.find((b) => b.n >= 0.99 * count);
+  return { count, p99BoundMs: p99.le * 1000 };
+}
 const roundDirs = fs.readdirSync(dir).filter((n) => /^round-\d+$/.test(n)).sort((x, y) => Number(x.slice(6)) - Number(y.slice(6))).map((n) => `${dir}/${n}`);
 const rounds = (roundDirs.length ? roundDirs : [dir]).map((d) => ({ nx: read(d, 'nexus'), sf: read(d, 'strfry') }));
 const nx = rounds[0].nx;
@@ -45,6 +57,7 @@ row('W2 deliveries (of expected)', (w) => w.W2.deliveries / w.W2.expectedDeliver
 row('W2 latency p50, ms', (w) => w.W2.latencyMs.p50, 1, '');
 row('W2 latency p99, ms', (w) => w.W2.latencyMs.p99, 1, '<= 20 ms where strfry ~190');
 row('W2 relay CPU-s per 1k deliveries', (w) => w.W2.relay.cpuS_per_1000_deliveries, 4, '<= 0.5x');
+row('W2 relay fan-out to socket p99 (bucket bound), ms', (w) => w.fanOutDelay.p99BoundMs, 1, 'Nexus metric');
 row('W2 client CPU-s', (w) => w.W2.clientCpuS, 2, '<= 1.0x');
 row('W3 queries/s', (w) => w.W3.queriesPerS, 0, '>= 1.5x');
 row('W3 latency p99, ms', (w) => w.W3.latencyMs.p99, 1, '<= 0.5x');

@@ -44,6 +44,9 @@ public final class RelayMetrics implements AutoCloseable {
     private final Counter connectionsOpened;
     private final Counter delivered;
     private final Timer fanOutDelay;
+    /** Finer around the hold (10 ms) and the 20 ms a subscriber should see at most, so that bound can be read off. */
+    private static final java.time.Duration[] FAN_OUT_BUCKETS = durations(0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.0125, 0.015,
+            0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
     private final Counter dropped;
     private final StoreMetrics timing;
     private final java.util.List<Object> countSources = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -76,7 +79,7 @@ public final class RelayMetrics implements AutoCloseable {
         delivered = Counter.builder("nexus.fanout.deliveries").description("Live events written to a matching subscription").register(registry);
         fanOutDelay = Timer.builder("nexus.fanout.delay")
                 .description("From the fan-out taking a committed (or ephemeral) event to its flush into the matching subscribers' connections, per event and event loop (the live_coalesce_millis hold included)")
-                .serviceLevelObjectives(StoreMetrics.LATENCY_BUCKETS).register(registry);
+                .serviceLevelObjectives(FAN_OUT_BUCKETS).register(registry);
         dropped = Counter.builder("nexus.fanout.drops")
                 .description("Live events not delivered because the subscriber was too slow (it is then disconnected)").register(registry);
         timing = new StoreMetrics(registry);
