@@ -45,7 +45,7 @@ public final class RelayMetrics implements AutoCloseable {
     private final Counter delivered;
     private final Timer fanOutDelay;
     /** Finer around the hold (10 ms) and the 20 ms a subscriber should see at most, so that bound can be read off. */
-    private static final java.time.Duration[] FAN_OUT_BUCKETS = durations(0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.0125, 0.015,
+    private static final Duration[] FAN_OUT_BUCKETS = durations(0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.0125, 0.015,
             0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
     private final Counter dropped;
     private final StoreMetrics timing;

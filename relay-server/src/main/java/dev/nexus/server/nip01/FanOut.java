@@ -6,7 +6,6 @@ import dev.nexus.server.RestrictedKinds;
 import dev.nexus.server.Session;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -145,24 +144,22 @@ public final class FanOut {
             lastRunNanos = nanoClock.getAsLong();
             ranOnce = true;
             List<Session> owed = new ArrayList<>();
+            List<Matched> written = new ArrayList<>();
             Matched m;
-            int written = 0;
-            long[] publishedNanos = new long[Math.min(MAX_EVENTS_PER_RUN, 16)];
             try {
-                while (written < MAX_EVENTS_PER_RUN && (m = pending.poll()) != null) {
+                while (written.size() < MAX_EVENTS_PER_RUN && (m = pending.poll()) != null) {
                     for (Subscription sub : m.subs()) {
                         Session s = sub.session();
                         if (s.deliverWithoutFlush(sub, m.event())) owed.add(s);
                     }
-                    if (written == publishedNanos.length) publishedNanos = Arrays.copyOf(publishedNanos, Math.min(MAX_EVENTS_PER_RUN, written * 2));
-                    publishedNanos[written++] = m.publishedNanos();
+                    written.add(m);
                 }
             } finally {
                 // Whatever happened, no connection keeps a half-built batch that no run would hand over.
                 for (Session s : owed) s.flushLiveBatch();
             }
             long flushed = nanoClock.getAsLong();
-            for (int i = 0; i < written; i++) delayObserver.accept(flushed - publishedNanos[i]);
+            for (Matched w : written) delayObserver.accept(flushed - w.publishedNanos());
             if (!pending.isEmpty() && scheduled.compareAndSet(false, true)) loop.execute(this);
         }
     }
