@@ -36,6 +36,10 @@ import org.lmdbjava.Txn;
  *     -cp relay-microbench/target/microbench.jar dev.nexus.microbench.WriterFloor [events] [chunk]</pre>
  * (lmdbjava reads the direct buffers' addresses by reflection). {@code -Dbatch=N} sets both sides'
  * events per commit (default 256, the relay's {@code write_batch_max}) to see what batching buys.
+ * {@code -Dmix=store} writes the large-store workload's mix instead (1,000 authors; notes, job
+ * requests, feedback and results tagged with the job's random id, handler announcements), whose
+ * {@code #e}, {@code #i} and {@code #d} values land at random places in the tag index;
+ * {@code -Dnolmdb=true} skips the LMDB side.
  */
 public final class WriterFloor {
     /** Events per commit on both sides; the relay's write_batch_max default unless -Dbatch says otherwise. */
@@ -44,12 +48,12 @@ public final class WriterFloor {
     public static void main(String[] args) throws Exception {
         int events = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
         int chunk = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
-        List<Event> load = load(events);
+        List<Event> load = "store".equals(System.getProperty("mix")) ? storeMix(events) : load(events);
         System.out.println("events " + events + ", chunks of " + chunk + "; CPU µs per event (process CPU time / events)");
         Path dir = Files.createTempDirectory("writer-floor");
         try {
             System.out.println("sqlite (the relay's writer): " + sqlite(dir.resolve("nexus.db"), load, chunk));
-            System.out.println("lmdb (floor, strfry-like layout): " + lmdb(dir.resolve("lmdb"), load, chunk));
+            if (!Boolean.getBoolean("nolmdb")) System.out.println("lmdb (floor, strfry-like layout): " + lmdb(dir.resolve("lmdb"), load, chunk));
             System.out.println("bytes on disk per event: sqlite " + size(dir.resolve("nexus.db")) / events + " (+ WAL " + size(dir.resolve("nexus.db-wal"))
                     / events + "), lmdb " + size(dir.resolve("lmdb").resolve("data.mdb")) / events);
         } finally {
@@ -57,6 +61,39 @@ public final class WriterFloor {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
+    }
+
+    /** The large-store workload's mix (bench STORE): 40% notes, 25% job requests, 15% feedback and 15% results on the latest job, 5% handler announcements. */
+    private static List<Event> storeMix(int n) {
+        List<NostrKey> keys = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) keys.add(NostrKey.generate());
+        long now = System.currentTimeMillis() / 1000 - 6 * 3600;
+        List<Event> out = new ArrayList<>(n);
+        Event lastJob = null;
+        for (int i = 0; i < n; i++) {
+            NostrKey k = keys.get((int) ((i * 7919L) % keys.size()));
+            long createdAt = now + (long) i * 6 * 3600 / n;
+            int r = i % 20;
+            Event e;
+            if (r < 8) {
+                e = k.sign(1, List.of(List.of("t", "topic" + (i % 100)), List.of("p", keys.get((i * 13) % 1000).pubkey())),
+                        "note " + i + " " + Long.toString(System.nanoTime(), 36), createdAt);
+            } else if (r < 13) {
+                e = k.sign(5050, List.of(List.of("i", "doc " + i, "text"), List.of("bid", "1000"), List.of("p", keys.get(i % 20).pubkey())),
+                        "{\"prompt\":\"summarise document " + i + "\"}", createdAt);
+            } else if (r < 16 && lastJob != null) {
+                e = k.sign(7000, List.of(List.of("status", "processing"), List.of("e", lastJob.id()), List.of("p", lastJob.pubkey())), "", createdAt);
+            } else if (r < 19 && lastJob != null) {
+                e = k.sign(6050, List.of(List.of("e", lastJob.id()), List.of("p", lastJob.pubkey()), List.of("request", lastJob.json()),
+                        List.of("amount", "1000")), "result " + i, createdAt);
+            } else {
+                e = k.sign(31990, List.of(List.of("d", "h" + i), List.of("k", String.valueOf(5000 + (i % 50))), List.of("k", "5050")),
+                        "{\"name\":\"handler\"}", createdAt);
+            }
+            if (e.kind() == 5050) lastJob = e;
+            out.add(e);
+        }
+        return out;
     }
 
     /** The W1-like mix: half notes with a #t and a #p, half NIP-90 job requests with an input and a #p. */
