@@ -38,7 +38,9 @@ import org.lmdbjava.Txn;
  * events per commit (default 256, the relay's {@code write_batch_max}) to see what batching buys.
  * {@code -Dmix=store} writes the large-store workload's mix instead (1,000 authors; notes, job
  * requests, feedback and results tagged with the job's random id, handler announcements), whose
- * {@code #e}, {@code #i} and {@code #d} values land at random places in the tag index;
+ * {@code #e}, {@code #i} and {@code #d} values land at random places in the tag index
+ * ({@code -Dsequential=true} makes those values ascend instead, to tell the tag index's share of the
+ * store's growth from the id index's);
  * {@code -Dnolmdb=true} skips the LMDB side.
  */
 public final class WriterFloor {
@@ -70,24 +72,26 @@ public final class WriterFloor {
         long now = System.currentTimeMillis() / 1000 - 6 * 3600;
         List<Event> out = new ArrayList<>(n);
         Event lastJob = null;
+        boolean seq = Boolean.getBoolean("sequential");
         for (int i = 0; i < n; i++) {
             NostrKey k = keys.get((int) ((i * 7919L) % keys.size()));
             long createdAt = now + (long) i * 6 * 3600 / n;
             int r = i % 20;
             Event e;
+            String ref = lastJob == null ? null : seq ? String.format("%064d", i / 20) : lastJob.id();
             if (r < 8) {
                 e = k.sign(1, List.of(List.of("t", "topic" + (i % 100)), List.of("p", keys.get((i * 13) % 1000).pubkey())),
                         "note " + i + " " + Long.toString(System.nanoTime(), 36), createdAt);
             } else if (r < 13) {
-                e = k.sign(5050, List.of(List.of("i", "doc " + i, "text"), List.of("bid", "1000"), List.of("p", keys.get(i % 20).pubkey())),
+                e = k.sign(5050, List.of(List.of("i", seq ? String.format("doc %09d", i) : "doc " + i, "text"), List.of("bid", "1000"), List.of("p", keys.get(i % 20).pubkey())),
                         "{\"prompt\":\"summarise document " + i + "\"}", createdAt);
             } else if (r < 16 && lastJob != null) {
-                e = k.sign(7000, List.of(List.of("status", "processing"), List.of("e", lastJob.id()), List.of("p", lastJob.pubkey())), "", createdAt);
+                e = k.sign(7000, List.of(List.of("status", "processing"), List.of("e", ref), List.of("p", lastJob.pubkey())), "", createdAt);
             } else if (r < 19 && lastJob != null) {
-                e = k.sign(6050, List.of(List.of("e", lastJob.id()), List.of("p", lastJob.pubkey()), List.of("request", lastJob.json()),
+                e = k.sign(6050, List.of(List.of("e", ref), List.of("p", lastJob.pubkey()), List.of("request", lastJob.json()),
                         List.of("amount", "1000")), "result " + i, createdAt);
             } else {
-                e = k.sign(31990, List.of(List.of("d", "h" + i), List.of("k", String.valueOf(5000 + (i % 50))), List.of("k", "5050")),
+                e = k.sign(31990, List.of(List.of("d", seq ? String.format("h%09d", i) : "h" + i), List.of("k", String.valueOf(5000 + (i % 50))), List.of("k", "5050")),
                         "{\"name\":\"handler\"}", createdAt);
             }
             if (e.kind() == 5050) lastJob = e;
