@@ -55,9 +55,10 @@ public final class WriterFloor {
         Path dir = Files.createTempDirectory("writer-floor");
         try {
             System.out.println("sqlite (the relay's writer): " + sqlite(dir.resolve("nexus.db"), load, chunk));
-            if (!Boolean.getBoolean("nolmdb")) System.out.println("lmdb (floor, strfry-like layout): " + lmdb(dir.resolve("lmdb"), load, chunk));
+            boolean withLmdb = !Boolean.getBoolean("nolmdb");
+            if (withLmdb) System.out.println("lmdb (floor, strfry-like layout): " + lmdb(dir.resolve("lmdb"), load, chunk));
             System.out.println("bytes on disk per event: sqlite " + size(dir.resolve("nexus.db")) / events + " (+ WAL " + size(dir.resolve("nexus.db-wal"))
-                    / events + "), lmdb " + size(dir.resolve("lmdb").resolve("data.mdb")) / events);
+                    / events + ")" + (withLmdb ? ", lmdb " + size(dir.resolve("lmdb").resolve("data.mdb")) / events : ""));
         } finally {
             try (var files = Files.walk(dir)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -67,8 +68,7 @@ public final class WriterFloor {
 
     /** The large-store workload's mix (bench STORE): 40% notes, 25% job requests, 15% feedback and 15% results on the latest job, 5% handler announcements. */
     private static List<Event> storeMix(int n) {
-        List<NostrKey> keys = new ArrayList<>();
-        for (int i = 0; i < 1000; i++) keys.add(NostrKey.generate());
+        List<NostrKey> keys = keys(1000);
         long now = System.currentTimeMillis() / 1000 - 6 * 3600;
         List<Event> out = new ArrayList<>(n);
         Event lastJob = null;
@@ -100,10 +100,15 @@ public final class WriterFloor {
         return out;
     }
 
+    private static List<NostrKey> keys(int n) {
+        List<NostrKey> keys = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) keys.add(NostrKey.generate());
+        return keys;
+    }
+
     /** The W1-like mix: half notes with a #t and a #p, half NIP-90 job requests with an input and a #p. */
     private static List<Event> load(int n) {
-        List<NostrKey> keys = new ArrayList<>();
-        for (int i = 0; i < 200; i++) keys.add(NostrKey.generate());
+        List<NostrKey> keys = keys(200);
         long now = System.currentTimeMillis() / 1000 - n / 20 - 10;
         List<Event> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
