@@ -195,10 +195,12 @@ public final class InMemoryEventStore implements EventStore {
         }
 
         @Override
-        public void insert(Event e, String dTag, Long expiresAt) {
+        public boolean insert(Event e, String dTag, Long expiresAt) {
+            if (byId.containsKey(e.id())) return false;
             Row r = new Row(nextHandle++, e, dTag, expiresAt, e.json().getBytes(StandardCharsets.UTF_8));
             byId.put(e.id(), r);
             newestFirst.add(r);
+            return true;
         }
 
         @Override

@@ -41,12 +41,15 @@ public interface StoreTransaction {
     void delete(Version version) throws SQLException;
 
     /**
-     * Inserts the event and its single-letter tags (each (name, value) once).
+     * Inserts the event and its single-letter tags (each (name, value) once), unless an event with
+     * its id is stored already: that is how {@link WriteRules} finds a duplicate, so a backend whose
+     * insert probes the id anyway need not probe it twice.
      *
      * @param dTag      the address's d tag ("" for replaceable kinds), null for other kinds
      * @param expiresAt when the event stops being served, or null
+     * @return whether the event was inserted (false: one with its id is stored)
      */
-    void insert(Event e, String dTag, Long expiresAt) throws SQLException;
+    boolean insert(Event e, String dTag, Long expiresAt) throws SQLException;
 
     /** Removes {@code pubkey}'s own event with this id, unless it is itself a deletion (kind 5). */
     void deleteOwnEvent(String id, String pubkey) throws SQLException;

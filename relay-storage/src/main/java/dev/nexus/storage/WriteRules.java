@@ -28,9 +28,14 @@ public final class WriteRules {
         if (tx.isBanned(e.id())) return WriteResult.blocked("this event was banned by the relay operator");
         String unstorable = tx.unstorable(e);
         if (unstorable != null) return WriteResult.invalid(unstorable);
-        if (tx.contains(e.id())) return WriteResult.ALREADY_STORED;
-        if (tx.isTombstoned(e.id(), e.pubkey())) return WriteResult.blocked("this event was deleted by its author");
+        // A duplicate is found by the insert itself (one probe of the id index, not two). Only the
+        // steps before it that would act differently on a stored event ask first: a deletion applies
+        // its tags only once, and an event can be stored and tombstoned at once (a deletion of a deletion).
         int kind = e.kind();
+        if (kind == Kinds.DELETION && tx.contains(e.id())) return WriteResult.ALREADY_STORED;
+        if (tx.isTombstoned(e.id(), e.pubkey())) {
+            return tx.contains(e.id()) ? WriteResult.ALREADY_STORED : WriteResult.blocked("this event was deleted by its author");
+        }
         String dTag = null;
         if (Kinds.isReplaceable(kind) || Kinds.isAddressable(kind)) {
             dTag = Kinds.isAddressable(kind) ? e.dTag() : "";
@@ -40,13 +45,15 @@ public final class WriteRules {
             }
             List<StoreTransaction.Version> versions = tx.versions(e.pubkey(), kind, dTag);
             for (StoreTransaction.Version old : versions) {
+                if (old.id().equals(e.id())) return WriteResult.ALREADY_STORED;
+            }
+            for (StoreTransaction.Version old : versions) {
                 if (!supersedes(e, old)) return WriteResult.olderThanStored("a newer version of this replaceable event is already stored");
             }
             for (StoreTransaction.Version old : versions) tx.delete(old);
         }
         if (kind == Kinds.DELETION) applyDeletion(tx, e);
-        tx.insert(e, dTag, retention.expiresAt(e));
-        return WriteResult.STORED;
+        return tx.insert(e, dTag, retention.expiresAt(e)) ? WriteResult.STORED : WriteResult.ALREADY_STORED;
     }
 
     /** NIP-01: the newest version wins; on equal created_at the lowest id wins. */

@@ -103,6 +103,30 @@ public abstract class EventStoreContract {
     }
 
     @Test
+    void theSameEventTwiceInOneBatchIsStoredOnceAndTheOtherIsADuplicate() {
+        Event note = alice.sign(1, List.of(List.of("t", "twice")), "in one batch", NOW - 5);
+        var first = store.write(note);
+        var second = store.write(note);
+        List<WriteResult.Status> statuses = new ArrayList<>(List.of(first.join().status(), second.join().status()));
+        statuses.sort(Comparator.naturalOrder());
+        assertEquals(List.of(WriteResult.Status.STORED, WriteResult.Status.DUPLICATE).stream().sorted().toList(), statuses);
+        assertEquals(List.of(note.id()), ids("{\"#t\":[\"twice\"]}"));
+    }
+
+    @Test
+    void aReplaceableOrAddressableEventSentTwiceIsADuplicateNotAnOlderVersion() {
+        Event relays = alice.sign(10002, List.of(), "", NOW - 10);
+        Event list = alice.sign(30000, List.of(List.of("d", "friends")), "", NOW - 10);
+        for (Event e : List.of(relays, list)) {
+            assertEquals(WriteResult.Status.STORED, write(e).status());
+            WriteResult again = write(e);
+            assertEquals(WriteResult.Status.DUPLICATE, again.status(), again.message());
+            assertTrue(again.message().startsWith("duplicate:"));
+        }
+        assertEquals(List.of(relays.id(), list.id()).stream().sorted().toList(), authorIds(alice).stream().sorted().toList());
+    }
+
+    @Test
     void everyFilterFieldNarrowsTheResult() {
         Event job = alice.sign(5050, List.of(List.of("p", bob.pubkey())), "job", NOW - 50);
         Event note = bob.sign(1, List.of(List.of("t", "nostr")), "note", NOW - 20);
@@ -216,6 +240,19 @@ public abstract class EventStoreContract {
         assertTrue(write(deletion).accepted());
         assertTrue(write(alice.sign(5, List.of(List.of("e", deletion.id())), "", NOW - 10)).accepted());
         assertTrue(store.contains(deletion.id()));
+        // Stored and named by its author's later deletion at once: sent again, it is a duplicate, not blocked.
+        assertEquals(WriteResult.Status.DUPLICATE, write(deletion).status());
+    }
+
+    @Test
+    void aDeletionRequestSentTwiceIsADuplicateAndItsEventStaysDeleted() {
+        Event note = alice.sign(1, List.of(), "gone", NOW - 30);
+        Event deletion = alice.sign(5, List.of(List.of("e", note.id())), "", NOW - 20);
+        assertTrue(write(note).accepted());
+        assertEquals(WriteResult.Status.STORED, write(deletion).status());
+        assertEquals(WriteResult.Status.DUPLICATE, write(deletion).status());
+        assertEquals(List.of(deletion.id()), authorIds(alice));
+        assertEquals(WriteResult.Status.BLOCKED, write(note).status());
     }
 
     @Test

@@ -203,21 +203,21 @@ class SqliteEventStoreTest {
     /**
      * A job taken into a batch in mid-write, whose write then meets another connection's write lock,
      * is retried ahead of a job that arrived during the wait: jobs are stored in the order they came.
-     * The batch's first two events are duplicates (they read, write nothing), so the write lock is
+     * The batch's first two events were deleted by their author beforehand (they read, write nothing:
+     * a duplicate would not do, its insert takes the write lock), so the write lock is
      * first wanted by the job, and the admin connection takes it just before. SQLite refuses that
      * insert at once, without its busy handler, because the writer's transaction has already read;
      * the lock is released by the hook on the writer thread when the retry starts.
      */
     @Test
     void aJobTakenInBeforeABusyRetryStaysAheadOfAJobThatArrivesDuringTheWait() throws Exception {
-        Event dup1 = alice.sign(1, "stored before, sent again");
-        Event dup2 = alice.sign(1, "also stored before");
-        Event note = alice.sign(1, "new note behind the duplicates");
+        Event deleted1 = alice.sign(1, "deleted before it came");
+        Event deleted2 = alice.sign(1, "also deleted before it came");
+        Event note = alice.sign(1, "new note behind the deleted ones");
         Event gate = alice.sign(1, "holds the writer while the batch is queued");
         Event firstJob = alice.sign(5050, List.of(List.of("p", bob.pubkey())), "first job");
         Event secondJob = alice.sign(5050, List.of(List.of("p", bob.pubkey())), "second job");
-        assertTrue(write(dup1).accepted());
-        assertTrue(write(dup2).accepted());
+        assertTrue(write(alice.sign(5, List.of(List.of("e", deleted1.id()), List.of("e", deleted2.id())), "")).accepted());
 
         CountDownLatch held = new CountDownLatch(1), release = new CountDownLatch(1);
         List<CompletableFuture<WriteResult>> jobs = new CopyOnWriteArrayList<>();
@@ -230,7 +230,7 @@ class SqliteEventStoreTest {
                     if (e.id().equals(gate.id())) {
                         held.countDown();
                         release.await(10, TimeUnit.SECONDS);
-                    } else if (e.id().equals(dup2.id()) && jobs.isEmpty()) {
+                    } else if (e.id().equals(deleted2.id()) && jobs.isEmpty()) {
                         jobs.add(store.write(firstJob)); // arrives mid-batch: taken in before the next ordinary event
                     } else if (e.id().equals(firstJob.id()) && firstJobAttempts.incrementAndGet() == 1) {
                         lock.execute("BEGIN IMMEDIATE"); // an admin command takes the write lock just before the job's insert
@@ -245,10 +245,10 @@ class SqliteEventStoreTest {
             };
             CompletableFuture<WriteResult> gateWrite = store.write(gate);
             assertTrue(held.await(10, TimeUnit.SECONDS));
-            List<CompletableFuture<WriteResult>> batch = List.of(store.write(dup1), store.write(dup2), store.write(note));
+            List<CompletableFuture<WriteResult>> batch = List.of(store.write(deleted1), store.write(deleted2), store.write(note));
             release.countDown();
             assertTrue(gateWrite.get(10, TimeUnit.SECONDS).accepted());
-            assertEquals(List.of(WriteResult.Status.DUPLICATE, WriteResult.Status.DUPLICATE, WriteResult.Status.STORED),
+            assertEquals(List.of(WriteResult.Status.BLOCKED, WriteResult.Status.BLOCKED, WriteResult.Status.STORED),
                     batch.stream().map(w -> w.join().status()).toList());
             for (CompletableFuture<WriteResult> job : jobs) assertEquals(WriteResult.Status.STORED, job.get(10, TimeUnit.SECONDS).status());
         }

@@ -131,7 +131,8 @@ final class LmdbTransaction implements StoreTransaction {
     }
 
     @Override
-    public void insert(Event e, String dTag, Long expiresAt) {
+    public boolean insert(Event e, String dTag, Long expiresAt) {
+        if (contains(e.id())) return false;
         long seq = nextSeq++;
         long created = sortable(e.createdAt());
         long expiresAtOrNever = expiresAt == null ? NO_EXPIRY : expiresAt;
@@ -173,6 +174,7 @@ final class LmdbTransaction implements StoreTransaction {
             key.clear().putLong(expires).putLong(seq).flip();
             t.expiry.put(txn, key, empty);
         }
+        return true;
     }
 
     @Override

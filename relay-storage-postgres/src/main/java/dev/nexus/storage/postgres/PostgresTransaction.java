@@ -168,7 +168,8 @@ final class PostgresTransaction implements StoreTransaction {
      * queued and sent together by {@link #flush}, which every read of this transaction calls first.
      */
     @Override
-    public void insert(Event e, String dTag, Long expiresAt) throws SQLException {
+    public boolean insert(Event e, String dTag, Long expiresAt) throws SQLException {
+        if (stored.contains(e.id())) return false; // the batch's stored ids were read up front (see above)
         List<String> names = new ArrayList<>(), values = new ArrayList<>();
         Set<String> seen = new HashSet<>();
         for (List<String> tag : e.tags()) {
@@ -194,6 +195,7 @@ final class PostgresTransaction implements StoreTransaction {
         stored.add(e.id());
         ps.addBatch();
         pending++;
+        return true;
     }
 
     @Override
