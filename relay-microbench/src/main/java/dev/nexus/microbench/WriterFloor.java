@@ -41,7 +41,8 @@ import org.lmdbjava.Txn;
  * {@code #e}, {@code #i} and {@code #d} values land at random places in the tag index
  * ({@code -Dsequential=true} makes those values ascend instead, to tell the tag index's share of the
  * store's growth from the id index's);
- * {@code -Dnolmdb=true} skips the LMDB side.
+ * {@code -Dnolmdb=true} skips the LMDB side; {@code -Dprofile.lib=... -Dprofile.chunks=1,10} profiles
+ * chunks with async-profiler (see {@link #PROFILED_CHUNKS}).
  */
 public final class WriterFloor {
     /** Events per commit on both sides; the relay's write_batch_max default unless -Dbatch says otherwise. */
@@ -128,20 +129,47 @@ public final class WriterFloor {
     }
 
     /** The process CPU per event, in µs, of each chunk of the load as {@code writer} writes it. */
-    private static String cpuPerEventByChunk(int events, int chunk, ChunkWriter writer) throws Exception {
+    private static String cpuPerEventByChunk(String side, int events, int chunk, ChunkWriter writer) throws Exception {
         StringBuilder out = new StringBuilder();
-        for (int from = 0; from < events; from += chunk) {
+        for (int from = 0, n = 1; from < events; from += chunk, n++) {
             int to = Math.min(events, from + chunk);
+            boolean profiled = PROFILED_CHUNKS.contains(n);
+            if (profiled) profiler("start,event=cpu,interval=1ms,threads");
             long cpu = processCpuNanos();
             writer.write(from, to);
             out.append(String.format(" %.1f", (processCpuNanos() - cpu) / 1000.0 / (to - from)));
+            if (profiled) {
+                Path file = Path.of(System.getProperty("profile.dir", ".")).resolve(side + "-chunk-" + n + ".collapsed").toAbsolutePath();
+                profiler("stop");
+                profiler("dump,collapsed,file=" + file);
+                System.out.println("profile of chunk " + n + " (events " + from + "-" + (to - 1) + "): " + file);
+            }
         }
         return out.toString();
     }
 
+    /**
+     * {@code -Dprofile.lib=<libasyncProfiler.so> -Dprofile.chunks=1,10}: async-profiler's CPU samples
+     * (every 1 ms, native frames included, per thread) of those chunks only, written as
+     * {@code sqlite-chunk-N.collapsed} (or lmdb-) into {@code -Dprofile.dir} (default the working directory), so the
+     * first and the last 100,000 events of a large store can be compared frame by frame. The agent
+     * is loaded into this JVM by the JDK's own jcmd, as bench/profile.sh does for the relay.
+     */
+    private static final java.util.Set<Integer> PROFILED_CHUNKS = System.getProperty("profile.lib") == null ? java.util.Set.of()
+            : java.util.Arrays.stream(System.getProperty("profile.chunks", "1").split(",")).map(String::trim).map(Integer::valueOf)
+                    .collect(java.util.stream.Collectors.toUnmodifiableSet());
+
+    private static void profiler(String command) throws Exception {
+        Path java = Path.of(ProcessHandle.current().info().command().orElseThrow());
+        Process jcmd = new ProcessBuilder(java.resolveSibling("jcmd").toString(), String.valueOf(ProcessHandle.current().pid()),
+                "JVMTI.agent_load", Path.of(System.getProperty("profile.lib")).toAbsolutePath().toString(), "\"" + command + "\"")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (jcmd.waitFor() != 0) throw new IllegalStateException("jcmd could not run the profiler's " + command);
+    }
+
     private static String sqlite(Path file, List<Event> load, int chunk) throws Exception {
         try (SqliteEventStore store = new SqliteEventStore(file, "normal", 2, BATCH, RetentionPolicy.DEFAULT)) {
-            return cpuPerEventByChunk(load.size(), chunk, (from, to) -> {
+            return cpuPerEventByChunk("sqlite", load.size(), chunk, (from, to) -> {
                 // Handed over a batch's worth at a time, as ingest does under load, so the writer forms full batches.
                 List<CompletableFuture<WriteResult>> pending = new ArrayList<>(BATCH * 4);
                 for (int i = from; i < to; i++) {
@@ -171,7 +199,7 @@ public final class WriterFloor {
             ByteBuffer val = ByteBuffer.allocateDirect(64 * 1024);
             ByteBuffer empty = ByteBuffer.allocateDirect(0);
             HexFormat hex = HexFormat.of();
-            return cpuPerEventByChunk(load.size(), chunk, (from, to) -> {
+            return cpuPerEventByChunk("lmdb", load.size(), chunk, (from, to) -> {
                 for (int b = from; b < to; b += BATCH) {
                     try (Txn<ByteBuffer> txn = env.txnWrite()) {
                         for (int i = b; i < Math.min(to, b + BATCH); i++) {
