@@ -10,3 +10,15 @@ wait_until_serving() {
     sleep 0.2
   done
 }
+
+# memory_json PIDS (comma-separated): the processes' resident memory as JSON, {"rssMiB":…,"pssMiB":…}.
+# RSS counts a page shared by two processes (the launcher JVM and the relay JVM map the same libjvm and
+# class-data archive) in each; PSS divides it among them, so the sum is what the relay costs the machine.
+memory_json() {
+  local rss=0 pss=0 p v
+  for p in ${1//,/ }; do
+    v=$(awk '/^Rss:/ {r=$2} /^Pss:/ {s=$2} END {print r+0, s+0}' "/proc/$p/smaps_rollup" 2>/dev/null) || continue
+    rss=$((rss + ${v% *})); pss=$((pss + ${v#* }))
+  done
+  awk -v r="$rss" -v s="$pss" 'BEGIN {printf "{\"rssMiB\":%.1f,\"pssMiB\":%.1f}\n", r / 1024, s / 1024}'
+}

@@ -98,6 +98,7 @@ run_round() {
   for r in "$@"; do
     if [ -n "$load_only" ]; then
       start_relay "$r" load
+      memory_json "$pids" > "$dir/$r-idle-memory.json" # a fresh relay that serves nobody yet
       node "$gen/run.mjs" "ws://127.0.0.1:$port" "$pids" --only "$load_only" --out "$dir/$r-load.json" "${pass[@]}" | grep -E '^(W[1-4]|--) ' | tee "$dir/$r-load.log"
       # Nexus's own metrics after the session: nexus_fanout_delay_seconds is W2's (no other workload publishes to live subscribers).
       if [ "$r" = nexus ]; then curl -s "http://127.0.0.1:$port/metrics" > "$dir/nexus-load-metrics.txt" || true; fi

@@ -14,6 +14,8 @@ const read = (d, relay) => {
     const f = `${d}/${relay}-${part}.json`;
     if (fs.existsSync(f)) { const j = JSON.parse(fs.readFileSync(f, 'utf8')); Object.assign(w, j.workloads); if (j.relayAtStart) w.atStart = j.relayAtStart; }
   }
+  const idle = `${d}/${relay}-idle-memory.json`;
+  if (fs.existsSync(idle)) w.idleMemory = JSON.parse(fs.readFileSync(idle, 'utf8'));
   const m = `${d}/${relay}-load-metrics.txt`;
   if (fs.existsSync(m)) w.fanOutDelay = fanOutDelay(fs.readFileSync(m, 'utf8'));
   return w;
@@ -62,6 +64,7 @@ row('W2 client CPU-s', (w) => w.W2.clientCpuS, 2, '<= 1.0x');
 row('W3 queries/s', (w) => w.W3.queriesPerS, 0, '>= 1.5x');
 row('W3 latency p99, ms', (w) => w.W3.latencyMs.p99, 1, '<= 0.5x');
 row('W4 relay RSS idle at start, MiB', (w) => w.atStart.rssMiB, 1, 'report (strfry ~14)');
+row('W4 relay PSS idle at start, MiB', (w) => w.idleMemory.pssMiB, 1, 'report (shared pages once)');
 row('W4 relay RSS with idle conns, MiB', (w) => w.W4.relayRssWithConnsMiB, 1, '<= 0.5x');
 row('W4 EOSE received (of opened)', (w) => w.W4.eose / w.W4.target, 3, 'all (1.000)');
 row('JOBS idle: OK p99, ms', (w) => w.JOBS.idle.okLatencyMs.p99, 1, '');

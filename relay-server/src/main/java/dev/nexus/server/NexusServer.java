@@ -52,7 +52,7 @@ public final class NexusServer implements AutoCloseable {
      * among them, so a job's hops through its event loop and the writer each waited behind the
      * verifiers' turns. With jobs verified on their loop and a job joining the writer's open
      * transaction, JOBS under the flood went from a job OK p99 of 49.7-77.2 ms to 34.8-50.2 ms in
-     * interleaved runs (docs/PERFORMANCE.md, "2026-12-07, second stop").
+     * interleaved runs (docs/performance-history.md, "2026-12-07, second stop").
      * The checkers still use every core the others leave idle.
      */
     static final int VERIFIER_NICE = 4;
