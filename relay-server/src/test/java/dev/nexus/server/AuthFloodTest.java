@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * AUTH work never starves job traffic: while attackers on many connections replay AUTH events with
  * a valid id and a forged signature (each copy would cost a Schnorr verification), an authenticated
  * agent's job requests are all accepted. Its OK latencies with and without the flood are printed for
- * the record (measured, not asserted: see docs/PERFORMANCE.md).
+ * the record, not asserted (speed is measured by the benchmarks in bench/, docs/PERFORMANCE.md).
  */
 class AuthFloodTest {
     private static final ObjectMapper JSON = new ObjectMapper();

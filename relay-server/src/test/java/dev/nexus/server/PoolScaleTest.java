@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * One orchestrating key posting jobs for a pool of provider nodes, on the default budgets: 50
  * providers each on {@code {"kinds":[5050],"#p":[<self>]}}, one authenticated buyer sending 200 jobs
  * at about 100 a second. Every job is accepted and reaches exactly its provider, once. The delivery
- * latencies are printed (p50/p99/max); they are measured here, not asserted (see docs/PERFORMANCE.md).
+ * latencies are printed (p50/p99/max); they are measured here, not asserted (see docs/performance-history.md, "Pool scale").
  */
 class PoolScaleTest {
     private static final int PROVIDERS = 50;
