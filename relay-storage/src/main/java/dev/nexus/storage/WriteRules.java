@@ -32,10 +32,9 @@ public final class WriteRules {
         // steps before it that would act differently on a stored event ask first: a deletion applies
         // its tags only once, and an event can be stored and tombstoned at once (a deletion of a deletion).
         int kind = e.kind();
-        if (kind == Kinds.DELETION && tx.contains(e.id())) return WriteResult.ALREADY_STORED;
-        if (tx.isTombstoned(e.id(), e.pubkey())) {
-            return tx.contains(e.id()) ? WriteResult.ALREADY_STORED : WriteResult.blocked("this event was deleted by its author");
-        }
+        boolean tombstoned = tx.isTombstoned(e.id(), e.pubkey());
+        if ((kind == Kinds.DELETION || tombstoned) && tx.contains(e.id())) return WriteResult.ALREADY_STORED;
+        if (tombstoned) return WriteResult.blocked("this event was deleted by its author");
         String dTag = null;
         if (Kinds.isReplaceable(kind) || Kinds.isAddressable(kind)) {
             dTag = Kinds.isAddressable(kind) ? e.dTag() : "";
