@@ -76,6 +76,11 @@ final class JvmPlan {
         }
         // The LMDB backend's binding (lmdbjava) reads direct buffers' addresses by reflection.
         opts.addAll(LMDB_OPENS);
+        // Newer JDKs warn, in several lines each, when a library loads native code (libsecp256k1,
+        // Netty's epoll, SQLite, LMDB) or uses sun.misc.Unsafe's memory access (Netty, jffi) without
+        // being allowed to: allow what the relay's libraries do, so that its log starts clean.
+        if (m.javaFeature() >= 22) opts.add("--enable-native-access=ALL-UNNAMED");
+        if (m.javaFeature() >= 24) opts.add("--sun-misc-unsafe-memory-access=allow");
         // After an OutOfMemoryError a relay is in an unknown state: exit and let the supervisor restart it.
         opts.add("-XX:+ExitOnOutOfMemoryError");
         if (m.javaFeature() >= 19 && m.cdsArchive() != null) {

@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * Runs the relay in a JVM started with the options the relay needs, so that the operator's plain
  * {@code java -jar nexus.jar --config nexus.toml} gets them without typing flags (the way
  * Elasticsearch's launcher does it): the first JVM re-executes the same {@code java} binary with
- * those options and waits, forwarding termination to the relay and exiting with its exit code.
+ * those options in its own place ({@link ProcessImage}, {@code execv}: same pid, one JVM). Where
+ * exec is not available it starts that JVM as a child instead and waits, forwarding termination to
+ * the relay and exiting with its exit code ({@code NEXUS_LAUNCHER_CHILD=1} chooses this).
  *
  * <p>Why a second JVM rather than documented flags: a relay's speed and memory bound must not depend
  * on flags nobody passes (issue 16, issue 9). The options are chosen here, in one place, from the
@@ -34,6 +36,8 @@ public final class Launcher {
     static final String CHOICE_PROPERTY = "nexus.launcher.choice";
     static final String NO_RELAUNCH_ENV = "NEXUS_NO_RELAUNCH";
     static final String NO_RELAUNCH_ARG = "--no-relaunch";
+    /** Start the relay JVM as a child rather than in this process's place (the fallback, kept testable). */
+    static final String CHILD_ENV = "NEXUS_LAUNCHER_CHILD";
     static final String MAIN_CLASS = "dev.nexus.server.Main";
 
     private Launcher() {}
@@ -60,6 +64,14 @@ public final class Launcher {
         command.add(System.getProperty("java.class.path"));
         command.add(MAIN_CLASS);
         command.addAll(Arrays.asList(relayArgs));
+        if (!isSet(System.getenv(CHILD_ENV))) {
+            String failure = ProcessImage.replaceWith(command); // returns only if the exec failed
+            System.err.println("nexus: cannot run the relay JVM in place of the launcher (" + failure + "); starting it as a child");
+        }
+        return runAsChild(command, relayArgs);
+    }
+
+    private static String[] runAsChild(List<String> command, String[] relayArgs) {
         Process child;
         try {
             child = new ProcessBuilder(command).inheritIO().start();
@@ -89,15 +101,17 @@ public final class Launcher {
     }
 
     /**
-     * In the relay JVM: log what the launcher chose (or that there was no launcher), and stop when
-     * the launcher JVM disappears without forwarding a signal (for example after SIGKILL), so no
-     * orphaned relay keeps the port and the database.
+     * In the relay JVM: log what the launcher chose (or that there was no launcher). When the relay
+     * is the launcher's child, stop when the launcher disappears without forwarding a signal (for
+     * example after SIGKILL), so no orphaned relay keeps the port and the database.
      */
     static void logChoice() {
         Logger log = LoggerFactory.getLogger(Launcher.class);
         String choice = System.getProperty(CHOICE_PROPERTY);
         String parent = System.getProperty(LAUNCHED_PROPERTY);
-        if (choice != null && parent != null) {
+        if (choice != null && parent != null && parent.equals(Long.toString(ProcessHandle.current().pid()))) {
+            log.info("launcher re-executed this process (pid {}) as a JVM with: {}", parent, choice);
+        } else if (choice != null && parent != null) {
             log.info("launcher (pid {}) started this JVM with: {}", parent, choice);
             watchParent(parent);
         } else {

@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -56,11 +57,14 @@ class LauncherIT {
     }
 
     private Process startJar(Map<String, String> env, String bind, String backend) throws IOException {
+        return startJar(env, bind, backend, Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    private Process startJar(Map<String, String> env, String bind, String backend, String java) throws IOException {
         Path cfg = dir.resolve("nexus.toml");
         Files.writeString(cfg, "[server]\nbind = \"" + bind + "\"\n[storage]\nbackend = \"" + backend + "\"\npath = \"" + dir.resolve("nexus.db")
                 + "\"\n[auth]\nrequired = false\n");
         output = dir.resolve("out.log");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "-jar", System.getProperty("nexus.jar"), "--config", cfg.toString())
                 .redirectErrorStream(true).redirectOutput(output.toFile());
         pb.environment().remove(Launcher.NO_RELAUNCH_ENV);
@@ -89,8 +93,33 @@ class LauncherIT {
     }
 
     @Test
-    void thePlainJarCommandRunsTheRelayInAJvmWithTheRelaysOptionsAndSigtermStopsBoth() throws Exception {
-        Process launcher = startJar(Map.of(), "127.0.0.1:0");
+    void thePlainJarCommandBecomesTheRelayJvmWithTheRelaysOptionsAndSigtermStopsItCleanly() throws Exception {
+        Process jar = startJar(Map.of(), "127.0.0.1:0");
+        int port = awaitListeningPort(jar);
+
+        assertEquals(0, jar.children().count(), "one JVM: the launcher re-executed itself as the relay");
+        List<String> relayArgs = List.of(jar.info().arguments().orElseThrow());
+        assertTrue(relayArgs.stream().anyMatch(a -> a.startsWith("-Xmx")), relayArgs.toString());
+        assertTrue(relayArgs.contains("-XX:+UseSerialGC"), relayArgs.toString());
+        assertTrue(relayArgs.contains("-D" + Launcher.LAUNCHED_PROPERTY + "=" + jar.pid()), relayArgs.toString());
+        assertTrue(log().contains("launcher re-executed this process (pid " + jar.pid() + ") as a JVM with: -Xmx"), log());
+        assertEquals(1, descriptorsOn(jar.pid(), Path.of(System.getProperty("nexus.jar"))),
+                "the launcher's own descriptor on the jar did not survive the exec");
+        String startLog = log();
+        int warmedUp = startLog.indexOf("JIT warm-up: ");
+        assertTrue(warmedUp >= 0 && warmedUp < startLog.indexOf(" listening on "), "the JIT warm-up runs before the port opens:\n" + startLog);
+        assertEquals(1, startLog.split(" listening on ", -1).length - 1, "the throwaway relay's own start is not logged:\n" + startLog);
+        assertFalse(startLog.contains("as a child"), "no fallback:\n" + startLog);
+        assertServesNip11(port);
+
+        jar.destroy(); // SIGTERM, as a supervisor sends it: it reaches the relay itself
+        assertEquals(0, awaitExit(jar), "a clean stop on SIGTERM exits 0");
+        assertTrue(log().contains("shutting down"), "the relay shut down cleanly:\n" + log());
+    }
+
+    @Test
+    void asAChildTheRelayJvmGetsTheSameOptionsAndSigtermToTheLauncherStopsBoth() throws Exception {
+        Process launcher = startJar(Map.of(Launcher.CHILD_ENV, "1"), "127.0.0.1:0");
         int port = awaitListeningPort(launcher);
 
         List<ProcessHandle> children = launcher.children().toList();
@@ -101,14 +130,7 @@ class LauncherIT {
         assertTrue(relayArgs.contains("-XX:+UseSerialGC"), relayArgs.toString());
         assertTrue(relayArgs.contains("-D" + Launcher.LAUNCHED_PROPERTY + "=" + launcher.pid()), relayArgs.toString());
         assertTrue(log().contains("launcher (pid " + launcher.pid() + ") started this JVM with: -Xmx"), log());
-        String startLog = log();
-        int warmedUp = startLog.indexOf("JIT warm-up: ");
-        assertTrue(warmedUp >= 0 && warmedUp < startLog.indexOf(" listening on "), "the JIT warm-up runs before the port opens:\n" + startLog);
-        assertEquals(1, startLog.split(" listening on ", -1).length - 1, "the throwaway relay's own start is not logged:\n" + startLog);
-
-        HttpResponse<String> info = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
-                .header("Accept", "application/nostr+json").build(), HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, info.statusCode(), "the relay JVM serves NIP-11");
+        assertServesNip11(port);
 
         launcher.destroy(); // SIGTERM to the launcher, as a supervisor sends it
         int code = awaitExit(launcher);
@@ -117,26 +139,85 @@ class LauncherIT {
         assertTrue(log().contains("shutting down"), "the relay shut down cleanly:\n" + log());
     }
 
-    @Test
-    void theRelaysExitCodeIsTheLaunchersExitCode() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"in the launcher's place", "as the launcher's child"})
+    void theRelaysExitCodeIsTheCommandsExitCode(String how) throws Exception {
+        Map<String, String> env = how.startsWith("as") ? Map.of(Launcher.CHILD_ENV, "1") : Map.of();
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            Process launcher = startJar(Map.of(), "127.0.0.1:" + taken.getLocalPort());
-            int code = awaitExit(launcher);
-            assertTrue(log().contains("launcher (pid " + launcher.pid() + ") started this JVM"), "the relay JVM ran:\n" + log());
+            Process jar = startJar(env, "127.0.0.1:" + taken.getLocalPort());
+            int code = awaitExit(jar);
+            assertTrue(log().contains("(pid " + jar.pid() + ")") && log().contains("JVM with: -Xmx"), "the relay JVM ran:\n" + log());
             assertTrue(log().contains("cannot start"), log());
-            assertEquals(1, code, "the relay's 'cannot start' exit code, passed on by the launcher");
+            assertEquals(1, code, "the relay's 'cannot start' exit code is the command's");
         }
     }
 
     @Test
-    void killingTheLauncherOutrightStillStopsTheRelay() throws Exception {
-        Process launcher = startJar(Map.of(), "127.0.0.1:0");
+    void killingTheLauncherOutrightStillStopsItsChildRelay() throws Exception {
+        Process launcher = startJar(Map.of(Launcher.CHILD_ENV, "1"), "127.0.0.1:0");
         awaitListeningPort(launcher);
         ProcessHandle relay = launcher.children().findFirst().orElseThrow();
         launcher.destroyForcibly(); // SIGKILL: no shutdown hook forwards anything
         awaitExit(launcher);
         relay.onExit().get(WAIT_S, TimeUnit.SECONDS);
         assertFalse(relay.isAlive(), "an orphaned relay would keep the port and the database");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "lmdb"})
+    void onTheNewestJdkOnTheMachineTheLogStartsWithoutTheJdksNativeAccessWarnings(String backend) throws Exception {
+        Path newest = newestJdk();
+        Assumptions.assumeTrue(newest != null, "no JDK 22 or newer under /usr/lib/jvm (the machines carry Temurin 25)");
+        Process jar = startJar(Map.of(), "127.0.0.1:0", backend, newest.resolve("bin/java").toString());
+        int port = awaitListeningPort(jar);
+        try (RelayClient client = RelayClient.connect("ws://127.0.0.1:" + port)) { // the store and the verifier load their native code
+            assertTrue(client.publishAndWait(NostrKey.generate().sign(1, List.of(), "native")).get(2).asBoolean());
+        }
+        jar.destroy();
+        assertEquals(0, awaitExit(jar), "SIGTERM is a clean stop");
+        String all = log();
+        assertTrue(all.contains("launcher re-executed this process"), all);
+        assertFalse(all.contains("WARNING:"), "the JDK warned (restricted native access or sun.misc.Unsafe):\n" + all);
+    }
+
+    /** The newest JDK of feature 22 or later in /usr/lib/jvm, or null. */
+    private static Path newestJdk() throws IOException {
+        Path jvms = Path.of("/usr/lib/jvm");
+        if (!Files.isDirectory(jvms)) return null;
+        Path best = null;
+        int bestFeature = 21;
+        try (var dirs = Files.list(jvms)) {
+            for (Path d : dirs.toList()) {
+                Path release = d.resolve("release");
+                if (!Files.isExecutable(d.resolve("bin/java")) || !Files.isRegularFile(release)) continue;
+                Matcher m = Pattern.compile("JAVA_VERSION=\"(\\d+)").matcher(Files.readString(release));
+                if (m.find() && Integer.parseInt(m.group(1)) > bestFeature) {
+                    bestFeature = Integer.parseInt(m.group(1));
+                    best = d;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static void assertServesNip11(int port) throws Exception {
+        HttpResponse<String> info = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/"))
+                .header("Accept", "application/nostr+json").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, info.statusCode(), "the relay JVM serves NIP-11");
+    }
+
+    /** How many of the process's open descriptors point at {@code file}. */
+    private static long descriptorsOn(long pid, Path file) throws IOException {
+        Path target = file.toRealPath();
+        try (var fds = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(target);
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        }
     }
 
     @ParameterizedTest(name = "{0}")

@@ -55,6 +55,17 @@ class LauncherTest {
     }
 
     @Test
+    void onNewerJdksTheRelaysLibrariesMayLoadNativeCodeAndUseUnsafeWithoutAWarning() {
+        List<String> on17 = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, false), List.of()).jvmOptions();
+        assertFalse(on17.stream().anyMatch(o -> o.startsWith("--enable-native-access") || o.startsWith("--sun-misc-unsafe")), on17.toString());
+        List<String> on22 = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 22, null, false), List.of()).jvmOptions();
+        assertTrue(on22.contains("--enable-native-access=ALL-UNNAMED"), on22.toString());
+        assertFalse(on22.stream().anyMatch(o -> o.startsWith("--sun-misc-unsafe")), "JDK 22 does not know the option: " + on22);
+        List<String> on25 = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 25, null, false), List.of()).jvmOptions();
+        assertTrue(on25.contains("--enable-native-access=ALL-UNNAMED") && on25.contains("--sun-misc-unsafe-memory-access=allow"), on25.toString());
+    }
+
+    @Test
     void thisJvmIsAskedWhetherItKnowsAnOption() {
         assertTrue(JvmPlan.Machine.knowsOption("MaxHeapSize"));
         assertFalse(JvmPlan.Machine.knowsOption("NoSuchOptionAnywhere"));
