@@ -51,7 +51,7 @@ trap 'exit 130' INT TERM
 gen=$tmp/gen; mkdir -p "$gen"
 cp "$load/run.mjs" "$gen/run.mjs"; ln -s "$root/bench/node_modules" "$gen/node_modules"; echo '{"type":"module"}' > "$gen/package.json"
 
-# start_node NAME PORT STORAGE-TOML-LINES -> sets node_pids (launcher JVM + relay JVM)
+# start_node NAME PORT STORAGE-TOML-LINES -> sets node_pids (the relay JVM; with NEXUS_LAUNCHER_CHILD=1 the launcher JVM too)
 node_pids=""
 start_node() {
   local name=$1 p=$2 storage=$3 dir=$tmp/$1 log=$out/$1-relay.log

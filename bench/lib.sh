@@ -12,8 +12,9 @@ wait_until_serving() {
 }
 
 # memory_json PIDS (comma-separated): the processes' resident memory as JSON, {"rssMiB":…,"pssMiB":…}.
-# RSS counts a page shared by two processes (the launcher JVM and the relay JVM map the same libjvm and
-# class-data archive) in each; PSS divides it among them, so the sum is what the relay costs the machine.
+# RSS counts a page shared by two processes (with NEXUS_LAUNCHER_CHILD=1, the launcher JVM and the relay
+# JVM map the same libjvm and class-data archive) in each; PSS divides it among them, so the sum is what
+# the relay costs the machine.
 memory_json() {
   local rss=0 pss=0 p v
   for p in ${1//,/ }; do

@@ -17,8 +17,9 @@
 # execs a relay listening on 127.0.0.1:PORT), NEXUS_JAVA_OPTS (JVM flags for A/B experiments only;
 # default none), NEXUS_BACKEND (lmdb: Nexus on its LMDB store; default sqlite), NEXUS_BENCH_PORT (7799),
 # NEXUS_LOAD_DIR (../shared/bench/load), NEXUS_SKIP_BUILD=1.
-# Relay CPU = utime+stime of the relay's processes from /proc (for Nexus: the launcher JVM and the
-# relay JVM it starts), RSS = VmRSS summed over the same processes.
+# Relay CPU = utime+stime of the relay's processes from /proc (for Nexus one JVM: the launcher re-executes
+# itself in place; with NEXUS_LAUNCHER_CHILD=1 the launcher JVM and the relay JVM it starts), RSS = VmRSS
+# summed over the same processes.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib.sh
@@ -82,7 +83,7 @@ start_relay() { # $1 = nexus|strfry, $2 = session name
   pid=$!
   wait_until_serving "$1" "$port" "$pid" "$log"
   pids=$pid
-  for c in $(pgrep -P "$pid" || true); do pids="$pids,$c"; done # Nexus: the relay JVM under the launcher
+  for c in $(pgrep -P "$pid" || true); do pids="$pids,$c"; done # Nexus with NEXUS_LAUNCHER_CHILD=1: the relay JVM under the launcher
   echo "== $1 ($2): pids $pids, database in $dbdir"
 }
 stop_relay() {

@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * machine the relay finds itself on; the operator's own JVM flags are passed on after them, so they
  * win. {@code NEXUS_NO_RELAUNCH=1} or {@code --no-relaunch} runs the relay in the first JVM as is.
  *
- * <p>The parent deliberately does not touch logging (Logback) so that it stays a few tens of MiB;
- * the relay JVM logs the one line saying what was chosen ({@link #logChoice()}).
+ * <p>The first JVM deliberately does not touch logging (Logback): it would be thrown away by the
+ * exec, and a waiting parent stays a few tens of MiB without it. The relay JVM logs the one line
+ * saying what was chosen ({@link #logChoice()}); a failed exec is one line on stderr.
  */
 public final class Launcher {
     /** Set on the relay JVM's command line; its presence means "already launched, run the relay". */
