@@ -65,7 +65,7 @@ start_node() {
     sleep 0.2
   done
   node_pids=$pid
-  for c in $(pgrep -P "$pid" || true); do node_pids="$node_pids,$c"; done
+  for c in $(pgrep -P "$pid" -f dev.nexus.server.Main || true); do node_pids="$node_pids,$c"; done
   echo "== $name on 127.0.0.1:$p (pids $node_pids)"
 }
 stop_nodes() {

@@ -86,6 +86,11 @@ final class JvmPlan {
         if (m.javaFeature() >= 19 && m.cdsArchive() != null) {
             opts.add("-XX:+AutoCreateSharedArchive");
             opts.add("-XX:SharedArchiveFile=" + m.cdsArchive());
+            // The JDK logs the archive's housekeeping as errors and warnings on stdout: at every start
+            // on JDK 25 that the module options (--add-opens above) differ from the dump's (the archive
+            // is still used, 2,862 classes from it), and at the dump the classes it skips. The archive
+            // only speeds the start; the operator's own -Xlog comes later and wins.
+            opts.add("-Xlog:cds=off,cds+dynamic=off");
             why.add("class-data archive " + m.cdsArchive());
         }
         opts.addAll(operatorArgs);
@@ -93,6 +98,21 @@ final class JvmPlan {
                 + (why.isEmpty() ? "" : "; " + String.join("; ", why))
                 + (operatorArgs.isEmpty() ? "" : "; operator's own options last") + ")";
         return new Plan(List.copyOf(opts), summary);
+    }
+
+    /**
+     * A new archive means a new jar or JDK: the archives of the old ones (≈ 30 MiB each) would
+     * otherwise pile up in the cache with every upgrade. Another relay of the same user on another
+     * version loses its archive and makes a new one at its next stop; nothing else is touched.
+     */
+    static void removeOtherArchives(Path dir, Path keep) {
+        try (var entries = Files.newDirectoryStream(dir, "nexus-*.jsa")) {
+            for (Path p : entries) {
+                if (!p.equals(keep) && Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.deleteIfExists(p);
+            }
+        } catch (IOException | RuntimeException e) {
+            // a cache: what cannot be removed now is removed at the next upgrade
+        }
     }
 
     record Plan(List<String> jvmOptions, String summary) {}
@@ -135,7 +155,9 @@ final class JvmPlan {
             if (!Files.isWritable(dir)) return null;
             String key = Integer.toHexString((jar + "|" + Files.size(jar) + "|" + Files.getLastModifiedTime(jar).toMillis()
                     + "|" + System.getProperty("java.home") + "|" + Runtime.version()).hashCode());
-            return dir.resolve("nexus-" + key + ".jsa");
+            Path archive = dir.resolve("nexus-" + key + ".jsa");
+            if (!Files.exists(archive)) removeOtherArchives(dir, archive);
+            return archive;
         } catch (IOException | RuntimeException e) {
             return null;
         }

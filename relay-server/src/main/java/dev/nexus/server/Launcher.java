@@ -45,8 +45,9 @@ public final class Launcher {
 
     /**
      * Called first thing by {@link Main#main}. Either returns the arguments the relay should run
-     * with in this JVM (already launched, relaunch disabled, or nothing to launch for), or runs the
-     * relay in a child JVM and exits this one with the child's exit code.
+     * with in this JVM (already launched, relaunch disabled, or nothing to launch for), or replaces
+     * this process with the relay JVM (never returns), or, where that fails, runs the relay in a
+     * child JVM and exits this one with the child's exit code.
      */
     public static String[] relaunchIfNeeded(String[] args) {
         List<String> rest = new ArrayList<>(Arrays.asList(args));

@@ -1,6 +1,7 @@
 package dev.nexus.server;
 
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.nio.charset.Charset;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -46,7 +47,8 @@ final class ProcessImage {
     /**
      * Executes {@code command} (an absolute program path first) in place of this JVM. Returns only
      * if that failed, with a sentence saying why; nothing has changed for the running JVM then
-     * except that its descriptors are marked close-on-exec, which only matters to a later exec.
+     * except that its descriptors are marked close-on-exec (which only matters to a later exec) and
+     * the calling thread's signal mask is empty.
      */
     static String replaceWith(List<String> command) {
         if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
@@ -62,7 +64,9 @@ final class ProcessImage {
             return "libc not reachable through jnr-ffi (" + e + ")";
         }
         Runtime runtime = Runtime.getRuntime(libc);
-        Charset charset = Charset.defaultCharset();
+        // The encoding the JDK itself uses for file names and arguments (not file.encoding, which is
+        // UTF-8 on JDK 18+ whatever the locale).
+        Charset charset = jnuCharset();
         // The strings stay referenced from `keep` until execv: jnr frees direct memory when collected.
         List<Pointer> keep = new ArrayList<>();
         int pointerSize = runtime.addressSize();
@@ -86,7 +90,19 @@ final class ProcessImage {
         System.err.flush();
         libc.execv(command.get(0), argv);
         int errno = runtime.getLastError();
+        // jnr frees direct memory once it is unreachable; the strings must outlive the call even when
+        // this method is compiled and `keep` looks dead after the loop.
+        Reference.reachabilityFence(keep);
+        Reference.reachabilityFence(argv);
         return "execv " + command.get(0) + " failed (errno " + errno + ")";
+    }
+
+    private static Charset jnuCharset() {
+        try {
+            return Charset.forName(System.getProperty("sun.jnu.encoding", Charset.defaultCharset().name()));
+        } catch (RuntimeException unknown) {
+            return Charset.defaultCharset();
+        }
     }
 
     private static void markDescriptorsCloseOnExec(LibC libc) {

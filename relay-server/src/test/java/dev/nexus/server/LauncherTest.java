@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LauncherTest {
     @Test
@@ -27,6 +29,20 @@ class LauncherTest {
         assertFalse(o.contains("-XX:TieredStopAtLevel=1"), o.toString());
         assertTrue(o.contains("-XX:+AutoCreateSharedArchive"), o.toString());
         assertTrue(o.contains("-XX:SharedArchiveFile=/home/n/.cache/nexus/a.jsa"), o.toString());
+        assertTrue(o.contains("-Xlog:cds=off,cds+dynamic=off"), "the archive's housekeeping stays out of the log: " + o);
+    }
+
+    @Test
+    void aNewClassDataArchiveReplacesTheArchivesOfEarlierJarsAndJdks(@TempDir Path cache) throws Exception {
+        Path old = Files.writeString(cache.resolve("nexus-0ld.jsa"), "an earlier jar's archive");
+        Path other = Files.writeString(cache.resolve("notes.txt"), "not an archive");
+        Path current = cache.resolve("nexus-cafe.jsa");
+        JvmPlan.removeOtherArchives(cache, current);
+        assertFalse(Files.exists(old), "the earlier archive is gone");
+        assertTrue(Files.exists(other), "nothing but archives is touched");
+        Files.writeString(current, "this jar's archive");
+        JvmPlan.removeOtherArchives(cache, current);
+        assertTrue(Files.exists(current), "the current archive is kept");
     }
 
     @Test

@@ -77,7 +77,7 @@ class MemoryUnderOperatorsCommandIT {
         }
         assertTrue(port > 0, "the relay did not start listening");
         // The launcher re-executes itself as the relay JVM (same pid); where exec is unavailable the relay is its child.
-        long relayPid = launcher.children().findFirst().map(ProcessHandle::pid).orElse(launcher.pid());
+        long relayPid = LauncherIT.relayJvmsUnder(launcher).stream().findFirst().map(ProcessHandle::pid).orElse(launcher.pid());
         assertTrue(Files.readString(output).contains("-XX:+UseSerialGC"), "the relay runs with the launcher's options");
 
         NostrKey key = NostrKey.generate();
