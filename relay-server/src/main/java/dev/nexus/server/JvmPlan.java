@@ -83,7 +83,7 @@ final class JvmPlan {
         if (m.javaFeature() >= 24) opts.add("--sun-misc-unsafe-memory-access=allow");
         // After an OutOfMemoryError a relay is in an unknown state: exit and let the supervisor restart it.
         opts.add("-XX:+ExitOnOutOfMemoryError");
-        if (m.javaFeature() >= 19 && m.cdsArchive() != null) {
+        if (usesArchive(m)) {
             opts.add("-XX:+AutoCreateSharedArchive");
             opts.add("-XX:SharedArchiveFile=" + m.cdsArchive());
             // The JDK logs the archive's housekeeping as errors and warnings on stdout: at every start
@@ -100,10 +100,16 @@ final class JvmPlan {
         return new Plan(List.copyOf(opts), summary);
     }
 
+    /** Whether the plan makes the relay JVM use (and on its first run create) {@code m}'s archive. */
+    static boolean usesArchive(Machine m) {
+        return m.javaFeature() >= 19 && m.cdsArchive() != null;
+    }
+
     /**
-     * A new archive means a new jar or JDK: the archives of the old ones (≈ 30 MiB each) would
-     * otherwise pile up in the cache with every upgrade. Another relay of the same user on another
-     * version loses its archive and makes a new one at its next stop; nothing else is touched.
+     * Called by the launcher when the relay JVM is about to create a new archive, which means a new
+     * jar or JDK: the archives of the old ones (20-30 MiB each) would otherwise pile up in the cache
+     * with every upgrade. Another relay of the same user on another version loses its archive and
+     * makes a new one at its next stop; nothing but {@code nexus-*.jsa} files is touched.
      */
     static void removeOtherArchives(Path dir, Path keep) {
         try (var entries = Files.newDirectoryStream(dir, "nexus-*.jsa")) {
@@ -155,9 +161,7 @@ final class JvmPlan {
             if (!Files.isWritable(dir)) return null;
             String key = Integer.toHexString((jar + "|" + Files.size(jar) + "|" + Files.getLastModifiedTime(jar).toMillis()
                     + "|" + System.getProperty("java.home") + "|" + Runtime.version()).hashCode());
-            Path archive = dir.resolve("nexus-" + key + ".jsa");
-            if (!Files.exists(archive)) removeOtherArchives(dir, archive);
-            return archive;
+            return dir.resolve("nexus-" + key + ".jsa");
         } catch (IOException | RuntimeException e) {
             return null;
         }

@@ -56,7 +56,11 @@ public final class Launcher {
         if (disabled || System.getProperty(LAUNCHED_PROPERTY) != null || !startsTheRelay(relayArgs)) {
             return relayArgs;
         }
-        JvmPlan.Plan plan = JvmPlan.plan(JvmPlan.Machine.current(), inheritedJvmArgs());
+        JvmPlan.Machine machine = JvmPlan.Machine.current();
+        JvmPlan.Plan plan = JvmPlan.plan(machine, inheritedJvmArgs());
+        if (JvmPlan.usesArchive(machine) && !Files.exists(machine.cdsArchive())) {
+            JvmPlan.removeOtherArchives(machine.cdsArchive().getParent(), machine.cdsArchive());
+        }
         List<String> command = new ArrayList<>();
         command.add(javaBinary());
         command.addAll(plan.jvmOptions());
