@@ -132,6 +132,7 @@ final class SqliteWriter {
                 batch.clear();
                 // Only this thread grows the WAL, so checking after each commit bounds it to two batches past the limit
                 // (plus the job traffic committed while the checkpointer catches up).
+                wal.committed();
                 String reset = wal.resetDue();
                 if (reset != null) resetAfterCatchingUp(reset, batch);
             } catch (Throwable t) {
