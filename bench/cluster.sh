@@ -17,6 +17,8 @@
 # NEXUS_BENCH_PORT (7799; the nodes use it, +1, +2; PostgreSQL +3), NEXUS_LOAD_DIR, NEXUS_SKIP_BUILD=1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 load=${NEXUS_LOAD_DIR:-$root/../shared/bench/load}
 [ -n "${NEXUS_LOAD_DIR:-}" ] || [ -f "$load/run.mjs" ] || load=$root/../../shared/bench/load # a git worktree one level deeper
 port=${NEXUS_BENCH_PORT:-7799}
@@ -65,7 +67,7 @@ start_node() {
     sleep 0.2
   done
   node_pids=$pid
-  for c in $(pgrep -P "$pid" -f dev.nexus.server.Main || true); do node_pids="$node_pids,$c"; done
+  for c in $(relay_jvms "$pid"); do node_pids="$node_pids,$c"; done
   echo "== $name on 127.0.0.1:$p (pids $node_pids)"
 }
 stop_nodes() {

@@ -1,4 +1,4 @@
-# Sourced by the bench scripts (bench/run.sh, bench/profile.sh).
+# Sourced by the bench scripts (bench/run.sh, bench/profile.sh, bench/cluster.sh).
 
 # wait_until_serving NAME PORT PID LOG: returns once the relay answers NIP-11 on 127.0.0.1:PORT
 # (30 s at most); exits the script, naming LOG, if process PID ends first.
@@ -23,3 +23,8 @@ memory_json() {
   done
   awk -v r="$rss" -v s="$pss" 'BEGIN {printf "{\"rssMiB\":%.1f,\"pssMiB\":%.1f}\n", r / 1024, s / 1024}'
 }
+
+# relay_jvms PID: the relay JVMs started under Nexus's PID, one per line: none by default (the launcher
+# re-executes itself as the relay), one with NEXUS_LAUNCHER_CHILD=1. Matching the main class leaves out
+# the short-lived helpers the relay runs itself (renice).
+relay_jvms() { pgrep -P "$1" -f dev.nexus.server.Main || true; }

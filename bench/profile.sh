@@ -47,7 +47,7 @@ sed -e "s|@PORT@|$port|" -e "s|@DB@|$work/db/nexus.db|" -e "s|@BACKEND@|${NEXUS_
 java -jar "$root/relay-server/target/nexus.jar" --config "$work/nexus.toml" > "$out/relay.log" 2>&1 &
 relay=$!
 wait_until_serving "the relay" "$port" "$relay" "$out/relay.log"
-jvm=$(pgrep -P "$relay" -f dev.nexus.server.Main | head -1 || true) # NEXUS_LAUNCHER_CHILD=1: the relay JVM under the launcher
+jvm=$(relay_jvms "$relay" | head -1)
 [ -n "$jvm" ] || jvm=$relay # by default the launcher re-executes itself as the relay JVM (and with NEXUS_NO_RELAUNCH runs it)
 # The quotes are jcmd's: without them it splits the agent's options off at the first comma.
 profiler() { jcmd "$jvm" JVMTI.agent_load "$lib" "\"$1\"" >/dev/null; }

@@ -83,7 +83,7 @@ start_relay() { # $1 = nexus|strfry, $2 = session name
   pid=$!
   wait_until_serving "$1" "$port" "$pid" "$log"
   pids=$pid
-  for c in $(pgrep -P "$pid" -f dev.nexus.server.Main || true); do pids="$pids,$c"; done # Nexus with NEXUS_LAUNCHER_CHILD=1: the relay JVM under the launcher
+  for c in $(relay_jvms "$pid"); do pids="$pids,$c"; done
   echo "== $1 ($2): pids $pids, database in $dbdir"
 }
 stop_relay() {

@@ -35,7 +35,7 @@ final class ProcessImage {
 
     /** The libc functions used; jnr-ffi binds them by name. */
     public interface LibC {
-        int execv(String path, Pointer argv);
+        int execv(Pointer path, Pointer argv);
 
         int fcntl(int fd, int cmd, int arg);
 
@@ -88,7 +88,7 @@ final class ProcessImage {
         libc.sigprocmask(SIG_SETMASK, Memory.allocateDirect(runtime, SIGSET_BYTES, true), null);
         System.out.flush();
         System.err.flush();
-        libc.execv(command.get(0), argv);
+        libc.execv(keep.get(0), argv); // the program is argv[0], marshalled once
         int errno = runtime.getLastError();
         // jnr frees direct memory once it is unreachable; the strings must outlive the call even when
         // this method is compiled and `keep` looks dead after the loop.
@@ -106,22 +106,17 @@ final class ProcessImage {
     }
 
     private static void markDescriptorsCloseOnExec(LibC libc) {
-        List<Integer> fds = new ArrayList<>();
         try (DirectoryStream<Path> open = Files.newDirectoryStream(Path.of("/proc/self/fd"))) {
             for (Path p : open) {
-                try {
-                    fds.add(Integer.parseInt(p.getFileName().toString()));
-                } catch (NumberFormatException ignored) {
-                    // not a descriptor entry
-                }
+                String name = p.getFileName().toString();
+                if (name.isEmpty() || !name.chars().allMatch(Character::isDigit)) continue; // not a descriptor entry
+                int fd = Integer.parseInt(name);
+                if (fd <= 2) continue; // stdin, stdout, stderr are the relay's own
+                int flags = libc.fcntl(fd, F_GETFD, 0);
+                if (flags >= 0 && (flags & FD_CLOEXEC) == 0) libc.fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
             }
         } catch (IOException e) {
-            return; // no /proc: leave them; a leaked read-only jar descriptor costs little
-        }
-        for (int fd : fds) {
-            if (fd <= 2) continue; // stdin, stdout, stderr are the relay's own
-            int flags = libc.fcntl(fd, F_GETFD, 0);
-            if (flags >= 0 && (flags & FD_CLOEXEC) == 0) libc.fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+            // no /proc: leave them; a leaked read-only jar descriptor costs little
         }
     }
 }

@@ -188,15 +188,17 @@ class LauncherIT {
     private static Path newestJdk() throws IOException {
         Path jvms = Path.of("/usr/lib/jvm");
         if (!Files.isDirectory(jvms)) return null;
+        Pattern version = Pattern.compile("JAVA_VERSION=\"(\\d+)");
         Path best = null;
         int bestFeature = 21;
         try (var dirs = Files.list(jvms)) {
             for (Path d : dirs.toList()) {
                 Path release = d.resolve("release");
                 if (!Files.isExecutable(d.resolve("bin/java")) || !Files.isRegularFile(release)) continue;
-                Matcher m = Pattern.compile("JAVA_VERSION=\"(\\d+)").matcher(Files.readString(release));
-                if (m.find() && Integer.parseInt(m.group(1)) > bestFeature) {
-                    bestFeature = Integer.parseInt(m.group(1));
+                Matcher m = version.matcher(Files.readString(release));
+                int feature = m.find() ? Integer.parseInt(m.group(1)) : 0;
+                if (feature > bestFeature) {
+                    bestFeature = feature;
                     best = d;
                 }
             }
