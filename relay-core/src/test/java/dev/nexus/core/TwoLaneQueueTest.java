@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -49,5 +50,34 @@ class TwoLaneQueueTest {
         assertEquals("n1", q.pollNow());
         assertEquals("n2", q.pollNow());
         assertNull(q.poll(1, TimeUnit.MILLISECONDS), "no permit left behind");
+    }
+
+    @Test
+    void aWakeUpEndsAWaitWithoutATimeoutAndIsNeitherAnItemNorCounted() throws Exception {
+        TwoLaneQueue<String> q = new TwoLaneQueue<>();
+        CompletableFuture<String> waited = CompletableFuture.supplyAsync(q::take);
+        Thread.sleep(50);
+        q.wake(1);
+        assertNull(waited.get(10, TimeUnit.SECONDS), "the waiting taker got nothing");
+        assertEquals(0, q.size());
+        q.add("n1", false);
+        assertEquals(1, q.size(), "the wake-up left no permit that counts as an item");
+        assertEquals("n1", q.pollNow());
+        assertTrue(q.isEmpty());
+    }
+
+    @Test
+    void aWakeUpWithNobodyWaitingEndsTheNextPollThatFindsNothingAndStealsNoItem() {
+        TwoLaneQueue<String> q = new TwoLaneQueue<>();
+        q.wake(1);
+        assertTrue(q.isEmpty(), "a wake-up is not an item");
+        q.add("n1", false);
+        q.add("p1", true);
+        assertEquals(2, q.size());
+        assertEquals("p1", q.pollPriorityNow());
+        assertEquals("n1", q.take(), "items come before the wake-up");
+        assertNull(q.take(), "then the wake-up ends a wait that would never end");
+        assertNull(q.pollNow());
+        assertTrue(q.isEmpty());
     }
 }

@@ -64,7 +64,8 @@ public final class TwoLaneExecutor implements Executor {
     private void work() {
         if (niceIncrement > 0) lowerPriority();
         while (running || !tasks.isEmpty()) {
-            Runnable task = tasks.poll(200, TimeUnit.MILLISECONDS);
+            // No timeout: shutdown() wakes every worker, so an idle pool costs nothing.
+            Runnable task = tasks.take();
             if (task == null) continue;
             try {
                 task.run();
@@ -85,6 +86,7 @@ public final class TwoLaneExecutor implements Executor {
     /** Refuses new tasks, runs what is queued and waits up to the timeout for the workers to end. */
     public void shutdown(long timeout, TimeUnit unit) {
         running = false;
+        tasks.wake(workers.length);
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         for (Thread worker : workers) {
             long left = deadline - System.nanoTime();

@@ -46,6 +46,14 @@ class LauncherTest {
     }
 
     @Test
+    void noPerfDataSamplerWakesAnIdleRelayUnlessTheOperatorAsksForIt() {
+        List<String> ours = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, false), List.of()).jvmOptions();
+        assertTrue(ours.contains("-XX:-UsePerfData"), ours.toString());
+        List<String> theirs = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, false), List.of("-XX:+UsePerfData")).jvmOptions();
+        assertTrue(theirs.lastIndexOf("-XX:+UsePerfData") > theirs.indexOf("-XX:-UsePerfData"), "the operator's choice comes last, and the JVM takes the last: " + theirs);
+    }
+
+    @Test
     void freedNativeMemoryIsTrimmedWhereTheJvmKnowsHow() {
         List<String> trims = JvmPlan.plan(new JvmPlan.Machine(2, 8192, 17, null, true), List.of()).jvmOptions();
         assertTrue(trims.contains("-XX:TrimNativeHeapInterval=" + JvmPlan.NATIVE_TRIM_INTERVAL_MILLIS), trims.toString());

@@ -56,6 +56,18 @@ class TwoLaneExecutorTest {
     }
 
     @Test
+    void idleWorkersWaitWithoutATimeoutAndShutdownEndsThem() {
+        TwoLaneExecutor executor = new TwoLaneExecutor("idle-lanes", 3);
+        sleep(200);
+        List<Thread> workers = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("idle-lanes-")).toList();
+        assertEquals(3, workers.size());
+        for (Thread w : workers) assertEquals(Thread.State.WAITING, w.getState(), "an idle worker waits for work with no timeout to wake it");
+        executor.shutdown(10, TimeUnit.SECONDS);
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith("idle-lanes-") && t.isAlive()),
+                "shutdown woke and ended every idle worker");
+    }
+
+    @Test
     void shutdownRunsWhatIsQueuedAndRefusesNewTasks() throws Exception {
         TwoLaneExecutor executor = new TwoLaneExecutor("test-lanes", 2);
         CountDownLatch release = new CountDownLatch(1);

@@ -21,6 +21,9 @@ public final class LocalLiveFeed implements LiveFeed {
     private static final Logger log = LoggerFactory.getLogger(LocalLiveFeed.class);
     public static final String THREAD_NAME = "nexus-fanout";
 
+    /** Put on the queue by {@link #close} to end the fan-out thread's wait; never delivered. */
+    private static final LiveEvent WAKE_UP = new LiveEvent(-1, null, false);
+
     private final BlockingQueue<LiveEvent> queue;
     private final Object order = new Object();
     private long seq;
@@ -44,11 +47,12 @@ public final class LocalLiveFeed implements LiveFeed {
         while (running || !queue.isEmpty()) {
             LiveEvent next;
             try {
-                next = queue.poll(100, TimeUnit.MILLISECONDS);
+                // No timeout: close() puts a wake-up on the queue, so an idle fan-out thread costs nothing.
+                next = queue.take();
             } catch (InterruptedException e) {
                 return;
             }
-            if (next == null) continue;
+            if (next == WAKE_UP) continue;
             try {
                 sink.accept(next);
             } catch (RuntimeException e) {
@@ -99,6 +103,8 @@ public final class LocalLiveFeed implements LiveFeed {
             t = fanOut;
         }
         if (t == null) return;
+        // When the queue is full the thread is not waiting, and it sees running turn false after its next event.
+        queue.offer(WAKE_UP);
         try {
             t.join(2000);
         } catch (InterruptedException e) {

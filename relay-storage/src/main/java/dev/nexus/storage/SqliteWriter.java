@@ -115,7 +115,8 @@ final class SqliteWriter {
             fill(batch, tasks.pollPriorityNow(), tasks::pollPriorityNow);
             batch.addAll(carried);
             carried.clear();
-            if (batch.isEmpty()) fill(batch, tasks.poll(200, TimeUnit.MILLISECONDS), tasks::pollNow);
+            // An idle writer waits until its cache is due to shrink, and after that until there is work: close() wakes it.
+            if (batch.isEmpty()) fill(batch, cacheShrunk ? tasks.take() : tasks.poll(untilShrinkDue(lastBatchNanos), TimeUnit.NANOSECONDS), tasks::pollNow);
             else topUp(batch, tasks::pollNow);
             if (batch.isEmpty()) {
                 if (!cacheShrunk && System.nanoTime() - lastBatchNanos > IDLE_SHRINK_NANOS) {
@@ -175,6 +176,11 @@ final class SqliteWriter {
         if (!jobs.isEmpty()) runBatch(jobs);
         jobs.clear();
         wal.reset(mode);
+    }
+
+    /** Nanoseconds until an idle writer's cache is due to shrink (at least one, so that an overdue shrink is not a busy loop). */
+    private static long untilShrinkDue(long lastBatchNanos) {
+        return Math.max(1, IDLE_SHRINK_NANOS - (System.nanoTime() - lastBatchNanos) + 1);
     }
 
     int cacheShrinks() {

@@ -62,8 +62,10 @@ public final class WriterInbox {
         return open;
     }
 
+    /** Refuses new work and wakes the writer, which may be waiting for work without a timeout. */
     public void close() {
         open = false;
+        queue.wake(1);
     }
 
     public static boolean isJob(Task task) {

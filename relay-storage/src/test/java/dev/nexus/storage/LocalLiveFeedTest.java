@@ -91,4 +91,23 @@ class LocalLiveFeedTest {
         feed.committedHere(alice.sign(1, "late"));
         feed.committedHere(alice.sign(1, "later"));
     }
+
+    @Test
+    void theIdleFanOutThreadWaitsWithoutATimeoutAndCloseEndsIt() throws Exception {
+        LocalLiveFeed feed = new LocalLiveFeed(8);
+        CountDownLatch delivered = new CountDownLatch(1);
+        Thread[] fanOut = new Thread[1];
+        feed.start(live -> {
+            fanOut[0] = Thread.currentThread();
+            delivered.countDown();
+        });
+        feed.committedHere(alice.sign(1, "one"));
+        assertTrue(delivered.await(10, TimeUnit.SECONDS));
+        Thread.sleep(200);
+        assertEquals(Thread.State.WAITING, fanOut[0].getState(), "the idle fan-out thread waits for the next event with no timeout");
+        long closing = System.nanoTime();
+        feed.close();
+        assertFalse(fanOut[0].isAlive(), "close woke and ended the idle fan-out thread");
+        assertTrue(System.nanoTime() - closing < TimeUnit.SECONDS.toNanos(2), "without waiting for close's 2 s interrupt");
+    }
 }

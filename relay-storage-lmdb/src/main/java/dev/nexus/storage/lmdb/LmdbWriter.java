@@ -105,7 +105,8 @@ final class LmdbWriter {
 
     private void writeLoop() {
         while (inbox.open() || !tasks.isEmpty()) {
-            Task first = tasks.poll(200, TimeUnit.MILLISECONDS);
+            // No timeout: close() wakes this thread, so an idle writer costs nothing.
+            Task first = tasks.take();
             if (first == null) continue;
             try {
                 runTransaction(first);

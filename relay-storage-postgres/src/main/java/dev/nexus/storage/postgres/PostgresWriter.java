@@ -90,6 +90,7 @@ final class PostgresWriter {
     /** Lets the queue drain, then stops the thread. */
     void close() {
         running = false;
+        tasks.wake(1);
         try {
             writer.join(30000);
         } catch (InterruptedException e) {
@@ -124,7 +125,8 @@ final class PostgresWriter {
      * {@code batchMax}, or while job traffic has been seen lately up to {@link #ordinaryCap}.
      */
     private boolean fill(List<WriteTask> batch) {
-        WriteTask first = tasks.poll(200, TimeUnit.MILLISECONDS); // the priority lane's oldest when it has one
+        // The priority lane's oldest when it has one. No timeout: close() wakes this thread, so an idle writer costs nothing.
+        WriteTask first = tasks.take();
         if (first == null) return false;
         batch.add(first);
         if (first.job()) {
