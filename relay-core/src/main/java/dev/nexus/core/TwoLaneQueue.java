@@ -86,13 +86,18 @@ public final class TwoLaneQueue<T> {
         return !priorityLane.isEmpty();
     }
 
-    /** Items queued now, both lanes (for metrics: a moment's view under concurrent use). */
+    /** Items queued now, both lanes (for metrics: a moment's view under concurrent use, which a wake-up in progress can put one off). */
     public int size() {
         return Math.max(0, queued.availablePermits() - wakeUps.get());
     }
 
+    /**
+     * Whether no item is queued. Read from the lanes, not the permits: an item is in its lane before
+     * its permit is released and leaves it only when taken, so a worker deciding whether to stop never
+     * misses a queued item, nor takes a pending wake-up for one.
+     */
     public boolean isEmpty() {
-        return size() == 0;
+        return priorityLane.isEmpty() && normalLane.isEmpty();
     }
 
     /** Called holding a permit: one of the lanes has an item for this caller, or the permit was a wake-up's. */

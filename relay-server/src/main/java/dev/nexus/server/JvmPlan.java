@@ -85,7 +85,8 @@ final class JvmPlan {
         opts.add("-XX:+ExitOnOutOfMemoryError");
         // No hsperfdata: its sampler wakes the JVM twenty times a second, 1.2-1.5 ms of CPU a second on an
         // idle relay, more than all its other threads together (issue 16). jps and jstat no longer list the
-        // relay; jcmd <pid>, JFR and /metrics work as before. -XX:+UsePerfData from the operator comes later and wins.
+        // relay; jcmd <pid>, JFR and /metrics work as before. -XX:+UsePerfData on the operator's java command line
+        // comes later and wins (JAVA_TOOL_OPTIONS is read before the command line, so there it does not).
         opts.add("-XX:-UsePerfData");
         if (usesArchive(m)) {
             opts.add("-XX:+AutoCreateSharedArchive");

@@ -64,8 +64,9 @@ public final class TwoLaneExecutor implements Executor {
     private void work() {
         if (niceIncrement > 0) lowerPriority();
         while (running || !tasks.isEmpty()) {
-            // No timeout: shutdown() wakes every worker, so an idle pool costs nothing.
-            Runnable task = tasks.take();
+            // No timeout while running: shutdown() wakes every worker, so an idle pool costs nothing. Once
+            // stopped, a worker never waits: another may have taken the task it saw queued.
+            Runnable task = running ? tasks.take() : tasks.pollNow();
             if (task == null) continue;
             try {
                 task.run();
@@ -73,6 +74,9 @@ public final class TwoLaneExecutor implements Executor {
                 log.error("task on {} failed: {}", Thread.currentThread().getName(), e.toString());
             }
         }
+        // Passed on, in case another worker still waits because a wake-up of shutdown's was used up by a
+        // worker that found the task it had seen already taken.
+        tasks.wake(1);
     }
 
     private void lowerPriority() {

@@ -68,6 +68,18 @@ class TwoLaneExecutorTest {
     }
 
     @Test
+    void shutdownEndsEveryWorkerHoweverItsWakeUpsAreShared() {
+        for (int round = 0; round < 200; round++) {
+            String name = "stop-round-" + round;
+            TwoLaneExecutor executor = new TwoLaneExecutor(name, 4);
+            if (round % 2 == 1) executor.execute(() -> { }); // a task racing the wake-ups for the workers' attention
+            executor.shutdown(10, TimeUnit.SECONDS);
+            assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().startsWith(name + "-") && t.isAlive()),
+                    "round " + round + ": every worker ended");
+        }
+    }
+
+    @Test
     void shutdownRunsWhatIsQueuedAndRefusesNewTasks() throws Exception {
         TwoLaneExecutor executor = new TwoLaneExecutor("test-lanes", 2);
         CountDownLatch release = new CountDownLatch(1);

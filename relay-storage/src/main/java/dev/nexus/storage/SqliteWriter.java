@@ -116,7 +116,9 @@ final class SqliteWriter {
             batch.addAll(carried);
             carried.clear();
             // An idle writer waits until its cache is due to shrink, and after that until there is work: close() wakes it.
-            if (batch.isEmpty()) fill(batch, cacheShrunk ? tasks.take() : tasks.poll(untilShrinkDue(lastBatchNanos), TimeUnit.NANOSECONDS), tasks::pollNow);
+            // Once closed it drains what is queued without waiting.
+            if (batch.isEmpty()) fill(batch, !inbox.open() ? tasks.pollNow()
+                    : cacheShrunk ? tasks.take() : tasks.poll(untilShrinkDue(lastBatchNanos), TimeUnit.NANOSECONDS), tasks::pollNow);
             else topUp(batch, tasks::pollNow);
             if (batch.isEmpty()) {
                 if (!cacheShrunk && System.nanoTime() - lastBatchNanos > IDLE_SHRINK_NANOS) {

@@ -125,8 +125,9 @@ final class PostgresWriter {
      * {@code batchMax}, or while job traffic has been seen lately up to {@link #ordinaryCap}.
      */
     private boolean fill(List<WriteTask> batch) {
-        // The priority lane's oldest when it has one. No timeout: close() wakes this thread, so an idle writer costs nothing.
-        WriteTask first = tasks.take();
+        // The priority lane's oldest when it has one. No timeout while running: close() wakes this thread, so an
+        // idle writer costs nothing. Once closed it drains without waiting.
+        WriteTask first = running ? tasks.take() : tasks.pollNow();
         if (first == null) return false;
         batch.add(first);
         if (first.job()) {
