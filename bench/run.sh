@@ -4,9 +4,11 @@
 # prints one table, ratios first (bench/summary.mjs). Nexus is started exactly as operators start it:
 #   java -jar relay-server/target/nexus.jar --config <bench toml>        (no JVM flags)
 #
-#   bench/run.sh                              # W1-W4 (shared generator), JOBS, STORE (100k events)
+#   bench/run.sh                              # W1-W4 (shared generator), W3LONG, JOBS, STORE (100k events)
 #   bench/run.sh --quick                      # short everything: proves the harness, measures nothing
-#   bench/run.sh --only W1,W3                 # any subset of W1,W2,W3,W4,JOBS,STORE
+#   bench/run.sh --only W1,W3                 # any subset of W1,W2,W3,W4,W3LONG,JOBS,STORE
+#                                             # (W3LONG: the shared W3 with 20,000 queries, on a relay of its own:
+#                                             #  the default W3 lasts half a second, its steady state is this one)
 #   bench/run.sh --only STORE --large         # the issue's 1,000,000-event store (--store-events N for any N)
 #   STRFRY=/work/ext/strfry/strfry bench/run.sh
 #   STRFRY=... bench/run.sh --rounds 3        # three interleaved rounds (Nexus first, then strfry first, ...);
@@ -27,7 +29,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 load=${NEXUS_LOAD_DIR:-$root/../shared/bench/load}
 [ -n "${NEXUS_LOAD_DIR:-}" ] || [ -f "$load/run.mjs" ] || load=$root/../../shared/bench/load # a git worktree one level deeper
 port=${NEXUS_BENCH_PORT:-7799}
-only="W1,W2,W3,W4,JOBS,STORE"; store_events=100000; quick=0; rounds=1; pass=()
+only="W1,W2,W3,W4,W3LONG,JOBS,STORE"; store_events=100000; quick=0; rounds=1; pass=(); w3long_queries=20000
 while [ $# -gt 0 ]; do
   case "$1" in
     --only) only=$2; shift 2 ;;
@@ -46,18 +48,18 @@ load_only=$(echo "$only" | tr ',' '\n' | grep -E '^W[1-4]$' | paste -sd, || true
 jobs_args=(); store_args=(--events "$store_events")
 if [ "$quick" = 1 ]; then
   pass=(--w1-events 4000 --w2-events 500 --w2-subs 100 --w3-queries 400 --w4-conns 1000 "${pass[@]}")
-  jobs_args=(--seconds 4 --baseline-seconds 2 --social 20000); store_args=(--events "$([ "$store_events" = 100000 ] && echo 10000 || echo "$store_events")" --chunks 5 --queries 50 --counts 3 --early-at 4000)
+  w3long_queries=1000; jobs_args=(--seconds 4 --baseline-seconds 2 --social 20000); store_args=(--events "$([ "$store_events" = 100000 ] && echo 10000 || echo "$store_events")" --chunks 5 --queries 50 --counts 3 --early-at 4000)
 fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out=$root/bench/results/$stamp
 mkdir -p "$out"
 
-if [ -n "$load_only" ]; then [ -f "$load/run.mjs" ] || { echo "load generator not found at $load (set NEXUS_LOAD_DIR)" >&2; exit 2; }; fi
+if [ -n "$load_only" ] || has W3LONG; then [ -f "$load/run.mjs" ] || { echo "load generator not found at $load (set NEXUS_LOAD_DIR)" >&2; exit 2; }; fi
 if [ "${NEXUS_SKIP_BUILD:-0}" != 1 ]; then echo "== building nexus.jar"; (cd "$root" && mvn -B -q -DskipTests package); fi
 [ -d "$root/bench/node_modules" ] || { echo "== npm ci in bench/"; (cd "$root/bench" && npm ci --no-audit --no-fund >/dev/null); }
 # The shared generator is read-only and has no node_modules: run a copy of it beside ours.
 gen=$(mktemp -d); trap 'rm -rf "$gen"' EXIT
-if [ -n "$load_only" ]; then cp "$load/run.mjs" "$gen/run.mjs"; ln -s "$root/bench/node_modules" "$gen/node_modules"; echo '{"type":"module"}' > "$gen/package.json"; fi
+if [ -n "$load_only" ] || has W3LONG; then cp "$load/run.mjs" "$gen/run.mjs"; ln -s "$root/bench/node_modules" "$gen/node_modules"; echo '{"type":"module"}' > "$gen/package.json"; fi
 
 relays=(nexus)
 if [ -n "${STRFRY:-}${STRFRY_START:-}" ]; then relays+=(strfry); else echo "== STRFRY not set: Nexus only (the table has no ratios)"; fi
@@ -103,6 +105,12 @@ run_round() {
       node "$gen/run.mjs" "ws://127.0.0.1:$port" "$pids" --only "$load_only" --out "$dir/$r-load.json" "${pass[@]}" | grep -E '^(W[1-4]|--) ' | tee "$dir/$r-load.log"
       # Nexus's own metrics after the session: nexus_fanout_delay_seconds is W2's (no other workload publishes to live subscribers).
       if [ "$r" = nexus ]; then curl -s "http://127.0.0.1:$port/metrics" > "$dir/nexus-load-metrics.txt" || true; fi
+      stop_relay
+    fi
+    if has W3LONG; then
+      # The shared generator's W3 (after its W1) with many more queries: a steady rate, not the first half second.
+      start_relay "$r" w3long
+      node "$gen/run.mjs" "ws://127.0.0.1:$port" "$pids" --only W3 --out "$dir/$r-w3long.json" "${pass[@]}" --w3-queries "$w3long_queries" | grep -E '^(W[13]|--) ' | tee "$dir/$r-w3long.log"
       stop_relay
     fi
     if has JOBS; then

@@ -14,6 +14,9 @@ const read = (d, relay) => {
     const f = `${d}/${relay}-${part}.json`;
     if (fs.existsSync(f)) { const j = JSON.parse(fs.readFileSync(f, 'utf8')); Object.assign(w, j.workloads); if (j.relayAtStart) w.atStart = j.relayAtStart; }
   }
+  // W3LONG ran W1 and W3 again on a relay of its own: only its W3 is kept, under a name of its own.
+  const long = `${d}/${relay}-w3long.json`;
+  if (fs.existsSync(long)) w.W3long = JSON.parse(fs.readFileSync(long, 'utf8')).workloads.W3;
   const idle = `${d}/${relay}-idle-memory.json`;
   if (fs.existsSync(idle)) w.idleMemory = JSON.parse(fs.readFileSync(idle, 'utf8'));
   const m = `${d}/${relay}-load-metrics.txt`;
@@ -63,6 +66,9 @@ row('W2 relay fan-out to socket p99 (bucket bound), ms', (w) => w.fanOutDelay.p9
 row('W2 client CPU-s', (w) => w.W2.clientCpuS, 2, '<= 1.0x');
 row('W3 queries/s', (w) => w.W3.queriesPerS, 0, '>= 1.5x');
 row('W3 latency p99, ms', (w) => w.W3.latencyMs.p99, 1, '<= 0.5x');
+row(`W3LONG (${fmt(nx.W3long?.queries)} queries) queries/s`, (w) => w.W3long.queriesPerS, 0, '>= 1.5x');
+row('W3LONG latency p99, ms', (w) => w.W3long.latencyMs.p99, 1, '<= 0.5x');
+row('W3LONG relay CPU-s per 1k queries', (w) => w.W3long.relay.cpuS_per_1000_queries, 3, 'report');
 row('W4 relay RSS idle at start, MiB', (w) => w.atStart.rssMiB, 1, 'report (strfry ~14)');
 row('W4 relay PSS idle at start, MiB', (w) => w.idleMemory.pssMiB, 1, 'report (shared pages once)');
 row('W4 relay RSS with idle conns, MiB', (w) => w.W4.relayRssWithConnsMiB, 1, '<= 0.5x');
