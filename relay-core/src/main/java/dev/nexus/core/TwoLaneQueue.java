@@ -49,6 +49,15 @@ public final class TwoLaneQueue<T> {
         }
     }
 
+    /**
+     * What a worker that waits without a timeout takes next: while {@code mayWait} (it has not been told
+     * to stop) the next item, waiting for one, or null when a {@link #wake} ends the wait; once stopped
+     * only an item queued now, never a wait, since another worker may have taken the one it saw queued.
+     */
+    public T next(boolean mayWait) {
+        return mayWait ? take() : pollNow();
+    }
+
     /** The next item if one is queued now, else null. */
     public T pollNow() {
         return queued.tryAcquire() ? takeOrWakeUp() : null;

@@ -79,5 +79,8 @@ class TwoLaneQueueTest {
         assertNull(q.take(), "then the wake-up ends a wait that would never end");
         assertNull(q.pollNow());
         assertTrue(q.isEmpty());
+        assertNull(q.next(false), "a worker told to stop takes only what is queued, and never waits");
+        q.add("n2", false);
+        assertEquals("n2", q.next(false));
     }
 }

@@ -64,9 +64,8 @@ public final class TwoLaneExecutor implements Executor {
     private void work() {
         if (niceIncrement > 0) lowerPriority();
         while (running || !tasks.isEmpty()) {
-            // No timeout while running: shutdown() wakes every worker, so an idle pool costs nothing. Once
-            // stopped, a worker never waits: another may have taken the task it saw queued.
-            Runnable task = running ? tasks.take() : tasks.pollNow();
+            // No timeout while running: shutdown() wakes every worker, so an idle pool costs nothing.
+            Runnable task = tasks.next(running);
             if (task == null) continue;
             try {
                 task.run();

@@ -115,10 +115,7 @@ final class SqliteWriter {
             fill(batch, tasks.pollPriorityNow(), tasks::pollPriorityNow);
             batch.addAll(carried);
             carried.clear();
-            // An idle writer waits until its cache is due to shrink, and after that until there is work: close() wakes it.
-            // Once closed it drains what is queued without waiting.
-            if (batch.isEmpty()) fill(batch, !inbox.open() ? tasks.pollNow()
-                    : cacheShrunk ? tasks.take() : tasks.poll(untilShrinkDue(lastBatchNanos), TimeUnit.NANOSECONDS), tasks::pollNow);
+            if (batch.isEmpty()) fill(batch, nextWhenIdle(cacheShrunk, lastBatchNanos), tasks::pollNow);
             else topUp(batch, tasks::pollNow);
             if (batch.isEmpty()) {
                 if (!cacheShrunk && System.nanoTime() - lastBatchNanos > IDLE_SHRINK_NANOS) {
@@ -178,6 +175,15 @@ final class SqliteWriter {
         if (!jobs.isEmpty()) runBatch(jobs);
         jobs.clear();
         wal.reset(mode);
+    }
+
+    /**
+     * An idle writer's next task: it waits until its cache is due to shrink, and after that until there is
+     * work (close() wakes it); once closed it drains what is queued without waiting. Null: nothing came.
+     */
+    private Task nextWhenIdle(boolean cacheShrunk, long lastBatchNanos) {
+        if (cacheShrunk || !inbox.open()) return tasks.next(inbox.open());
+        return tasks.poll(untilShrinkDue(lastBatchNanos), TimeUnit.NANOSECONDS);
     }
 
     /** Nanoseconds until an idle writer's cache is due to shrink (at least one, so that an overdue shrink is not a busy loop). */

@@ -105,8 +105,8 @@ final class LmdbWriter {
 
     private void writeLoop() {
         while (inbox.open() || !tasks.isEmpty()) {
-            // No timeout while open: close() wakes this thread, so an idle writer costs nothing. Once closed it drains without waiting.
-            Task first = inbox.open() ? tasks.take() : tasks.pollNow();
+            // No timeout while open: close() wakes this thread, so an idle writer costs nothing.
+            Task first = tasks.next(inbox.open());
             if (first == null) continue;
             try {
                 runTransaction(first);

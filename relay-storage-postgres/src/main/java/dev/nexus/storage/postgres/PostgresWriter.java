@@ -126,8 +126,8 @@ final class PostgresWriter {
      */
     private boolean fill(List<WriteTask> batch) {
         // The priority lane's oldest when it has one. No timeout while running: close() wakes this thread, so an
-        // idle writer costs nothing. Once closed it drains without waiting.
-        WriteTask first = running ? tasks.take() : tasks.pollNow();
+        // idle writer costs nothing.
+        WriteTask first = tasks.next(running);
         if (first == null) return false;
         batch.add(first);
         if (first.job()) {
