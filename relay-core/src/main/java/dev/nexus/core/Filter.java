@@ -17,6 +17,8 @@ public final class Filter {
     private final Long since;
     private final Long until;
     private final Integer limit;
+    /** {@link #kinds} unboxed and sorted: a live event is matched against every candidate subscription's kinds. */
+    private final int[] kindValues;
 
     public Filter(Set<String> ids, Set<String> authors, Set<Integer> kinds, Map<String, Set<String>> tags,
                   Long since, Long until, Integer limit) {
@@ -27,6 +29,7 @@ public final class Filter {
         this.since = since;
         this.until = until;
         this.limit = limit;
+        this.kindValues = kinds == null ? null : kinds.stream().mapToInt(Integer::intValue).sorted().toArray();
     }
 
     public Set<String> ids() { return ids; }
@@ -49,7 +52,7 @@ public final class Filter {
     public boolean matches(Event e) {
         if (ids != null && !ids.contains(e.id())) return false;
         if (authors != null && !authors.contains(e.pubkey())) return false;
-        if (kinds != null && !kinds.contains(e.kind())) return false;
+        if (kindValues != null && java.util.Arrays.binarySearch(kindValues, e.kind()) < 0) return false;
         if (since != null && e.createdAt() < since) return false;
         if (until != null && e.createdAt() > until) return false;
         for (Map.Entry<String, Set<String>> constraint : tags.entrySet()) {

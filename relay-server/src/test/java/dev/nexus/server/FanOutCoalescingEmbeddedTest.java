@@ -96,6 +96,19 @@ class FanOutCoalescingEmbeddedTest {
     }
 
     @Test
+    void aRunBuildsEachConnectionsFramesInOneBufferOfExactlyTheirSize() {
+        subscribed("feed", 1 << 20);
+        for (int i = 0; i < 7; i++) fanOut.publish(author.sign(1, List.of(), "sized " + i + " " + "x".repeat(100 * i)));
+        channel.runPendingTasks();
+        List<ByteBuf> writes = WireFrames.writesToSocket(channel);
+        assertEquals(1, writes.size());
+        assertEquals(7, WireFrames.framesIn(List.of(writes.get(0).retainedDuplicate())).size());
+        assertEquals(writes.get(0).readableBytes(), writes.get(0).capacity(),
+                "allocated once for the whole run, not grown frame by frame (the outbound bound counts bytes written, not capacity)");
+        writes.forEach(ByteBuf::release);
+    }
+
+    @Test
     void anEventThatArrivesWhileTheLoopIsIdleIsWrittenAtOnceOnItsOwn() {
         subscribed("feed", 1 << 20);
         List<ByteBuf> writes = new ArrayList<>();

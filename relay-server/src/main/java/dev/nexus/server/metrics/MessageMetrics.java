@@ -26,8 +26,8 @@ final class MessageMetrics {
         eventsOut = counterOut("EVENT");
     }
 
-    void outEvent() {
-        eventsOut.increment();
+    void outEvents(int n) {
+        eventsOut.increment(n);
     }
 
     void in(String verb) {

@@ -175,8 +175,8 @@ public final class RelayMetrics implements AutoCloseable {
     }
 
     /** An EVENT frame (stored result or live event), written without passing through {@link #sent}. */
-    public void sentEvent() {
-        messages.outEvent();
+    public void sentEvents(int frames) {
+        messages.outEvents(frames);
     }
 
     public void sentEose() {
@@ -203,8 +203,10 @@ public final class RelayMetrics implements AutoCloseable {
 
     // ---------------------------------------------------------------- fan-out
 
-    public void liveEventDelivered() {
-        delivered.increment();
+    /** Live EVENT frames one fan-out run wrote to one connection: sent messages and deliveries both. */
+    public void liveEventsSent(int frames) {
+        messages.outEvents(frames);
+        delivered.increment(frames);
     }
 
     /** Nanoseconds from the fan-out taking an event to its flush into one event loop's matching connections. */

@@ -145,14 +145,17 @@ public final class FanOut {
             ranOnce = true;
             List<Session> owed = new ArrayList<>();
             List<Matched> written = new ArrayList<>();
-            Matched m;
+            for (Matched m; written.size() < MAX_EVENTS_PER_RUN && (m = pending.poll()) != null; ) written.add(m);
+            // Every connection's frames are announced first, so that its batch is allocated once.
+            for (Matched m : written) {
+                for (Subscription sub : m.subs()) sub.session().planLiveFrame(sub, m.event());
+            }
             try {
-                while (written.size() < MAX_EVENTS_PER_RUN && (m = pending.poll()) != null) {
+                for (Matched m : written) {
                     for (Subscription sub : m.subs()) {
                         Session s = sub.session();
                         if (s.deliverWithoutFlush(sub, m.event())) owed.add(s);
                     }
-                    written.add(m);
                 }
             } finally {
                 // Whatever happened, no connection keeps a half-built batch that no run would hand over.

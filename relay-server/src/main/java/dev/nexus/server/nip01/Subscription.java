@@ -24,6 +24,8 @@ public final class Subscription {
     private List<StoredEvent> stored;
     /** Set by the session when the subscription leaves it (CLOSE, replacement, disconnect); read by query workers too. */
     private volatile boolean cancelled;
+    /** Set by {@link SubscriptionIndex} before it files this subscription (the index's maps publish it). */
+    private boolean mayMeetAnEventTwice;
 
     public Subscription(Session session, String id, List<Filter> filters) {
         this.session = session;
@@ -42,6 +44,9 @@ public final class Subscription {
         for (Filter f : filters) if (f.matches(e)) return true;
         return false;
     }
+
+    boolean mayMeetAnEventTwice() { return mayMeetAnEventTwice; }
+    void mayMeetAnEventTwice(boolean twice) { this.mayMeetAnEventTwice = twice; }
 
     public boolean storedSent() { return storedSent; }
 

@@ -86,7 +86,7 @@ class RelayMetricsTest {
             m.eventAnswered(key.sign(1, "a"), false, "rate-limited: slow down");
             m.eventAnswered(key.sign(1, "b"), false, "rate-limited: slow down");
             m.eventAnswered(key.sign(1, "c"), true, "duplicate: have it");
-            m.liveEventDelivered();
+            m.liveEventsSent(1);
             String line = m.summaryLine();
             assertTrue(line.contains("1 opened"), line);
             assertTrue(line.contains("1 refused: 1 max_connections"), line);

@@ -1,0 +1,84 @@
+package dev.nexus.server.nip01;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.nexus.core.Event;
+import dev.nexus.core.Filter;
+import dev.nexus.core.testing.NostrKey;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** NIP-01: a live event goes to each matching subscription once, whichever keys it was filed under. */
+class SubscriptionIndexTest {
+    private static final NostrKey AUTHOR = NostrKey.generate();
+    private static final String X = NostrKey.generate().pubkey();
+    private static final String Y = NostrKey.generate().pubkey();
+
+    private final SubscriptionIndex index = new SubscriptionIndex(1000, 100_000);
+
+    private static Filter kinds(int... kinds) {
+        Set<Integer> set = new java.util.HashSet<>();
+        for (int k : kinds) set.add(k);
+        return new Filter(null, null, set, null, null, null, null);
+    }
+
+    private static Filter tag(String name, String... values) {
+        return new Filter(null, null, null, Map.of(name, Set.of(values)), null, null, null);
+    }
+
+    private Subscription subscribe(String id, Filter... filters) {
+        Subscription sub = new Subscription(null, id, List.of(filters));
+        index.tryAdd(sub);
+        return sub;
+    }
+
+    private List<String> matched(Event e) {
+        List<String> ids = new ArrayList<>();
+        index.forEachMatch(e, sub -> ids.add(sub.id()));
+        ids.sort(null);
+        return ids;
+    }
+
+    @Test
+    void anEventWithARepeatedTagReachesATagSubscriptionOnce() {
+        subscribe("p", tag("p", X));
+        Event e = AUTHOR.sign(5050, List.of(List.of("p", X), List.of("p", X)), "");
+        assertEquals(List.of("p"), matched(e));
+    }
+
+    @Test
+    void anEventCarryingTwoOfAFiltersTagValuesReachesItOnce() {
+        subscribe("both", tag("p", X, Y));
+        Event e = AUTHOR.sign(5050, List.of(List.of("p", X), List.of("p", Y)), "");
+        assertEquals(List.of("both"), matched(e));
+    }
+
+    @Test
+    void aSubscriptionWhoseFiltersBothMatchReceivesTheEventOnce() {
+        subscribe("two-filters", kinds(5050), tag("p", X));
+        subscribe("authors", new Filter(null, Set.of(AUTHOR.pubkey(), X), null, null, null, null, null));
+        Event e = AUTHOR.sign(5050, List.of(List.of("p", X)), "");
+        assertEquals(List.of("authors", "two-filters"), matched(e));
+    }
+
+    @Test
+    void subscriptionsUnderDifferentKeysEachReceiveTheEvent() {
+        subscribe("kind", kinds(1, 5050));
+        subscribe("tag", new Filter(null, null, Set.of(5050), Map.of("p", Set.of(X)), null, null, null));
+        subscribe("other-tag", tag("p", Y));
+        subscribe("all", new Filter(null, null, null, null, null, null, null));
+        Event e = AUTHOR.sign(5050, List.of(List.of("p", X), List.of("e", X)), "");
+        assertEquals(List.of("all", "kind", "tag"), matched(e));
+    }
+
+    @Test
+    void aKindFilterMatchesByValueWhateverTheKindsOrder() {
+        subscribe("kinds", kinds(68001, 1, 5050, 30000));
+        assertEquals(List.of("kinds"), matched(AUTHOR.sign(68001, "")));
+        assertEquals(List.of("kinds"), matched(AUTHOR.sign(30000, List.of(List.of("d", "x")), "")));
+        assertEquals(List.of(), matched(AUTHOR.sign(5051, "")));
+    }
+}
