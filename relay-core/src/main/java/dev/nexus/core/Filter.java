@@ -19,6 +19,9 @@ public final class Filter {
     private final Integer limit;
     /** {@link #kinds} unboxed and sorted: a live event is matched against every candidate subscription's kinds. */
     private final int[] kindValues;
+    /** {@link #tags} in its iteration order, as arrays: the live fan-out walks them for every candidate. */
+    private final String[] tagNames;
+    private final Set<String>[] tagValues;
 
     public Filter(Set<String> ids, Set<String> authors, Set<Integer> kinds, Map<String, Set<String>> tags,
                   Long since, Long until, Integer limit) {
@@ -30,6 +33,15 @@ public final class Filter {
         this.until = until;
         this.limit = limit;
         this.kindValues = kinds == null ? null : kinds.stream().mapToInt(Integer::intValue).sorted().toArray();
+        this.tagNames = new String[this.tags.size()];
+        @SuppressWarnings("unchecked")
+        Set<String>[] values = new Set[this.tags.size()];
+        int i = 0;
+        for (Map.Entry<String, Set<String>> constraint : this.tags.entrySet()) {
+            tagNames[i] = constraint.getKey();
+            values[i++] = constraint.getValue();
+        }
+        this.tagValues = values;
     }
 
     public Set<String> ids() { return ids; }
@@ -50,13 +62,36 @@ public final class Filter {
     }
 
     public boolean matches(Event e) {
+        return matchesFromTag(e, 0);
+    }
+
+    /** The name of the first tag constraint in {@link #tags}' order, or null when there is none. */
+    public String firstTagName() {
+        return tagNames.length == 0 ? null : tagNames[0];
+    }
+
+    /** The values of the first tag constraint in {@link #tags}' order, or null when there is none. */
+    public Set<String> firstTagValues() {
+        return tagNames.length == 0 ? null : tagValues[0];
+    }
+
+    /**
+     * {@link #matches} for an event already known to carry one of {@link #firstTagValues()} under
+     * {@link #firstTagName()}: the live index found the filter through that tag, and checking it
+     * again was most of the W2 fan-out's per-subscriber work.
+     */
+    public boolean matchesGivenFirstTag(Event e) {
+        return matchesFromTag(e, 1);
+    }
+
+    private boolean matchesFromTag(Event e, int firstTagToCheck) {
         if (ids != null && !ids.contains(e.id())) return false;
         if (authors != null && !authors.contains(e.pubkey())) return false;
         if (kindValues != null && java.util.Arrays.binarySearch(kindValues, e.kind()) < 0) return false;
         if (since != null && e.createdAt() < since) return false;
         if (until != null && e.createdAt() > until) return false;
-        for (Map.Entry<String, Set<String>> constraint : tags.entrySet()) {
-            if (!hasTagValueIn(e, constraint.getKey(), constraint.getValue())) return false;
+        for (int i = firstTagToCheck; i < tagNames.length; i++) {
+            if (!hasTagValueIn(e, tagNames[i], tagValues[i])) return false;
         }
         return true;
     }

@@ -26,6 +26,8 @@ public final class Subscription {
     private volatile boolean cancelled;
     /** Set by {@link SubscriptionIndex} before it files this subscription (the index's maps publish it). */
     private boolean mayMeetAnEventTwice;
+    /** Set by {@link SubscriptionIndex}: one filter, filed under its first tag constraint's values. */
+    private boolean filedUnderItsTag;
 
     public Subscription(Session session, String id, List<Filter> filters) {
         this.session = session;
@@ -47,6 +49,8 @@ public final class Subscription {
 
     boolean mayMeetAnEventTwice() { return mayMeetAnEventTwice; }
     void mayMeetAnEventTwice(boolean twice) { this.mayMeetAnEventTwice = twice; }
+    boolean filedUnderItsTag() { return filedUnderItsTag; }
+    void filedUnderItsTag(boolean filed) { this.filedUnderItsTag = filed; }
 
     public boolean storedSent() { return storedSent; }
 

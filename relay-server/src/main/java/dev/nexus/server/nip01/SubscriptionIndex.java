@@ -55,6 +55,7 @@ public final class SubscriptionIndex {
         }
         counted.add(sub);
         sub.mayMeetAnEventTwice(mayMeetAnEventTwice(sub));
+        sub.filedUnderItsTag(filedUnderItsOnlyFiltersFirstTag(sub));
         for (Filter f : sub.filters()) file(sub, f, true);
         return true;
     }
@@ -89,9 +90,20 @@ public final class SubscriptionIndex {
         for (Filter f : sub.filters()) {
             if (f.matchesNothing()) continue;
             filed++;
-            if (f.ids() == null && f.authors() == null && !f.tags().isEmpty() && f.tags().values().iterator().next().size() > 1) return true;
+            if (f.ids() == null && f.authors() == null && f.firstTagValues() != null && f.firstTagValues().size() > 1) return true;
         }
         return filed > 1;
+    }
+
+    /**
+     * Whether the subscription is one filter filed under its first tag constraint, so that an event
+     * found through that tag's key needs no second look at it. The keys join a one-letter name and
+     * the value, so only a one-letter name makes the key say which constraint was met.
+     */
+    private static boolean filedUnderItsOnlyFiltersFirstTag(Subscription sub) {
+        if (sub.filters().size() != 1) return false;
+        Filter f = sub.filters().get(0);
+        return !f.matchesNothing() && f.ids() == null && f.authors() == null && f.firstTagName() != null && f.firstTagName().length() == 1;
     }
 
     private void file(Subscription sub, Filter f, boolean add) {
@@ -100,9 +112,8 @@ public final class SubscriptionIndex {
             for (String id : f.ids()) update(byId, id, sub, add);
         } else if (f.authors() != null) {
             for (String a : f.authors()) update(byAuthor, a, sub, add);
-        } else if (!f.tags().isEmpty()) {
-            Map.Entry<String, Set<String>> tag = f.tags().entrySet().iterator().next();
-            for (String v : tag.getValue()) update(byTag, tagKey(tag.getKey(), v), sub, add);
+        } else if (f.firstTagName() != null) {
+            for (String v : f.firstTagValues()) update(byTag, tagKey(f.firstTagName(), v), sub, add);
         } else if (f.kinds() != null) {
             for (int k : f.kinds()) update(byKind, k, sub, add);
         } else if (add) {
@@ -162,6 +173,14 @@ public final class SubscriptionIndex {
             }
         }
 
+        /** Candidates found under a tag key the event carries. */
+        private void allUnderTheEventsTag(Set<Subscription> candidates) {
+            for (Subscription s : candidates) {
+                if (s.mayMeetAnEventTwice() && !firstMeeting(s)) continue;
+                if (s.filedUnderItsTag() ? s.filters().get(0).matchesGivenFirstTag(event) : s.matches(event)) action.accept(s);
+            }
+        }
+
         /** Candidates under one of the event's tag keys; a key the event repeats is walked once. */
         void tagSet(Set<Subscription> candidates) {
             if (candidates == null) return;
@@ -172,7 +191,7 @@ public final class SubscriptionIndex {
                 if (tagSets == null) tagSets = Collections.newSetFromMap(new IdentityHashMap<>());
                 if (!tagSets.add(candidates)) return;
             }
-            all(candidates);
+            allUnderTheEventsTag(candidates);
         }
 
         private boolean firstMeeting(Subscription s) {

@@ -75,6 +75,25 @@ class SubscriptionIndexTest {
     }
 
     @Test
+    void anEventFoundThroughAFiltersTagMustStillMeetEveryOtherConstraint() {
+        Map<String, Set<String>> tags = new java.util.LinkedHashMap<>();
+        tags.put("p", Set.of(X));
+        tags.put("e", Set.of(Y));
+        subscribe("p-and-e", new Filter(null, null, Set.of(5050), tags, 100L, null, null));
+        assertEquals(List.of("p-and-e"), matched(AUTHOR.sign(5050, List.of(List.of("p", X), List.of("e", Y)), "", 200)));
+        assertEquals(List.of(), matched(AUTHOR.sign(5050, List.of(List.of("p", X), List.of("e", X)), "", 200)), "the second tag is not met");
+        assertEquals(List.of(), matched(AUTHOR.sign(5051, List.of(List.of("p", X), List.of("e", Y)), "", 200)), "the kind is not met");
+        assertEquals(List.of(), matched(AUTHOR.sign(5050, List.of(List.of("p", X), List.of("e", Y)), "", 50)), "since is not met");
+    }
+
+    @Test
+    void aTagKeyThatOnlyLooksTheSameDoesNotMatch() {
+        // "p:" + ":" + "v" and "p" + ":" + ":v" make the same key; only the full check tells them apart.
+        subscribe("odd-name", new Filter(null, null, null, Map.of("p:", Set.of("v")), null, null, null));
+        assertEquals(List.of(), matched(AUTHOR.sign(1, List.of(List.of("p", ":v")), "")));
+    }
+
+    @Test
     void aKindFilterMatchesByValueWhateverTheKindsOrder() {
         subscribe("kinds", kinds(68001, 1, 5050, 30000));
         assertEquals(List.of("kinds"), matched(AUTHOR.sign(68001, "")));
