@@ -135,7 +135,7 @@ public final class Session implements ConnectionView {
      * not yet written: its batch is allocated once, big enough. Growing it frame by frame (1, 2, 4
      * KiB..., a copy each time) was a twentieth of the event loops' time in the W2 profile.
      */
-    private int plannedLiveBytes;
+    private long plannedLiveBytes;
     /** Live frames written by the current run, counted in the metrics once at its end. */
     private int liveFramesInRun;
 
@@ -163,9 +163,11 @@ public final class Session implements ConnectionView {
             disconnectSlowConsumer();
             return false;
         }
-        liveFramesInRun++;
+        // A frame that would not fit sends what the batch holds first, rather than grow (and copy) it.
+        if (liveBatch != null && liveBatch.writableBytes() < frame) handOverLiveBatch();
         if (liveBatch == null) liveBatch = channel.alloc().buffer(liveBatchCapacity(frame));
         WebSocketTextFrames.writeEventFrame(liveBatch, prefix, json);
+        liveFramesInRun++;
         if (liveBatch.readableBytes() >= liveBatchBytes) handOverLiveBatch();
         if (inLiveRun) return false;
         inLiveRun = true;
@@ -179,7 +181,7 @@ public final class Session implements ConnectionView {
      * 3.5 MiB larger after its warm-up).
      */
     private int liveBatchCapacity(int frame) {
-        int wanted = Math.max(1024, Math.min(liveBatchBytes, frame + Math.max(0, plannedLiveBytes)));
+        int wanted = (int) Math.max(1024, Math.min(liveBatchBytes, frame + Math.max(0, plannedLiveBytes)));
         int powerOfTwo = Integer.highestOneBit(wanted - 1) << 1;
         return Math.max(frame, Math.min(liveBatchBytes, powerOfTwo));
     }

@@ -1,6 +1,7 @@
 package dev.nexus.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.nexus.config.NexusConfig;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -98,10 +100,12 @@ class FanOutCoalescingEmbeddedTest {
         assertEquals(expected, WireFrames.framesIn(writes));
     }
 
-    @Test
-    void aRunBuildsEachConnectionsFramesInOneBufferAllocatedOnceNeverGrownFrameByFrame() {
-        AtomicInteger buffers = new AtomicInteger();
-        AtomicInteger regrowths = new AtomicInteger();
+    private final AtomicInteger buffers = new AtomicInteger();
+    private final AtomicInteger regrowths = new AtomicInteger();
+    private final AtomicBoolean failNextBuffer = new AtomicBoolean();
+
+    /** Direct buffers that count themselves and their regrowths, and can fail once on demand. */
+    private void countBuffers() {
         channel.config().setAllocator(new AbstractByteBufAllocator(true) {
             @Override
             protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
@@ -110,6 +114,7 @@ class FanOutCoalescingEmbeddedTest {
 
             @Override
             protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+                if (failNextBuffer.getAndSet(false)) throw new IllegalStateException("no direct memory left (test)");
                 buffers.incrementAndGet();
                 return new UnpooledDirectByteBuf(this, initialCapacity, maxCapacity) {
                     @Override
@@ -125,9 +130,24 @@ class FanOutCoalescingEmbeddedTest {
                 return false;
             }
         });
+    }
+
+    private List<Event> publishBurst(int events) {
+        List<Event> burst = new ArrayList<>();
+        for (int i = 0; i < events; i++) {
+            Event e = author.sign(1, List.of(), "burst " + i + " " + "x".repeat(100 * i));
+            burst.add(e);
+            fanOut.publish(e);
+        }
+        return burst;
+    }
+
+    @Test
+    void aRunBuildsAConnectionsFramesInOneBufferAllocatedOnceNeverGrownFrameByFrame() {
+        countBuffers();
         subscribed("feed", 1 << 20);
         buffers.set(0);
-        for (int i = 0; i < 7; i++) fanOut.publish(author.sign(1, List.of(), "sized " + i + " " + "x".repeat(100 * i)));
+        publishBurst(7);
         channel.runPendingTasks();
         List<ByteBuf> writes = WireFrames.writesToSocket(channel);
         assertEquals(1, writes.size());
@@ -136,6 +156,32 @@ class FanOutCoalescingEmbeddedTest {
         assertEquals(0, regrowths.get(), "sized for the whole run when allocated, not grown (and copied) as frames came");
         assertTrue(batch.capacity() < 2 * batch.readableBytes(), "at most the next power of two: " + batch.capacity() + " for " + batch.readableBytes());
         assertEquals(7, WireFrames.framesIn(writes).size());
+    }
+
+    @Test
+    void aRunLargerThanTheBatchLimitIsSentInBuffersWithinTheLimitNoneGrown() {
+        countBuffers();
+        subscribed("feed", 8192); // batches of at most 8192 / 4 = 2048 bytes
+        List<Event> burst = publishBurst(7);
+        channel.runPendingTasks();
+        List<ByteBuf> writes = WireFrames.writesToSocket(channel);
+        assertTrue(writes.size() > 1, "about 4.7 KB of frames in 2 KiB batches");
+        for (ByteBuf b : writes) assertTrue(b.capacity() <= 2048, "capacity " + b.capacity());
+        assertEquals(0, regrowths.get(), "a frame that does not fit sends the batch first");
+        assertEquals(burst.stream().map(e -> eventFrame("feed", e)).toList(), WireFrames.framesIn(writes));
+    }
+
+    @Test
+    void whenDeliveringOneEventFailsTheEventsBehindItStillReachTheConnection() {
+        countBuffers();
+        subscribed("feed", 1 << 20);
+        List<Event> burst = publishBurst(4);
+        failNextBuffer.set(true);
+        channel.runPendingTasks();
+        assertThrows(IllegalStateException.class, channel::checkException, "the run that failed");
+        channel.runPendingTasks();
+        assertEquals(burst.subList(1, 4).stream().map(e -> eventFrame("feed", e)).toList(), WireFrames.framesIn(WireFrames.writesToSocket(channel)),
+                "the first event's delivery failed; the three behind it go out with the next run, in order");
     }
 
     @Test

@@ -5,6 +5,7 @@ import dev.nexus.server.HiddenAuthors;
 import dev.nexus.server.RestrictedKinds;
 import dev.nexus.server.Session;
 import io.netty.channel.EventLoop;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -135,6 +136,11 @@ public final class FanOut {
         private volatile boolean held;
         private volatile long lastRunNanos;
         private volatile boolean ranOnce;
+        /**
+         * Events a run had taken when delivering an earlier one threw (out of direct memory, say): the
+         * next run starts with them. At most one run's worth; touched on the loop only.
+         */
+        private final ArrayDeque<Matched> carried = new ArrayDeque<>();
 
         LoopDeliveries(EventLoop loop) {
             this.loop = loop;
@@ -167,14 +173,17 @@ public final class FanOut {
             lastRunNanos = nanoClock.getAsLong();
             ranOnce = true;
             List<Session> owed = new ArrayList<>();
-            List<Matched> written = new ArrayList<>();
-            for (Matched m; written.size() < MAX_EVENTS_PER_RUN && (m = pending.poll()) != null; ) written.add(m);
+            List<Matched> taken = new ArrayList<>();
+            while (taken.size() < MAX_EVENTS_PER_RUN && !carried.isEmpty()) taken.add(carried.poll());
+            for (Matched m; taken.size() < MAX_EVENTS_PER_RUN && (m = pending.poll()) != null; ) taken.add(m);
             // Every connection's frames are announced first, so that its batch is allocated once.
-            for (Matched m : written) {
+            for (Matched m : taken) {
                 for (Subscription sub : m.subs()) sub.session().planLiveFrame(sub, m.event());
             }
+            int next = 0;
             try {
-                for (Matched m : written) {
+                while (next < taken.size()) {
+                    Matched m = taken.get(next++);
                     for (Subscription sub : m.subs()) {
                         Session s = sub.session();
                         if (s.deliverWithoutFlush(sub, m.event())) owed.add(s);
@@ -183,10 +192,14 @@ public final class FanOut {
             } finally {
                 // Whatever happened, no connection keeps a half-built batch that no run would hand over.
                 for (Session s : owed) s.flushLiveBatch();
+                // The event whose delivery threw has reached some of its subscribers and is not tried
+                // again; the ones behind it wait for the next run, as they did in the queue.
+                for (int i = taken.size() - 1; i >= next; i--) carried.addFirst(taken.get(i));
+                if (!carried.isEmpty() && scheduled.compareAndSet(false, true)) loop.execute(this);
             }
             long flushed = nanoClock.getAsLong();
-            for (Matched w : written) delayObserver.accept(flushed - w.publishedNanos());
-            if (!pending.isEmpty() && scheduled.compareAndSet(false, true)) loop.execute(this);
+            for (Matched w : taken) delayObserver.accept(flushed - w.publishedNanos());
+            if ((!pending.isEmpty() || !carried.isEmpty()) && scheduled.compareAndSet(false, true)) loop.execute(this);
         }
     }
 }

@@ -125,7 +125,13 @@ public final class SubscriptionIndex {
 
     private static <K> void update(Map<K, Set<Subscription>> map, K key, Subscription sub, boolean add) {
         if (add) {
-            map.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(sub);
+            // Added under the key's lock: a removal that empties the set unlinks it under the same
+            // lock, so an add outside it could land in a set no event will look up again.
+            map.compute(key, (k, set) -> {
+                Set<Subscription> to = set == null ? ConcurrentHashMap.newKeySet() : set;
+                to.add(sub);
+                return to;
+            });
         } else {
             map.computeIfPresent(key, (k, set) -> {
                 set.remove(sub);

@@ -94,6 +94,38 @@ class SubscriptionIndexTest {
     }
 
     @Test
+    void twoFiltersOnTheSameTagKeyAndAnEventRepeatingOneOfSeveralValuesStillDeliverOnce() {
+        subscribe("same-key", tag("p", X), new Filter(null, null, Set.of(5050), Map.of("p", Set.of(X)), null, null, null));
+        subscribe("several", tag("p", X, Y));
+        subscribe("ids-and-tags", new Filter(null, null, null, Map.of("p", Set.of(X, Y)), null, null, null),
+                new Filter(Set.of("00".repeat(32)), null, null, null, null, null, null));
+        Event e = AUTHOR.sign(5050, List.of(List.of("p", X), List.of("p", Y), List.of("p", X)), "");
+        assertEquals(List.of("ids-and-tags", "same-key", "several"), matched(e));
+    }
+
+    @Test
+    void aSubscriptionFiledWhileAnotherUnderTheSameKeyIsRemovedStillReceivesEvents() throws Exception {
+        // A removal that empties a key's set unlinks it; an add racing it must not land in the unlinked set.
+        Event e = AUTHOR.sign(1, List.of(List.of("t", "race")), "");
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 20_000; round++) {
+                Subscription leaving = subscribe("leaving", tag("t", "race"));
+                Subscription arriving = new Subscription(null, "arriving", List.of(tag("t", "race")));
+                java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+                java.util.concurrent.Future<?> remove = pool.submit(() -> { start.await(); index.remove(leaving); return null; });
+                java.util.concurrent.Future<?> add = pool.submit(() -> { start.await(); index.tryAdd(arriving); return null; });
+                remove.get();
+                add.get();
+                assertEquals(List.of("arriving"), matched(e), "round " + round);
+                index.remove(arriving);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void aKindFilterMatchesByValueWhateverTheKindsOrder() {
         subscribe("kinds", kinds(68001, 1, 5050, 30000));
         assertEquals(List.of("kinds"), matched(AUTHOR.sign(68001, "")));
