@@ -159,6 +159,18 @@ class FanOutCoalescingEmbeddedTest {
     }
 
     @Test
+    void everyLiveFrameWrittenIsCountedOnceAsADeliveryAndAnEventSent() {
+        subscribed("feed", 1 << 20);
+        double deliveriesBefore = metrics.registry().get("nexus.fanout.deliveries").counter().count();
+        double eventsOutBefore = metrics.registry().get("nexus.messages.out").tag("type", "EVENT").counter().count();
+        publishBurst(5);
+        channel.runPendingTasks();
+        assertEquals(5, WireFrames.framesIn(WireFrames.writesToSocket(channel)).size());
+        assertEquals(5.0, metrics.registry().get("nexus.fanout.deliveries").counter().count() - deliveriesBefore);
+        assertEquals(5.0, metrics.registry().get("nexus.messages.out").tag("type", "EVENT").counter().count() - eventsOutBefore);
+    }
+
+    @Test
     void aRunLargerThanTheBatchLimitIsSentInBuffersWithinTheLimitNoneGrown() {
         countBuffers();
         subscribed("feed", 8192); // batches of at most 8192 / 4 = 2048 bytes
