@@ -103,6 +103,7 @@ class FanOutCoalescingEmbeddedTest {
     private final AtomicInteger buffers = new AtomicInteger();
     private final AtomicInteger regrowths = new AtomicInteger();
     private final AtomicBoolean failNextBuffer = new AtomicBoolean();
+    private final AtomicBoolean failBuffersOver32KiB = new AtomicBoolean();
 
     /** Direct buffers that count themselves and their regrowths, and can fail once on demand. */
     private void countBuffers() {
@@ -115,6 +116,7 @@ class FanOutCoalescingEmbeddedTest {
             @Override
             protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
                 if (failNextBuffer.getAndSet(false)) throw new IllegalStateException("no direct memory left (test)");
+                if (failBuffersOver32KiB.get() && initialCapacity > 32 * 1024) throw new IllegalStateException("no direct memory left (test)");
                 buffers.incrementAndGet();
                 return new UnpooledDirectByteBuf(this, initialCapacity, maxCapacity) {
                     @Override
@@ -168,6 +170,39 @@ class FanOutCoalescingEmbeddedTest {
         assertEquals(5, WireFrames.framesIn(WireFrames.writesToSocket(channel)).size());
         assertEquals(5.0, metrics.registry().get("nexus.fanout.deliveries").counter().count() - deliveriesBefore);
         assertEquals(5.0, metrics.registry().get("nexus.messages.out").tag("type", "EVENT").counter().count() - eventsOutBefore);
+    }
+
+    @Test
+    void whenTheLastDeliveryOfAFullRunFailsTheEventsStillQueuedGoOutWithoutWaitingForAnotherPublish() {
+        countBuffers();
+        subscribed("feed", 1 << 20);
+        Session other = new Session(channel, "203.0.113.8", "challenge", 1 << 20, metrics);
+        Subscription big = new Subscription(other, "big", List.of(new Filter(null, null, Set.of(7), null, null, null, null)));
+        assertTrue(index.tryAdd(big));
+        other.putSubscription(big);
+        other.sendStored(big, List.of());
+        WireFrames.writesToSocket(channel).forEach(ByteBuf::release);
+
+        List<Event> notes = new ArrayList<>();
+        for (int i = 0; i < FanOut.MAX_EVENTS_PER_RUN - 1; i++) notes.add(author.sign(1, List.of(), "note " + i));
+        notes.forEach(fanOut::publish);
+        // The run's last event goes to the other connection alone, in a frame over 32 KiB: the only
+        // buffer that large, so the test's allocator can fail exactly that delivery.
+        fanOut.publish(author.sign(7, List.of(), "x".repeat(40_000)));
+        List<Event> behind = new ArrayList<>();
+        for (int i = 0; i < 44; i++) behind.add(author.sign(1, List.of(), "behind " + i));
+        behind.forEach(fanOut::publish);
+        failBuffersOver32KiB.set(true);
+
+        channel.runPendingTasks();
+        assertThrows(IllegalStateException.class, channel::checkException, "the run whose last delivery failed");
+        List<ByteBuf> writes = WireFrames.writesToSocket(channel);
+        channel.runPendingTasks();
+        writes.addAll(WireFrames.writesToSocket(channel));
+        List<Event> expected = new ArrayList<>(notes);
+        expected.addAll(behind);
+        assertEquals(expected.stream().map(e -> eventFrame("feed", e)).toList(), WireFrames.framesIn(writes),
+                "the 44 events past the failed run's 256 go out with the next run, not with some later publish");
     }
 
     @Test

@@ -44,7 +44,7 @@ import java.util.function.Predicate;
  */
 public final class FanOut {
     /** Events one run writes before it lets the loop do socket I/O again (the rest go to the next run). */
-    static final int MAX_EVENTS_PER_RUN = 256;
+    public static final int MAX_EVENTS_PER_RUN = 256;
     /** Job traffic matching at most this many subscriptions on a loop is never held back. */
     static final int URGENT_MAX_SUBSCRIBERS = 16;
 
@@ -195,7 +195,9 @@ public final class FanOut {
                 // The event whose delivery threw has reached some of its subscribers and is not tried
                 // again; the ones behind it wait for the next run, as they did in the queue.
                 for (int i = taken.size() - 1; i >= next; i--) carried.addFirst(taken.get(i));
-                if (!carried.isEmpty() && scheduled.compareAndSet(false, true)) loop.execute(this);
+                // Checked here as well as below: a throw skips the check below, and events past this
+                // run's 256 would wait in the queue for the next publish.
+                if ((!carried.isEmpty() || !pending.isEmpty()) && scheduled.compareAndSet(false, true)) loop.execute(this);
             }
             long flushed = nanoClock.getAsLong();
             for (Matched w : taken) delayObserver.accept(flushed - w.publishedNanos());
