@@ -90,7 +90,7 @@ public final class FanOut {
         index.forEachMatch(e, sub -> {
             if (!isRestricted || restricted.visibleTo(sub.session().authenticatedPubkeys(), e)) byLoop.add(sub);
         });
-        for (int i = 0; i < byLoop.count; i++) {
+        for (int i = 0; i < byLoop.loops.size(); i++) {
             List<Subscription> subs = byLoop.subs.get(i);
             // Job traffic to a few subscribers (a request to its providers, a result to its customer) is
             // written at once; a broadcast to many shares writes like any other event under load.
@@ -106,11 +106,10 @@ public final class FanOut {
     private static final class ByLoop {
         final List<EventLoop> loops = new ArrayList<>(4);
         final List<List<Subscription>> subs = new ArrayList<>(4);
-        int count;
 
         void add(Subscription sub) {
             EventLoop loop = sub.session().channel().eventLoop();
-            for (int i = 0; i < count; i++) {
+            for (int i = 0; i < loops.size(); i++) {
                 if (loops.get(i) == loop) {
                     subs.get(i).add(sub);
                     return;
@@ -120,7 +119,6 @@ public final class FanOut {
             List<Subscription> list = new ArrayList<>();
             list.add(sub);
             subs.add(list);
-            count++;
         }
     }
 
@@ -195,13 +193,12 @@ public final class FanOut {
                 // The event whose delivery threw has reached some of its subscribers and is not tried
                 // again; the ones behind it wait for the next run, as they did in the queue.
                 for (int i = taken.size() - 1; i >= next; i--) carried.addFirst(taken.get(i));
-                // Checked here as well as below: a throw skips the check below, and events past this
-                // run's 256 would wait in the queue for the next publish.
+                // Here, not after: a throw would skip it, and events past this run's 256 would wait in the
+                // queue for the next publish (one queued after the start of this run schedules itself).
                 if ((!carried.isEmpty() || !pending.isEmpty()) && scheduled.compareAndSet(false, true)) loop.execute(this);
             }
             long flushed = nanoClock.getAsLong();
             for (Matched w : taken) delayObserver.accept(flushed - w.publishedNanos());
-            if ((!pending.isEmpty() || !carried.isEmpty()) && scheduled.compareAndSet(false, true)) loop.execute(this);
         }
     }
 }

@@ -90,9 +90,14 @@ public final class SubscriptionIndex {
         for (Filter f : sub.filters()) {
             if (f.matchesNothing()) continue;
             filed++;
-            if (f.ids() == null && f.authors() == null && f.firstTagValues() != null && f.firstTagValues().size() > 1) return true;
+            if (filedUnderItsFirstTag(f) && f.firstTagValues().size() > 1) return true;
         }
         return filed > 1;
+    }
+
+    /** Whether {@link #file} files this filter under its first tag constraint's values (it has no ids nor authors). */
+    private static boolean filedUnderItsFirstTag(Filter f) {
+        return !f.matchesNothing() && f.ids() == null && f.authors() == null && f.firstTagName() != null;
     }
 
     /**
@@ -103,7 +108,7 @@ public final class SubscriptionIndex {
     private static boolean filedUnderItsOnlyFiltersFirstTag(Subscription sub) {
         if (sub.filters().size() != 1) return false;
         Filter f = sub.filters().get(0);
-        return !f.matchesNothing() && f.ids() == null && f.authors() == null && f.firstTagName() != null && f.firstTagName().length() == 1;
+        return filedUnderItsFirstTag(f) && f.firstTagName().length() == 1;
     }
 
     private void file(Subscription sub, Filter f, boolean add) {
@@ -172,18 +177,15 @@ public final class SubscriptionIndex {
         }
 
         void all(Set<Subscription> candidates) {
-            if (candidates == null) return;
-            for (Subscription s : candidates) {
-                if (s.mayMeetAnEventTwice() && !firstMeeting(s)) continue;
-                if (s.matches(event)) action.accept(s);
-            }
+            if (candidates != null) walk(candidates, false);
         }
 
-        /** Candidates found under a tag key the event carries. */
-        private void allUnderTheEventsTag(Set<Subscription> candidates) {
+        /** {@code underTheEventsTag}: the candidates were found under a tag key the event carries. */
+        private void walk(Set<Subscription> candidates, boolean underTheEventsTag) {
             for (Subscription s : candidates) {
                 if (s.mayMeetAnEventTwice() && !firstMeeting(s)) continue;
-                if (s.filedUnderItsTag() ? s.filters().get(0).matchesGivenFirstTag(event) : s.matches(event)) action.accept(s);
+                boolean tagMet = underTheEventsTag && s.filedUnderItsTag();
+                if (tagMet ? s.filters().get(0).matchesGivenFirstTag(event) : s.matches(event)) action.accept(s);
             }
         }
 
@@ -197,7 +199,7 @@ public final class SubscriptionIndex {
                 if (tagSets == null) tagSets = Collections.newSetFromMap(new IdentityHashMap<>());
                 if (!tagSets.add(candidates)) return;
             }
-            allUnderTheEventsTag(candidates);
+            walk(candidates, true);
         }
 
         private boolean firstMeeting(Subscription s) {
