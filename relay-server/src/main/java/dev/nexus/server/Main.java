@@ -38,7 +38,10 @@ public final class Main {
 
     /** Returns an exit code; once the relay has started, it returns 0 after a clean stop (SIGTERM). */
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        if (args.length > 0 && AdminCli.isCommand(args[0])) return AdminCli.run(args, out, err);
+        if (args.length > 0 && AdminCli.isCommand(args[0])) {
+            NativeLibraries.unpackOnce();
+            return AdminCli.run(args, out, err);
+        }
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -73,6 +76,7 @@ public final class Main {
         }
         Logger log = LoggerFactory.getLogger(Main.class);
         Launcher.logChoice();
+        NativeLibraries.unpackOnce();
         if (configFile == null) {
             log.info("no --config given: using built-in defaults (bind {}:{}, storage {}, auth required)",
                     config.server().host(), config.server().port(), config.storage().path());

@@ -61,11 +61,18 @@ class LauncherIT {
     }
 
     private Process startJar(Map<String, String> env, String bind, String backend, String java) throws IOException {
+        return startJar(env, bind, backend, java, List.of());
+    }
+
+    private Process startJar(Map<String, String> env, String bind, String backend, String java, List<String> jvmOptions) throws IOException {
         Path cfg = dir.resolve("nexus.toml");
         Files.writeString(cfg, "[server]\nbind = \"" + bind + "\"\n[storage]\nbackend = \"" + backend + "\"\npath = \"" + dir.resolve("nexus.db")
                 + "\"\n[auth]\nrequired = false\n");
         output = dir.resolve("out.log");
-        ProcessBuilder pb = new ProcessBuilder(java, "-jar", System.getProperty("nexus.jar"), "--config", cfg.toString())
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", System.getProperty("nexus.jar"), "--config", cfg.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(output.toFile());
         pb.environment().remove(Launcher.NO_RELAUNCH_ENV);
         pb.environment().remove("JAVA_TOOL_OPTIONS");
@@ -161,6 +168,36 @@ class LauncherIT {
         awaitExit(launcher);
         relay.onExit().get(WAIT_S, TimeUnit.SECONDS);
         assertFalse(relay.isAlive(), "an orphaned relay would keep the port and the database");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"sqlite", "lmdb"})
+    void aKilledRelayLeavesNoCopyOfItsNativeLibrariesBehind(String backend) throws Exception {
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        for (int start = 1; start <= 3; start++) {
+            Process jar = startJar(Map.of(), "127.0.0.1:0", backend, java, List.of("-Djava.io.tmpdir=" + tmp));
+            int port = awaitListeningPort(jar);
+            try (RelayClient client = RelayClient.connect("ws://127.0.0.1:" + port)) { // the store and the verifier load their native code
+                assertTrue(client.publishAndWait(NostrKey.generate().sign(1, List.of(), "native")).get(2).asBoolean());
+            }
+            String maps = Files.readString(Path.of("/proc/" + jar.pid() + "/maps"));
+            String store = backend.equals("lmdb") ? "/liblmdb-" : "/libsqlitejdbc-";
+            assertTrue(maps.contains("/nexus-native-") && maps.contains("/libsecp256k1-jni-") && maps.contains(store),
+                    "the relay loaded its libraries from the directory of its own:\n" + maps);
+            assertTrue(log().contains("verifier: libsecp256k1 (JNI)"), log());
+            jar.destroyForcibly(); // SIGKILL: no exit hook deletes anything
+            awaitExit(jar);
+        }
+        List<String> left;
+        try (var files = Files.walk(tmp)) {
+            left = files.filter(Files::isRegularFile).map(f -> tmp.relativize(f).toString()).sorted().toList();
+        }
+        String user = System.getProperty("user.name").replaceAll("[^A-Za-z0-9._-]", "_");
+        assertEquals(3, left.size(), "one file per bundled library (SQLite, libsecp256k1, LMDB), however often the relay was killed: " + left);
+        assertTrue(left.stream().allMatch(f -> f.startsWith("nexus-native-" + user + "/")), left.toString());
+        assertTrue(left.stream().anyMatch(f -> f.contains("libsqlitejdbc-")) && left.stream().anyMatch(f -> f.contains("libsecp256k1-jni-"))
+                && left.stream().anyMatch(f -> f.contains("liblmdb-")), left.toString());
     }
 
     @ParameterizedTest(name = "{0}")

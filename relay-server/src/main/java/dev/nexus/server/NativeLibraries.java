@@ -1,0 +1,192 @@
+package dev.nexus.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Unpacks the JNI libraries the relay bundles (SQLite, libsecp256k1, LMDB) once per version, into a
+ * directory of this user's own under {@code java.io.tmpdir}, and points their loaders at those files.
+ *
+ * <p>Why: left to themselves, the three loaders copy their library to the temporary directory under
+ * a fresh random name at every start and delete it at a clean exit. A relay that is killed (kill -9,
+ * the kernel's OOM killer, a supervisor's stop timeout, a JVM crash) leaves its 3.2 MB behind, and
+ * nothing ever removes it: measured, 111 such copies in one machine's {@code /tmp} after a day of
+ * tests. Under the systemd unit, whose temporary directory is beside the data, a relay crashing in
+ * a restart loop every five seconds would fill the data disk at about 2 GB an hour.
+ *
+ * <p>A library's file is named by a hash of its content, written to a temporary name and renamed
+ * into place, so relays of one version share a file and a file under its final name is whole. The
+ * directory is created private (0700) and used only if it still is, and is this user's: in a shared
+ * {@code /tmp}, anyone could otherwise put their own code where the relay loads it from. When any of
+ * that is not possible, the relay says so once and the loaders do as they did before.
+ */
+final class NativeLibraries {
+    private static final Logger log = LoggerFactory.getLogger(NativeLibraries.class);
+    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+
+    /** One bundled library: where its loader finds it in the jar, and the properties that point the loader at a file instead. */
+    record Bundled(String name, String resource, Function<Path, Map<String, String>> pointAt) {
+        boolean operatorChoseAlready() {
+            return pointAt.apply(Path.of("/x")).keySet().stream().anyMatch(p -> System.getProperty(p) != null);
+        }
+    }
+
+    private static boolean done;
+
+    private NativeLibraries() {}
+
+    /**
+     * Prepares the libraries for this process, once, before anything loads them; does nothing when
+     * an operator already pointed a loader somewhere (one of its properties is set).
+     */
+    static synchronized void unpackOnce() {
+        if (done) return;
+        done = true;
+        List<Bundled> libraries = bundledForThisPlatform();
+        if (libraries.isEmpty()) return;
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        try {
+            Path dir = privateDirectory(tmp, System.getProperty("user.name", ""));
+            List<String> unpacked = new ArrayList<>();
+            for (Bundled lib : libraries) {
+                if (lib.operatorChoseAlready()) continue;
+                Optional<Unpacked> file = unpack(lib, dir);
+                if (file.isEmpty()) continue;
+                lib.pointAt().apply(file.get().path()).forEach(System::setProperty);
+                if (file.get().fresh()) unpacked.add(file.get().path().getFileName().toString());
+            }
+            if (!unpacked.isEmpty()) {
+                log.info("native libraries unpacked into {} ({}); relays of this version load them from there", dir, String.join(", ", unpacked));
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("native libraries not unpacked into a directory of the relay's own ({}): each start unpacks a copy into {}, which a killed relay leaves behind",
+                    e.getMessage(), tmp);
+        }
+    }
+
+    /** The libraries whose jars are on the class path and have a build for this machine. */
+    static List<Bundled> bundledForThisPlatform() {
+        List<Bundled> out = new ArrayList<>();
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        if (!os.contains("linux")) return out; // the others are not served machines; their loaders stay as they are
+        String arch = switch (System.getProperty("os.arch", "")) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> "";
+        };
+        if (arch.isEmpty()) return out;
+        ClassLoader cl = NativeLibraries.class.getClassLoader();
+        String sqlite = sqliteResource();
+        if (sqlite != null && cl.getResource(sqlite) != null) {
+            out.add(new Bundled("libsqlitejdbc", sqlite, f -> Map.of(
+                    "org.sqlite.lib.path", f.getParent().toString(), "org.sqlite.lib.name", f.getFileName().toString())));
+        }
+        String secp = "fr/acinq/secp256k1/jni/native/linux-" + arch + "/libsecp256k1-jni.so";
+        if (cl.getResource(secp) != null) {
+            out.add(new Bundled("libsecp256k1-jni", secp, f -> Map.of(
+                    "fr.acinq.secp256k1.lib.path", f.getParent().toString(), "fr.acinq.secp256k1.lib.name", f.getFileName().toString())));
+        }
+        String lmdb = "org/lmdbjava/" + arch + "-linux-gnu.so";
+        if (cl.getResource(lmdb) != null) {
+            out.add(new Bundled("liblmdb", lmdb, f -> Map.of("lmdbjava.native.lib", f.toString())));
+        }
+        return out;
+    }
+
+    /** sqlite-jdbc's own answer for this machine (it tells glibc from musl, for one). */
+    private static String sqliteResource() {
+        try {
+            String folder = org.sqlite.util.LibraryLoaderUtil.getNativeLibResourcePath();
+            String name = org.sqlite.util.LibraryLoaderUtil.getNativeLibName();
+            return (folder.startsWith("/") ? folder.substring(1) : folder) + "/" + name;
+        } catch (LinkageError notThere) {
+            return null;
+        }
+    }
+
+    /** {@code <tmp>/nexus-native-<user>}, created 0700; refused unless it is a directory of this user's that no one else can write. */
+    static Path privateDirectory(Path tmp, String user) throws IOException {
+        String safe = user.replaceAll("[^A-Za-z0-9._-]", "_");
+        Path dir = tmp.resolve("nexus-native-" + (safe.isEmpty() ? "user" : safe));
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
+        } catch (FileAlreadyExistsException exists) {
+            // checked below, as a directory someone else may have made
+        }
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) throw new IOException(dir + " is not a directory");
+        UserPrincipal owner = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS);
+        UserPrincipal me = ownerOfANewFile(tmp);
+        if (!owner.equals(me)) throw new IOException(dir + " belongs to " + owner.getName() + ", not to " + me.getName());
+        if (!Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY)) {
+            throw new IOException(dir + " is not private (mode 0700)");
+        }
+        return dir;
+    }
+
+    /** Who this process is, as the file system sees it (user.name can be '?' in a container with no passwd entry). */
+    private static UserPrincipal ownerOfANewFile(Path tmp) throws IOException {
+        Path probe = Files.createTempFile(tmp, "nexus-owner", ".probe");
+        try {
+            return Files.getOwner(probe, LinkOption.NOFOLLOW_LINKS);
+        } finally {
+            Files.deleteIfExists(probe);
+        }
+    }
+
+    record Unpacked(Path path, boolean fresh) {}
+
+    /** The library's file in {@code dir}, written now if no whole copy of this content is there yet. */
+    static Optional<Unpacked> unpack(Bundled lib, Path dir) throws IOException {
+        byte[] content;
+        try (InputStream in = NativeLibraries.class.getClassLoader().getResourceAsStream(lib.resource())) {
+            if (in == null) return Optional.empty();
+            content = in.readAllBytes();
+        }
+        String hash = HexFormat.of().formatHex(sha256(content), 0, 8);
+        Path file = dir.resolve(lib.name() + "-" + hash + ".so");
+        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && Files.size(file) == content.length
+                && MessageDigest.isEqual(sha256(Files.readAllBytes(file)), sha256(content))) {
+            return Optional.of(new Unpacked(file, false));
+        }
+        Path partial = Files.createTempFile(dir, lib.name() + "-", ".partial");
+        try {
+            try (OutputStream out = Files.newOutputStream(partial)) {
+                out.write(content);
+            }
+            Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rwx------"));
+            Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(partial);
+        }
+        return Optional.of(new Unpacked(file, true));
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
