@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Unpacks the JNI libraries the relay bundles (SQLite, libsecp256k1, LMDB) once per version, into a
- * directory of this user's own under {@code java.io.tmpdir}, and points their loaders at those files.
+ * directory of this user's own under {@code java.io.tmpdir} ({@code nexus-native-<uid>}), and points their loaders at those files.
  *
  * <p>Why: left to themselves, the three loaders copy their library to the temporary directory under
  * a fresh random name at every start and delete it at a clean exit. A relay that is killed (kill -9,
@@ -67,7 +67,7 @@ final class NativeLibraries {
         if (libraries.isEmpty()) return;
         Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
         try {
-            Path dir = privateDirectory(tmp, System.getProperty("user.name", ""));
+            Path dir = privateDirectory(tmp);
             List<String> unpacked = new ArrayList<>();
             for (Bundled lib : libraries) {
                 if (lib.operatorChoseAlready()) continue;
@@ -125,10 +125,20 @@ final class NativeLibraries {
         }
     }
 
-    /** {@code <tmp>/nexus-native-<user>}, created 0700; refused unless it is a directory of this user's that no one else can write. */
-    static Path privateDirectory(Path tmp, String user) throws IOException {
-        String safe = user.replaceAll("[^A-Za-z0-9._-]", "_");
-        Path dir = tmp.resolve("nexus-native-" + (safe.isEmpty() ? "user" : safe));
+    /** {@code <tmp>/nexus-native-<uid>}, created 0700; refused unless it is a directory of this user's that no one else can write. */
+    static Path privateDirectory(Path tmp) throws IOException {
+        // Who this process is, as the file system sees it: user.name is '?' for a systemd DynamicUser
+        // or a container's uid without a passwd entry.
+        Path probe = Files.createTempFile(tmp, "nexus-owner", ".probe");
+        UserPrincipal me;
+        int uid;
+        try {
+            me = Files.getOwner(probe, LinkOption.NOFOLLOW_LINKS);
+            uid = (Integer) Files.getAttribute(probe, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+        } finally {
+            Files.deleteIfExists(probe);
+        }
+        Path dir = tmp.resolve("nexus-native-" + uid);
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
         } catch (FileAlreadyExistsException exists) {
@@ -136,22 +146,11 @@ final class NativeLibraries {
         }
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) throw new IOException(dir + " is not a directory");
         UserPrincipal owner = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS);
-        UserPrincipal me = ownerOfANewFile(tmp);
         if (!owner.equals(me)) throw new IOException(dir + " belongs to " + owner.getName() + ", not to " + me.getName());
         if (!Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY)) {
             throw new IOException(dir + " is not private (mode 0700)");
         }
         return dir;
-    }
-
-    /** Who this process is, as the file system sees it (user.name can be '?' in a container with no passwd entry). */
-    private static UserPrincipal ownerOfANewFile(Path tmp) throws IOException {
-        Path probe = Files.createTempFile(tmp, "nexus-owner", ".probe");
-        try {
-            return Files.getOwner(probe, LinkOption.NOFOLLOW_LINKS);
-        } finally {
-            Files.deleteIfExists(probe);
-        }
     }
 
     record Unpacked(Path path, boolean fresh) {}

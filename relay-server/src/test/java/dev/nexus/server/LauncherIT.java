@@ -193,9 +193,9 @@ class LauncherIT {
         try (var files = Files.walk(tmp)) {
             left = files.filter(Files::isRegularFile).map(f -> tmp.relativize(f).toString()).sorted().toList();
         }
-        String user = System.getProperty("user.name").replaceAll("[^A-Za-z0-9._-]", "_");
+        int uid = (Integer) Files.getAttribute(tmp, "unix:uid");
         assertEquals(3, left.size(), "one file per bundled library (SQLite, libsecp256k1, LMDB), however often the relay was killed: " + left);
-        assertTrue(left.stream().allMatch(f -> f.startsWith("nexus-native-" + user + "/")), left.toString());
+        assertTrue(left.stream().allMatch(f -> f.startsWith("nexus-native-" + uid + "/")), left.toString());
         assertTrue(left.stream().anyMatch(f -> f.contains("libsqlitejdbc-")) && left.stream().anyMatch(f -> f.contains("libsecp256k1-jni-"))
                 && left.stream().anyMatch(f -> f.contains("liblmdb-")), left.toString());
     }

@@ -23,31 +23,34 @@ class NativeLibrariesTest {
 
     @Test
     void theDirectoryIsCreatedPrivateAndFoundAgain() throws IOException {
-        Path dir = NativeLibraries.privateDirectory(tmp, "relay op");
-        assertEquals(tmp.resolve("nexus-native-relay_op"), dir, "one directory per user, its name made safe");
+        Path dir = NativeLibraries.privateDirectory(tmp);
+        assertEquals(tmp.resolve("nexus-native-" + myUid()), dir, "one directory per user, named by uid");
         assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)));
-        assertEquals(dir, NativeLibraries.privateDirectory(tmp, "relay op"));
+        assertEquals(dir, NativeLibraries.privateDirectory(tmp));
+        try (var left = Files.list(tmp)) {
+            assertEquals(List.of(dir), left.toList(), "nothing else left in the temporary directory");
+        }
     }
 
     @Test
     void aDirectoryOthersCanWriteIsNotUsed() throws IOException {
-        Path dir = Files.createDirectory(tmp.resolve("nexus-native-op"));
+        Path dir = Files.createDirectory(tmp.resolve("nexus-native-" + myUid()));
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
-        IOException e = assertThrows(IOException.class, () -> NativeLibraries.privateDirectory(tmp, "op"));
+        IOException e = assertThrows(IOException.class, () -> NativeLibraries.privateDirectory(tmp));
         assertTrue(e.getMessage().contains("not private"), e.getMessage());
     }
 
     @Test
     void aSymbolicLinkInItsPlaceIsNotFollowed() throws IOException {
         Path elsewhere = Files.createDirectory(tmp.resolve("elsewhere"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        Files.createSymbolicLink(tmp.resolve("nexus-native-op"), elsewhere);
-        IOException e = assertThrows(IOException.class, () -> NativeLibraries.privateDirectory(tmp, "op"));
+        Files.createSymbolicLink(tmp.resolve("nexus-native-" + myUid()), elsewhere);
+        IOException e = assertThrows(IOException.class, () -> NativeLibraries.privateDirectory(tmp));
         assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
     }
 
     @Test
     void anotherUsersDirectoryIsNotUsed() throws IOException {
-        Path dir = Files.createDirectory(tmp.resolve("nexus-native-op"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path dir = Files.createDirectory(tmp.resolve("nexus-native-" + myUid()), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         UserPrincipal nobody;
         try {
             nobody = tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
@@ -56,7 +59,7 @@ class NativeLibrariesTest {
             Assumptions.abort("giving a directory to another user needs root and a 'nobody' user: " + notRootOrNoSuchUser);
             return;
         }
-        IOException e = assertThrows(IOException.class, () -> NativeLibraries.privateDirectory(tmp, "op"));
+        IOException e = assertThrows(IOException.class, () -> NativeLibraries.privateDirectory(tmp));
         assertTrue(e.getMessage().contains("belongs to nobody"), e.getMessage());
     }
 
@@ -66,7 +69,7 @@ class NativeLibrariesTest {
         Assumptions.assumeFalse(bundled.isEmpty(), "no bundled library for " + System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         assertEquals(List.of("libsqlitejdbc", "libsecp256k1-jni", "liblmdb"), bundled.stream().map(NativeLibraries.Bundled::name).toList());
         NativeLibraries.Bundled secp = bundled.get(1);
-        Path dir = NativeLibraries.privateDirectory(tmp, "op");
+        Path dir = NativeLibraries.privateDirectory(tmp);
 
         NativeLibraries.Unpacked first = NativeLibraries.unpack(secp, dir).orElseThrow();
         assertTrue(first.fresh());
@@ -84,6 +87,10 @@ class NativeLibrariesTest {
         }
         assertEquals("/x/dir", secp.pointAt().apply(Path.of("/x/dir/lib.so")).get("fr.acinq.secp256k1.lib.path"));
         assertEquals("lib.so", secp.pointAt().apply(Path.of("/x/dir/lib.so")).get("fr.acinq.secp256k1.lib.name"));
+    }
+
+    private int myUid() throws IOException {
+        return (Integer) Files.getAttribute(tmp, "unix:uid"); // JUnit made it, as this user
     }
 
     private static byte[] resource(NativeLibraries.Bundled lib) throws IOException {
