@@ -101,20 +101,24 @@ probe() { java -cp "$JAR" docker/ImageProbe.java "$@"; }
 
 wait_for_nip11
 grep -q '"supported_nips"' "$info" || fail "NIP-11 document lacks supported_nips: $(head -c 300 "$info")"
-pid=$(main_pid)
-uid=$(in_box awk '/^Uid:/ {print $2}' "/proc/$pid/status")
+pid=$(main_pid) || fail "systemctl show MainPID failed"
+[ "$pid" != 0 ] || fail "the unit has no main process"
+uid=$(in_box awk '/^Uid:/ {print $2}' "/proc/$pid/status") || fail "cannot read /proc/$pid/status"
 [ -n "$uid" ] && [ "$uid" != 0 ] || fail "the relay runs as uid '$uid', not as the unit's transient user"
-step "active, NIP-11 served, main pid $pid runs as uid $uid (DynamicUser)"
+maps=$(in_box cat "/proc/$pid/maps") || fail "cannot read /proc/$pid/maps"
+grep -q '/nexus-native-[0-9]*/libsecp256k1-jni-' <<< "$maps" && grep -q '/nexus-native-[0-9]*/libsqlitejdbc-' <<< "$maps" \
+  || fail "the relay did not load its native libraries from the state directory's nexus-native-<uid>"
+step "active, NIP-11 served, main pid $pid runs as uid $uid (DynamicUser), native libraries mapped from nexus-native-$uid"
 
 id=$(probe publish "ws://127.0.0.1:$PORT") || fail "publish/read round trip over WebSocket failed"
 step "event $id published (OK true after AUTH) and read back"
 
 for kill in 1 2; do
-  pid=$(main_pid)
+  pid=$(main_pid) || fail "systemctl show MainPID failed"
   in_box systemctl kill -s KILL --kill-whom=main nexus || fail "systemctl kill failed"
   # Restart=on-failure, RestartSec=5: a new main pid, serving again.
   for _ in $(seq 1 150); do
-    now=$(main_pid)
+    now=$(main_pid) || fail "systemctl show MainPID failed"
     [ "$now" != 0 ] && [ "$now" != "$pid" ] && break
     sleep 0.2
   done
@@ -123,17 +127,21 @@ for kill in 1 2; do
   probe read "ws://127.0.0.1:$PORT" "$id" || fail "event $id was lost after SIGKILL $kill"
   step "SIGKILL $kill: restarted as pid $now, event $id still served"
 done
-[ "$(in_box systemctl show -p NRestarts --value nexus)" = 2 ] || fail "expected 2 restarts, systemd counted $(in_box systemctl show -p NRestarts --value nexus)"
+restarts=$(in_box systemctl show -p NRestarts --value nexus) || fail "systemctl show NRestarts failed"
+[ "$restarts" = 2 ] || fail "expected 2 restarts, systemd counted $restarts"
 
-files=$(in_box find /var/lib/nexus/tmp -type f)
+files=$(in_box find /var/lib/nexus/tmp -type f) || fail "cannot list /var/lib/nexus/tmp"
 count=$(printf '%s\n' "$files" | grep -c . || true)
 [ "$count" = 3 ] || fail "the state directory's tmp holds $count files after two SIGKILLs (one per native library expected):
 $files"
-printf '%s\n' "$files" | grep -qv '/nexus-native-' && fail "a file outside nexus-native-*: $files"
+if printf '%s\n' "$files" | grep -qv '/nexus-native-'; then fail "a file outside nexus-native-*: $files"; fi
 step "after three starts and two SIGKILLs, /var/lib/nexus/tmp holds one copy of each native library"
 
 in_box systemctl stop nexus || fail "systemctl stop failed"
-[ "$(in_box systemctl show -p Result --value nexus)" = success ] || fail "the stop was not clean: Result=$(in_box systemctl show -p Result --value nexus)"
+result=$(in_box systemctl show -p Result --value nexus) || fail "systemctl show Result failed"
+[ "$result" = success ] || fail "the stop was not clean: Result=$result"
 journal=$(in_box journalctl -u nexus --no-pager -o cat) || fail "journalctl failed"
 grep -q 'SQLite store closed' <<< "$journal" || fail "the relay did not close its store on systemctl stop"
+grep -q 'verifier: libsecp256k1 (JNI)' <<< "$journal" || fail "the relay verified signatures without libsecp256k1"
+if grep -q 'WARN' <<< "$journal"; then fail "the relay warned under the unit: $(grep WARN <<< "$journal" | head -3)"; fi
 step "passed"

@@ -20,7 +20,10 @@ public final class SignatureVerifiers {
             }
             log.warn("libsecp256k1 loaded but failed its self-check; using the pure-Java verifier");
         } catch (Throwable t) {
-            log.warn("libsecp256k1 is unavailable ({}); using the pure-Java verifier", t.toString());
+            Throwable cause = t;
+            while (cause.getCause() != null && cause.getCause() != cause) cause = cause.getCause();
+            log.warn("libsecp256k1 is unavailable ({}); using the pure-Java verifier, which costs several times the CPU per event",
+                    cause == t ? t.toString() : t.getClass().getSimpleName() + ": " + cause);
         }
         return new BouncyCastleVerifier();
     }

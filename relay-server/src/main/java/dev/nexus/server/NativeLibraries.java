@@ -39,16 +39,23 @@ import org.slf4j.LoggerFactory;
  * into place, so relays of one version share a file and a file under its final name is whole. The
  * directory is created private (0700) and used only if it still is, and is this user's: in a shared
  * {@code /tmp}, anyone could otherwise put their own code where the relay loads it from. When any of
- * that is not possible, the relay says so once and the loaders do as they did before.
+ * that is not possible, or a library will not load from there (a {@code noexec} mount), the relay
+ * says so once and the loaders do as they did before. An operator's own choice for a loader (its
+ * path or temporary-directory property) is left alone.
  */
-final class NativeLibraries {
+public final class NativeLibraries {
     private static final Logger log = LoggerFactory.getLogger(NativeLibraries.class);
     private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
-    /** One bundled library: where its loader finds it in the jar, and the properties that point the loader at a file instead. */
-    record Bundled(String name, String resource, Function<Path, Map<String, String>> pointAt) {
+    /**
+     * One bundled library: where its loader finds it in the jar, the properties that point the loader
+     * at a file instead, every property by which an operator may already have chosen for it (then it
+     * is left alone), and whether every relay loads it (then it is loaded here first, as a check).
+     */
+    record Bundled(String name, String resource, Function<Path, Map<String, String>> pointAt, Set<String> operatorProperties,
+            boolean loadedByEveryRelay) {
         boolean operatorChoseAlready() {
-            return pointAt.apply(Path.of("/x")).keySet().stream().anyMatch(p -> System.getProperty(p) != null);
+            return operatorProperties.stream().anyMatch(p -> System.getProperty(p) != null);
         }
     }
 
@@ -57,32 +64,53 @@ final class NativeLibraries {
     private NativeLibraries() {}
 
     /**
-     * Prepares the libraries for this process, once, before anything loads them; does nothing when
-     * an operator already pointed a loader somewhere (one of its properties is set).
+     * Prepares the libraries for this process, once, before anything loads them. Any failure leaves
+     * the loaders as they were (each unpacking its own copy), with one WARN line.
      */
-    static synchronized void unpackOnce() {
+    public static synchronized void unpackOnce() {
         if (done) return;
         done = true;
         List<Bundled> libraries = bundledForThisPlatform();
-        if (libraries.isEmpty()) return;
-        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        if (!libraries.isEmpty()) unpackAndPoint(libraries, Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    /** Returns the directory the loaders were pointed at, or empty when they were left as they were. */
+    static Optional<Path> unpackAndPoint(List<Bundled> libraries, Path tmp) {
+        Path dir;
         try {
-            Path dir = privateDirectory(tmp);
-            List<String> unpacked = new ArrayList<>();
-            for (Bundled lib : libraries) {
-                if (lib.operatorChoseAlready()) continue;
-                Optional<Unpacked> file = unpack(lib, dir);
-                if (file.isEmpty()) continue;
-                lib.pointAt().apply(file.get().path()).forEach(System::setProperty);
-                if (file.get().fresh()) unpacked.add(file.get().path().getFileName().toString());
-            }
-            if (!unpacked.isEmpty()) {
-                log.info("native libraries unpacked into {} ({}); relays of this version load them from there", dir, String.join(", ", unpacked));
-            }
+            dir = privateDirectory(tmp);
+            removePartialFiles(dir);
         } catch (IOException | RuntimeException e) {
             log.warn("native libraries not unpacked into a directory of the relay's own ({}): each start unpacks a copy into {}, which a killed relay leaves behind",
                     e.getMessage(), tmp);
+            return Optional.empty();
         }
+        List<String> unpacked = new ArrayList<>();
+        List<String> pointed = new ArrayList<>();
+        for (Bundled lib : libraries) {
+            if (lib.operatorChoseAlready()) continue;
+            try {
+                Optional<Unpacked> file = unpack(lib, dir);
+                if (file.isEmpty()) continue;
+                // Loaded here first: a directory the kernel will not map code from (noexec) must not
+                // keep a loader from falling back to its own copy elsewhere.
+                if (lib.loadedByEveryRelay()) System.load(file.get().path().toString());
+                lib.pointAt().apply(file.get().path()).forEach((k, v) -> {
+                    System.setProperty(k, v);
+                    pointed.add(k);
+                });
+                if (file.get().fresh()) unpacked.add(file.get().path().getFileName().toString());
+            } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+                pointed.forEach(System::clearProperty); // one directory for all, or none: it is the same mount
+                log.warn("native libraries not loaded from {} ({}): each start unpacks a copy into {}, which a killed relay leaves behind",
+                        dir, e.getMessage(), tmp);
+                return Optional.empty();
+            }
+        }
+        if (!unpacked.isEmpty()) {
+            log.info("native libraries unpacked into {} ({}); relays of this version load them from there", dir, String.join(", ", unpacked));
+        }
+        return Optional.of(dir);
     }
 
     /** The libraries whose jars are on the class path and have a build for this machine. */
@@ -100,16 +128,20 @@ final class NativeLibraries {
         String sqlite = sqliteResource();
         if (sqlite != null && cl.getResource(sqlite) != null) {
             out.add(new Bundled("libsqlitejdbc", sqlite, f -> Map.of(
-                    "org.sqlite.lib.path", f.getParent().toString(), "org.sqlite.lib.name", f.getFileName().toString())));
+                    "org.sqlite.lib.path", f.getParent().toString(), "org.sqlite.lib.name", f.getFileName().toString()),
+                    Set.of("org.sqlite.lib.path", "org.sqlite.lib.name", "org.sqlite.tmpdir"), true));
         }
         String secp = "fr/acinq/secp256k1/jni/native/linux-" + arch + "/libsecp256k1-jni.so";
         if (cl.getResource(secp) != null) {
             out.add(new Bundled("libsecp256k1-jni", secp, f -> Map.of(
-                    "fr.acinq.secp256k1.lib.path", f.getParent().toString(), "fr.acinq.secp256k1.lib.name", f.getFileName().toString())));
+                    "fr.acinq.secp256k1.lib.path", f.getParent().toString(), "fr.acinq.secp256k1.lib.name", f.getFileName().toString()),
+                    Set.of("fr.acinq.secp256k1.lib.path", "fr.acinq.secp256k1.lib.name", "fr.acinq.secp256k1.tmpdir"), true));
         }
         String lmdb = "org/lmdbjava/" + arch + "-linux-gnu.so";
         if (cl.getResource(lmdb) != null) {
-            out.add(new Bundled("liblmdb", lmdb, f -> Map.of("lmdbjava.native.lib", f.toString())));
+            // Not loaded as a check: only the LMDB backend maps it, and it shares the directory with the others.
+            out.add(new Bundled("liblmdb", lmdb, f -> Map.of("lmdbjava.native.lib", f.toString()),
+                    Set.of("lmdbjava.native.lib", "lmdbjava.extract.dir", "lmdbjava.embedded.lib"), false));
         }
         return out;
     }
@@ -138,6 +170,12 @@ final class NativeLibraries {
         } finally {
             Files.deleteIfExists(probe);
         }
+        // Whoever may rename entries of the parent could swap the directory after these checks: a
+        // shared parent is fine only with the sticky bit (as /tmp has), which keeps others' hands off ours.
+        int parentMode = (Integer) Files.getAttribute(tmp, "unix:mode");
+        if ((parentMode & 0022) != 0 && (parentMode & 01000) == 0) {
+            throw new IOException(tmp + " is writable by others and not sticky");
+        }
         Path dir = tmp.resolve("nexus-native-" + uid);
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
@@ -151,6 +189,16 @@ final class NativeLibraries {
             throw new IOException(dir + " is not private (mode 0700)");
         }
         return dir;
+    }
+
+    /** Copies a killed relay was writing when it died (they are never renamed into place). */
+    static void removePartialFiles(Path dir) throws IOException {
+        long cutoff = System.currentTimeMillis() - 60_000; // another relay may be writing one right now
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".partial")).toList()) {
+                if (Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toMillis() < cutoff) Files.deleteIfExists(f);
+            }
+        }
     }
 
     record Unpacked(Path path, boolean fresh) {}

@@ -200,6 +200,27 @@ class LauncherIT {
                 && left.stream().anyMatch(f -> f.contains("liblmdb-")), left.toString());
     }
 
+    @Test
+    void anAdminCommandsWarningsGoToStandardErrorNotIntoItsReport() throws Exception {
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        int uid = (Integer) Files.getAttribute(tmp, "unix:uid");
+        Path notPrivate = Files.createDirectory(tmp.resolve("nexus-native-" + uid));
+        Files.setPosixFilePermissions(notPrivate, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx")); // refused: a WARN line
+        Path cfg = dir.resolve("nexus.toml");
+        Files.writeString(cfg, "[storage]\npath = \"" + dir.resolve("nexus.db") + "\"\n");
+        new dev.nexus.storage.SqliteEventStore(dir.resolve("nexus.db"), "normal", 2, 256, dev.nexus.storage.RetentionPolicy.DEFAULT).close();
+        Path stdout = dir.resolve("stats.out"), stderr = dir.resolve("stats.err");
+        Process stats = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djava.io.tmpdir=" + tmp,
+                "-jar", System.getProperty("nexus.jar"), "stats", "--config", cfg.toString())
+                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        started.add(stats);
+        assertEquals(0, awaitExit(stats), Files.readString(stderr));
+        String report = Files.readString(stdout), errors = Files.readString(stderr);
+        assertTrue(errors.contains("WARN") && errors.contains("native libraries not unpacked"), "the warning is on stderr:\n" + errors);
+        assertFalse(report.isBlank(), "stats printed its report");
+        assertFalse(report.contains("WARN") || report.contains("INFO"), "stdout is the report alone:\n" + report);
+    }
+
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"sqlite", "lmdb"})
     void onTheNewestJdkOnTheMachineTheLogStartsWithoutTheJdksNativeAccessWarnings(String backend) throws Exception {

@@ -3,6 +3,7 @@ package dev.nexus.server;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,6 +90,65 @@ class NativeLibrariesTest {
         }
         assertEquals("/x/dir", secp.pointAt().apply(Path.of("/x/dir/lib.so")).get("fr.acinq.secp256k1.lib.path"));
         assertEquals("lib.so", secp.pointAt().apply(Path.of("/x/dir/lib.so")).get("fr.acinq.secp256k1.lib.name"));
+    }
+
+    @Test
+    void aSharedParentWithoutTheStickyBitIsRefused() throws IOException {
+        Path shared = Files.createDirectory(tmp.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        IOException e = assertThrows(IOException.class, () -> NativeLibraries.privateDirectory(shared));
+        assertTrue(e.getMessage().contains("not sticky"), e.getMessage());
+        Files.setAttribute(shared, "unix:mode", 01777); // as /tmp is
+        assertEquals(shared.resolve("nexus-native-" + myUid()), NativeLibraries.privateDirectory(shared));
+    }
+
+    @Test
+    void aCopyAKilledRelayWasWritingIsRemovedOnceItIsOld() throws IOException {
+        Path dir = NativeLibraries.privateDirectory(tmp);
+        Path old = Files.writeString(dir.resolve("libsecp256k1-jni-123.partial"), "cut short");
+        Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 120_000));
+        Path beingWritten = Files.writeString(dir.resolve("libsqlitejdbc-456.partial"), "another relay is writing it now");
+        Path library = Files.writeString(dir.resolve("libsqlitejdbc-0583f3ab98bb6ea5.so"), "a whole copy");
+        Files.setLastModifiedTime(library, java.nio.file.attribute.FileTime.fromMillis(0));
+        NativeLibraries.removePartialFiles(dir);
+        assertFalse(Files.exists(old));
+        assertTrue(Files.exists(beingWritten) && Files.exists(library));
+    }
+
+    @Test
+    void aLibraryThatWillNotLoadFromTheDirectoryLeavesEveryLoaderAsItWas() throws IOException {
+        NativeLibraries.Bundled loads = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
+                f -> Map.of("nexus.test.first.lib", f.toString()), Set.of("nexus.test.first.lib"), false);
+        NativeLibraries.Bundled refused = new NativeLibraries.Bundled("not-a-library", "native-test/not-a-library.so",
+                f -> Map.of("nexus.test.second.lib", f.toString()), Set.of("nexus.test.second.lib"), true);
+        try {
+            assertTrue(NativeLibraries.unpackAndPoint(List.of(loads, refused), tmp).isEmpty());
+            assertNull(System.getProperty("nexus.test.first.lib"), "the loader pointed before the failure is pointed back");
+            assertNull(System.getProperty("nexus.test.second.lib"));
+        } finally {
+            System.clearProperty("nexus.test.first.lib");
+            System.clearProperty("nexus.test.second.lib");
+        }
+    }
+
+    @Test
+    void anOperatorsOwnChoiceForALoaderIsLeftAlone() throws IOException {
+        NativeLibraries.Bundled lib = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
+                f -> Map.of("nexus.test.lib", f.toString()), Set.of("nexus.test.lib", "nexus.test.tmpdir"), false);
+        System.setProperty("nexus.test.tmpdir", tmp.resolve("exec").toString());
+        try {
+            Path dir = NativeLibraries.unpackAndPoint(List.of(lib), tmp).orElseThrow();
+            assertNull(System.getProperty("nexus.test.lib"));
+            try (var files = Files.list(dir)) {
+                assertEquals(0, files.count(), "nothing unpacked for it");
+            }
+            System.clearProperty("nexus.test.tmpdir");
+            NativeLibraries.unpackAndPoint(List.of(lib), tmp).orElseThrow();
+            assertTrue(System.getProperty("nexus.test.lib").startsWith(dir.toString()), "without the choice it is pointed at the directory");
+        } finally {
+            System.clearProperty("nexus.test.tmpdir");
+            System.clearProperty("nexus.test.lib");
+        }
     }
 
     private int myUid() throws IOException {

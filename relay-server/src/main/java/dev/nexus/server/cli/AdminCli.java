@@ -29,6 +29,8 @@ public final class AdminCli {
     public static int run(String[] args, PrintStream out, PrintStream err) {
         // The store's INFO lines would mix with exported data and reports; warnings still show.
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.nexus")).setLevel(Level.WARN);
+        logToStandardError();
+        dev.nexus.server.NativeLibraries.unpackOnce();
         CommandLine cli = new CommandLine(new AdminCli());
         cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
@@ -40,6 +42,18 @@ public final class AdminCli {
             if (sub.getCommand() instanceof Streams s) s.use(out, err);
         }
         return cli.execute(args);
+    }
+
+    /** Log lines go to stderr, as the commands' own messages do: stdout carries their data (an export, a report). */
+    private static void logToStandardError() {
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.iteratorForAppenders().forEachRemaining(appender -> {
+            if (appender instanceof ch.qos.logback.core.ConsoleAppender<?> console && !"System.err".equals(console.getTarget())) {
+                console.stop();
+                console.setTarget("System.err");
+                console.start();
+            }
+        });
     }
 
     private static String message(Throwable e) {
