@@ -241,6 +241,11 @@ public final class NexusServer implements AutoCloseable {
         return port;
     }
 
+    /** Writes the summary of closes the relay logs once a minute now; for tests. */
+    void logRecentCloses() {
+        closes.logRecent();
+    }
+
     /** Why connections ended so far, by reason. */
     long connectionsClosed(ConnectionCloses.Reason reason) {
         return closes.count(reason);

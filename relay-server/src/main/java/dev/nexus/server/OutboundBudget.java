@@ -62,7 +62,8 @@ final class OutboundBudget extends ChannelDuplexHandler {
         long pending = out == null ? 0 : out.totalPendingWriteBytes();
         if (pending > maxOutboundBytes) {
             dropped = true;
-            log.info("dropping {}: {} bytes of output left unread (max_outbound_bytes {})",
+            ConnectionCloses.mark(ctx.channel(), ConnectionCloses.Reason.SLOW_CONSUMER);
+            log.debug("dropping {}: {} bytes of output left unread (max_outbound_bytes {})", // summed up once a minute
                     RelayInfoHandler.clientIp(ctx), pending, maxOutboundBytes);
             ctx.close();
         }

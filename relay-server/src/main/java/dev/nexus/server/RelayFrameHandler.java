@@ -94,7 +94,7 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
             // A client mistake, not a relay fault: say why, then close, since the frame stream is no longer in sync.
             Session session = ctx.channel().attr(Session.KEY).get();
             if (session != null && session.isClosing()) return;
-            log.info("closing {}: {}", RelayInfoHandler.clientIp(ctx), cause.getMessage());
+            log.debug("closing {}: {}", RelayInfoHandler.clientIp(ctx), cause.getMessage()); // summed up once a minute (ConnectionCloses)
             ConnectionCloses.mark(ctx.channel(), ConnectionCloses.Reason.BAD_FRAME);
             if (ctx.channel().isActive()) {
                 ctx.write(new TextWebSocketFrame(RelayMessages.notice("invalid: message larger than " + maxMessageBytes + " bytes or malformed frame")));

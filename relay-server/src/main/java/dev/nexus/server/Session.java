@@ -106,6 +106,12 @@ public final class Session implements ConnectionView {
         LingeringClose.close(channel, new CloseWebSocketFrame(code, reason));
     }
 
+    /** Closes after the connection used up its failed NIP-42 AUTH attempts (counted in the minute's summary of closes). */
+    public void closeAfterFailedAuths() {
+        ConnectionCloses.mark(channel, ConnectionCloses.Reason.AUTH_FAILURES);
+        closeWith(1008, "too many failed AUTH attempts");
+    }
+
     /**
      * Sends one text frame; safe from any thread. On the event loop it is written at once; from
      * another thread (OKs from the writer and the verifiers) it joins the connection's
@@ -336,7 +342,7 @@ public final class Session implements ConnectionView {
         metrics.liveEventDropped();
         if (!closing.compareAndSet(false, true)) return;
         ConnectionCloses.mark(channel, ConnectionCloses.Reason.SLOW_CONSUMER);
-        log.info("disconnecting slow consumer {} ({} bytes queued)", remoteIp, pendingOutboundBytes());
+        log.debug("disconnecting slow consumer {} ({} bytes queued)", remoteIp, pendingOutboundBytes()); // summed up once a minute
         channel.write(new TextWebSocketFrame(RelayMessages.notice("error: too slow reading events; disconnecting")));
         channel.writeAndFlush(new CloseWebSocketFrame(1008, "slow consumer")).addListener(ChannelFutureListener.CLOSE);
     }

@@ -55,6 +55,8 @@ class AuthFloodTest {
                 for (Thread t : attackers) t.join(10_000);
             }
             assertTrue(forgedSent.get() > 1000, "the flood ran: " + forgedSent.get() + " forged AUTH frames");
+            assertTrue(relay.server().connectionsClosed(ConnectionCloses.Reason.AUTH_FAILURES) > 0,
+                    "the attackers' connections were closed for their failed AUTHs, and counted so");
             System.out.printf("job OK latency, quiet: p50 %.1f ms p99 %.1f ms; during a flood of %d forged AUTH frames: p50 %.1f ms p99 %.1f ms%n",
                     percentile(quiet, 50), percentile(quiet, 99), forgedSent.get(), percentile(flooded, 50), percentile(flooded, 99));
         }

@@ -25,6 +25,39 @@ class ServingTest {
     @TempDir Path dir;
 
     @Test
+    void badFramesOnFreshConnectionsAreOneSummaryLineNotOneLogLineEach() throws Exception {
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        root.addAppender(lines);
+        ch.qos.logback.classic.Logger relayLogs = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.nexus");
+        ch.qos.logback.classic.Level testLevel = relayLogs.getLevel();
+        relayLogs.setLevel(ch.qos.logback.classic.Level.INFO); // as operators run it (the tests' own config says WARN)
+        try (TestRelay relay = TestRelay.start(dir, "")) {
+            int bad = 50;
+            lines.list.clear(); // the relay's own start
+            for (int i = 0; i < bad; i++) {
+                try (RawWebSocket ws = RawWebSocket.connect(relay.port())) {
+                    ws.sendTextBytes(new byte[] {(byte) 0xc3, 0x28}); // not UTF-8
+                    assertEquals(1007, ws.readUntilClose().closeCode());
+                }
+            }
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (relay.server().connectionsClosed(ConnectionCloses.Reason.BAD_FRAME) < bad && System.currentTimeMillis() < deadline) Thread.sleep(20);
+            assertEquals(bad, relay.server().connectionsClosed(ConnectionCloses.Reason.BAD_FRAME));
+            java.util.function.Supplier<List<String>> aboutTheClient = () -> lines.list.stream()
+                    .filter(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.INFO))
+                    .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
+            assertEquals(List.of(), aboutTheClient.get(), "no log line per connection a client spoils");
+            relay.server().logRecentCloses(); // what the relay writes once a minute
+            assertEquals(List.of("connections closed by the relay in the last minute: " + bad + " bad frame (127.0.0.1 " + bad + ")"), aboutTheClient.get());
+        } finally {
+            root.detachAppender(lines);
+            relayLogs.setLevel(testLevel);
+        }
+    }
+
+    @Test
     void nip11InfoIsServedOnTheSamePortWithCorsAndConfiguredLimits() throws Exception {
         try (TestRelay relay = TestRelay.start(dir, "[server]\nname = \"agents-relay\"\ncontact = \"mailto:ops@example.com\"\n[limits]\nmax_filters = 7\n")) {
             HttpResponse<String> res = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.port() + "/"))

@@ -61,8 +61,8 @@ public final class AuthHandler {
                 s.send(RelayMessages.ok(e.id(), true, ""));
             } finally {
                 if (budget.done(account, refusal != null)) {
-                    log.info("closing {}: too many failed AUTH attempts", s.remoteIp());
-                    s.closeWith(1008, "too many failed AUTH attempts");
+                    log.debug("closing {}: too many failed AUTH attempts", s.remoteIp()); // summed up once a minute
+                    s.closeAfterFailedAuths();
                 }
             }
         }, budget.priority(account));
