@@ -4,12 +4,12 @@ package dev.nexus.server;
  * Client-supplied strings in log lines are quoted, escaped and shortened, so that a subscription
  * id with a newline cannot forge a log line and a long one cannot flood the log.
  */
-final class LogSafe {
+public final class LogSafe {
     private static final int MAX_CHARS = 80;
 
     private LogSafe() {}
 
-    static String quote(String clientText) {
+    public static String quote(String clientText) {
         if (clientText == null) return "null";
         StringBuilder sb = new StringBuilder(Math.min(clientText.length(), MAX_CHARS) + 8).append('"');
         int n = Math.min(clientText.length(), MAX_CHARS);

@@ -30,6 +30,8 @@ final class PeerConnection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PeerConnection.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final JsonNode CLOSED = JSON.createArrayNode().add("\u0000closed");
+    /** NOTICEs logged at info per connection to a peer; the rest at debug. */
+    private static final int MAX_NOTICES_LOGGED = 5;
 
     private final String url;
     private final EventSigner signer;
@@ -39,6 +41,7 @@ final class PeerConnection implements AutoCloseable {
     /** Messages read while waiting for an AUTH answer, handed out first by {@link #next}. */
     private final Deque<JsonNode> deferred = new ArrayDeque<>();
     private final AtomicLong bytesSent = new AtomicLong();
+    private int noticesLogged;
     private final AtomicLong bytesReceived = new AtomicLong();
     private volatile String closeReason;
     private String challenge;
@@ -110,7 +113,9 @@ final class PeerConnection implements AutoCloseable {
             if (verb.equals("AUTH") && m.path(1).isTextual()) {
                 challenge = m.get(1).asText();
             } else if (verb.equals("NOTICE")) {
-                log.info("NOTICE from {}: {}", url, m.path(1).asText());
+                // The peer's words, quoted and cut short: they cannot forge or flood log lines.
+                if (noticesLogged++ < MAX_NOTICES_LOGGED) log.info("NOTICE from {}: {}", url, dev.nexus.server.LogSafe.quote(m.path(1).asText()));
+                else log.debug("NOTICE from {}: {}", url, dev.nexus.server.LogSafe.quote(m.path(1).asText()));
             } else {
                 return m;
             }
