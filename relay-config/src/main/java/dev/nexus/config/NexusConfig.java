@@ -106,8 +106,8 @@ public record NexusConfig(Server server, Storage storage, Auth auth, Limits limi
      * {@code [[rate_limits.pubkey]]} budgets of their own for named pubkeys (a pool's key, a trusted buyer).
      */
     public record RateLimits(double eventsPerSecond, int eventsBurst, double jobsPerSecond, int jobsBurst,
-                             double reqsPerSecond, int reqsBurst, int maxConnectionsPerIp, List<String> exemptIps,
-                             Map<String, Budget> pubkeyBudgets) {
+                             double reqsPerSecond, int reqsBurst, int maxConnectionsPerIp, double connectionsPerSecond,
+                             int connectionsBurst, List<String> exemptIps, Map<String, Budget> pubkeyBudgets) {
         /** The budget of an IP, and of a pubkey without one of its own. */
         public Budget defaultBudget() {
             return new Budget(eventsPerSecond, eventsBurst, jobsPerSecond, jobsBurst, reqsPerSecond, reqsBurst);

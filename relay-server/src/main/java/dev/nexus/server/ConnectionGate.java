@@ -43,11 +43,24 @@ final class ConnectionGate {
         this.ipBlocked = ipBlocked;
     }
 
+    /** How often one address may connect, checked on accept against the socket's address ({@link RateLimiter#connectsTooOften}). */
+    private volatile java.util.function.Predicate<String> connectsTooOften = ip -> false;
+
+    void refuseTooFrequentConnects(java.util.function.Predicate<String> connectsTooOften) {
+        this.connectsTooOften = connectsTooOften;
+    }
+
     /** Counts a new socket; false (and it is closed) when a cap is reached or its address is blocked. */
     boolean admit(Channel ch) {
         if (ch.remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null
                 && ipBlocked.test(IpAddresses.of(a.getAddress()))) {
             metrics.connectionRefused("blocked_ip");
+            ch.close();
+            return false;
+        }
+        if (ch.remoteAddress() instanceof java.net.InetSocketAddress a && a.getAddress() != null
+                && connectsTooOften.test(IpAddresses.of(a.getAddress()))) {
+            metrics.connectionRefused("connections_per_second");
             ch.close();
             return false;
         }

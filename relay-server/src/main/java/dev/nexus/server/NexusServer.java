@@ -137,6 +137,7 @@ public final class NexusServer implements AutoCloseable {
                 new Dashboard(board, identity.name(s), identity.description(s)));
 
         gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds(), metrics);
+        gate.refuseTooFrequentConnects(limiter::connectsTooOften);
         gate.refuseBlockedIps(moderation::isIpBlocked);
         moderation.onIpBlocked(gate::closeFrom);
         moderation.onEventBanned(dispatcher::forgetEvent);

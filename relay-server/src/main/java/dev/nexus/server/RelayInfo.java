@@ -70,6 +70,8 @@ final class RelayInfo {
                 g.writeNumberField("max_negentropy_sessions", l.maxNegentropySessions());
             }
             g.writeNumberField("max_connections_per_ip", r.maxConnectionsPerIp());
+            g.writeNumberField("connections_per_second", r.connectionsPerSecond());
+            g.writeNumberField("connections_burst", r.connectionsBurst());
             budget(g, r.defaultBudget());
             if (!r.pubkeyBudgets().isEmpty()) {
                 g.writeArrayFieldStart("pubkey_budgets");

@@ -90,11 +90,14 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
                         "blocked: this address may not connect\n".getBytes(StandardCharsets.UTF_8));
                 return;
             }
-            if (!limiter.tryConnect(ip)) {
-                metrics.connectionRefused("max_connections_per_ip");
+            RateLimiter.ConnectRefusal refusal = limiter.tryConnect(ip, forwarded != null);
+            if (refusal != RateLimiter.ConnectRefusal.NONE) {
+                boolean tooOften = refusal == RateLimiter.ConnectRefusal.TOO_OFTEN;
+                metrics.connectionRefused(tooOften ? "connections_per_second" : "max_connections_per_ip");
                 req.release();
                 respond(ctx, req, HttpResponseStatus.TOO_MANY_REQUESTS, "text/plain; charset=utf-8",
-                        "rate-limited: too many connections from your address\n".getBytes(StandardCharsets.UTF_8));
+                        (tooOften ? "rate-limited: connecting too often from your address\n" : "rate-limited: too many connections from your address\n")
+                                .getBytes(StandardCharsets.UTF_8));
                 return;
             }
             ctx.channel().closeFuture().addListener(f -> limiter.disconnected(ip));

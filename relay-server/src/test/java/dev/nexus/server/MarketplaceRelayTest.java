@@ -66,7 +66,8 @@ class MarketplaceRelayTest {
             c.send("[\"AUTH\"," + forged.json() + "]");
             assertTrue(okMessage(c.ok(forged.id())).startsWith("invalid:"));
             c.send("[\"AUTH\"," + good.json() + "]");
-            assertTrue(c.ok(good.id()).get(2).asBoolean(), "relay URL comparison ignores host case and a trailing slash");
+            JsonNode accepted = c.ok(good.id());
+            assertTrue(accepted.get(2).asBoolean(), "relay URL comparison ignores host case and a trailing slash: " + accepted);
             // The AUTH event itself is neither stored nor accepted as a normal EVENT.
             assertEquals(List.of(), c.queryIds("auths", "{\"kinds\":[22242]}"));
             assertTrue(okMessage(c.publishAndWait(good)).startsWith("invalid:"));

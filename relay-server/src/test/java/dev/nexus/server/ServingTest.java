@@ -247,6 +247,61 @@ class ServingTest {
         }
     }
 
+    @Test
+    void anAddressThatConnectsTooOftenIsClosedOnAcceptUntilItsBudgetRefills() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, "[auth]\nrequired = false\n[rate_limits]\nconnections_per_second = 2.0\nconnections_burst = 3\nexempt_ips = []\n")) {
+            HttpResponse<String> info = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.port() + "/"))
+                    .header("Accept", "application/nostr+json").GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, info.statusCode(), "a NIP-11 request is a connection too: the first of the burst");
+            JsonNode limitation = RelayClient.JSON.readTree(info.body()).get("limitation");
+            assertEquals(2.0, limitation.get("connections_per_second").asDouble());
+            assertEquals(3, limitation.get("connections_burst").asInt());
+            for (int i = 0; i < 2; i++) {
+                try (Socket s = new Socket("127.0.0.1", relay.port())) {
+                    assertTrue(handshake(s).contains("101"), "connection " + (i + 2) + " of the burst gets in");
+                }
+            }
+            try (Socket s = new Socket("127.0.0.1", relay.port())) {
+                String answer;
+                try {
+                    answer = handshake(s);
+                } catch (java.net.SocketException reset) { // closed with our request unread: a reset
+                    answer = "";
+                }
+                assertEquals("", answer, "the fourth at once is closed before the relay reads a byte of it");
+            }
+            Thread.sleep(1100); // two tokens back at 2 per second: one for the scrape, one for a WebSocket
+            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + relay.port() + "/metrics"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(metrics.contains("nexus_connections_refused_total{limit=\"connections_per_second\"} 1.0"), "counted by its limit");
+            try (Socket s = new Socket("127.0.0.1", relay.port())) {
+                assertTrue(handshake(s).contains("101"), "after the refill the address gets in again");
+            }
+        }
+    }
+
+    @Test
+    void behindAProxyEachClientsConnectionRateIsItsOwnAndOverItTheUpgradeGets429() throws Exception {
+        try (TestRelay relay = TestRelay.start(dir, "[server]\nreal_ip_header = \"X-Forwarded-For\"\n[auth]\nrequired = false\n"
+                + "[rate_limits]\nconnections_per_second = 1.0\nconnections_burst = 2\n")) { // loopback (the proxy) exempt, as by default
+            for (int i = 0; i < 2; i++) {
+                try (Socket s = new Socket("127.0.0.1", relay.port())) {
+                    assertTrue(handshake(s, "X-Forwarded-For: 203.0.113.1\r\n").contains("101"));
+                }
+            }
+            try (Socket s = new Socket("127.0.0.1", relay.port())) {
+                assertTrue(handshake(s, "X-Forwarded-For: 203.0.113.1\r\n").contains("429"), "the same client a third time at once");
+            }
+            try (Socket s = new Socket("127.0.0.1", relay.port())) {
+                assertTrue(handshake(s, "X-Forwarded-For: 203.0.113.2\r\n").contains("101"), "another client behind the proxy has its own budget");
+            }
+            Thread.sleep(1100); // one token back at 1 per second
+            try (Socket s = new Socket("127.0.0.1", relay.port())) {
+                assertTrue(handshake(s, "X-Forwarded-For: 203.0.113.1\r\n").contains("101"), "after the refill the client gets in again");
+            }
+        }
+    }
+
     private static Socket rawWebSocket(int port) throws Exception {
         Socket s = new Socket("127.0.0.1", port);
         String status = handshake(s);
