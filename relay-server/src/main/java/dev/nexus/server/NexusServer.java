@@ -137,7 +137,8 @@ public final class NexusServer implements AutoCloseable {
                 new Dashboard(board, identity.name(s), identity.description(s)));
 
         gate = new ConnectionGate(s.maxConnections(), s.maxPreUpgradeConnections(), s.httpRequestTimeoutSeconds(), metrics);
-        gate.refuseTooFrequentConnects(limiter::connectsTooOften);
+        // Directly reachable: how often an address connects is checked on accept, before a byte is read.
+        if (s.realIpHeader().isEmpty()) gate.refuseTooFrequentConnects(limiter::connectsTooOften);
         gate.refuseBlockedIps(moderation::isIpBlocked);
         moderation.onIpBlocked(gate::closeFrom);
         moderation.onEventBanned(dispatcher::forgetEvent);

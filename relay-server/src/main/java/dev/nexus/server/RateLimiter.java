@@ -7,7 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Agent-aware rate limiting: token buckets per client IP and per authenticated pubkey, with
+ * Agent-aware rate limiting: token buckets per client IP (an IPv6 client's /64, {@link #clientOf}) and per authenticated pubkey, with
  * separate budgets for publishing, for job traffic (whatever {@code MarketplaceKinds} calls job
  * traffic) and for REQs, plus a cap on
  * connections per IP and on how often an IP may connect. Addresses in {@code exempt_ips} (by default loopback, where a local
@@ -95,7 +95,24 @@ public final class RateLimiter {
 
     public Buckets forIp(String ip) {
         if (exempt.contains(ip)) return UNLIMITED;
-        return byIp.computeIfAbsent(ip, k -> new Buckets(config.defaultBudget()));
+        return byIp.computeIfAbsent(clientOf(ip), k -> new Buckets(config.defaultBudget()));
+    }
+
+    /**
+     * Whose budget an address spends: an IPv4 address's own, an IPv6 address's /64's. A provider
+     * hands one subscriber (a home line, a cloud machine) at least a /64 and it may use any of those
+     * 2^64 addresses: counted one by one, every per-address limit would be one new address away.
+     */
+    static String clientOf(String ip) {
+        if (ip.indexOf(':') < 0) return ip;
+        byte[] bytes = io.netty.util.NetUtil.createByteArrayFromIpAddressString(ip);
+        if (bytes == null || bytes.length != 16) return ip;
+        java.util.Arrays.fill(bytes, 8, 16, (byte) 0);
+        try {
+            return IpAddresses.of(java.net.InetAddress.getByAddress(bytes)) + "/64";
+        } catch (java.net.UnknownHostException impossible) {
+            return ip;
+        }
     }
 
     public Buckets forPubkey(String pubkey) {
@@ -107,16 +124,16 @@ public final class RateLimiter {
      * {@code max_connections_per_ip} open already or connects more often than {@code connections_per_second}
      * (with {@code connections_burst} at once).
      */
-    ConnectRefusal tryConnect(String ip, boolean fromForwardedHeader) {
+    ConnectRefusal tryConnect(String ip, boolean countConnectRate) {
         if (exempt.contains(ip)) return ConnectRefusal.NONE;
         if (config.maxConnectionsPerIp() > 0) {
-            AtomicInteger n = connections.computeIfAbsent(ip, k -> new AtomicInteger());
+            AtomicInteger n = connections.computeIfAbsent(clientOf(ip), k -> new AtomicInteger());
             if (n.incrementAndGet() > config.maxConnectionsPerIp()) {
                 n.decrementAndGet();
                 return ConnectRefusal.TOO_MANY_OPEN;
             }
         }
-        if (fromForwardedHeader && connectsTooOften(ip)) {
+        if (countConnectRate && connectsTooOften(ip)) {
             disconnected(ip);
             return ConnectRefusal.TOO_OFTEN;
         }
@@ -125,18 +142,19 @@ public final class RateLimiter {
 
     /**
      * Takes one connection from {@code ip}'s budget; true when it has none left. Checked on accept
-     * against the socket's address (refused before a byte is read: a refusal after the HTTP request
-     * still cost ≈ 0.2 ms of CPU, and one address churning connections kept 0.64 of a core busy
-     * that way), and at the upgrade against an address a proxy's header names.
+     * against the socket's address when clients connect directly (refused before a byte is read: a
+     * refusal after the HTTP request still cost ≈ 0.2 ms of CPU, and one address churning
+     * connections kept 0.64 of a core busy that way), and behind a proxy ({@code real_ip_header})
+     * at the upgrade, against the address the header names.
      */
     boolean connectsTooOften(String ip) {
         if (exempt.contains(ip) || config.connectionsPerSecond() == 0) return false;
-        return !connecting.computeIfAbsent(ip, k -> new TokenBucket(config.connectionsPerSecond(), config.connectionsBurst())).tryTake();
+        return !connecting.computeIfAbsent(clientOf(ip), k -> new TokenBucket(config.connectionsPerSecond(), config.connectionsBurst())).tryTake();
     }
 
     void disconnected(String ip) {
         if (config.maxConnectionsPerIp() == 0 || exempt.contains(ip)) return;
-        connections.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+        connections.computeIfPresent(clientOf(ip), (k, n) -> n.decrementAndGet() <= 0 ? null : n);
     }
 
     /** Forgets buckets that have refilled completely, so idle clients cost no memory. */

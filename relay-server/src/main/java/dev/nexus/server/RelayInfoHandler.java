@@ -90,7 +90,9 @@ final class RelayInfoHandler extends SimpleChannelInboundHandler<FullHttpRequest
                         "blocked: this address may not connect\n".getBytes(StandardCharsets.UTF_8));
                 return;
             }
-            RateLimiter.ConnectRefusal refusal = limiter.tryConnect(ip, forwarded != null);
+            // Behind a proxy the socket's address is the proxy's: how often a client connects is
+            // counted here, by the header's address; otherwise it was counted on accept.
+            RateLimiter.ConnectRefusal refusal = limiter.tryConnect(ip, !realIpHeader.isEmpty());
             if (refusal != RateLimiter.ConnectRefusal.NONE) {
                 boolean tooOften = refusal == RateLimiter.ConnectRefusal.TOO_OFTEN;
                 metrics.connectionRefused(tooOften ? "connections_per_second" : "max_connections_per_ip");
