@@ -47,16 +47,21 @@ final class ConnectionCloses {
 
     private final Map<Reason, LongAdder> total = new EnumMap<>(Reason.class);
     private final Map<Reason, LongAdder> sinceLastLog = new EnumMap<>(Reason.class);
-    /** Since the last summary, relay-initiated closes by reason and address; at most {@link #MAX_ADDRESSES} addresses. */
-    private final Map<Reason, Map<String, LongAdder>> byAddress = new EnumMap<>(Reason.class);
+    /**
+     * Since the last summary, relay-initiated closes by reason and client ({@link RateLimiter#clientOf}:
+     * an IPv6 client is its /64); at most {@link #MAX_ADDRESSES} clients, the rest counted together.
+     * Swapped for a fresh map at each summary, so no close falls between reading and clearing.
+     */
+    private final Map<Reason, java.util.concurrent.atomic.AtomicReference<Map<String, LongAdder>>> byAddress = new EnumMap<>(Reason.class);
     static final int MAX_ADDRESSES = 1024;
+    private static final String OTHERS = "";
     private static final int ADDRESSES_SHOWN = 3;
 
     ConnectionCloses() {
         for (Reason r : Reason.values()) {
             total.put(r, new LongAdder());
             sinceLastLog.put(r, new LongAdder());
-            byAddress.put(r, new ConcurrentHashMap<>());
+            byAddress.put(r, new java.util.concurrent.atomic.AtomicReference<>(new ConcurrentHashMap<>()));
         }
     }
 
@@ -72,11 +77,12 @@ final class ConnectionCloses {
         total.get(reason).increment();
         sinceLastLog.get(reason).increment();
         if (reason != Reason.CLIENT) {
-            Map<String, LongAdder> addresses = byAddress.get(reason);
-            LongAdder n = addresses.get(remoteIp);
-            // Past the bound (addresses spread wide), the close is in the reason's total only.
-            if (n == null && addresses.size() < MAX_ADDRESSES) n = addresses.computeIfAbsent(remoteIp, ip -> new LongAdder());
-            if (n != null) n.increment();
+            Map<String, LongAdder> addresses = byAddress.get(reason).get();
+            String client = RateLimiter.clientOf(remoteIp);
+            LongAdder n = addresses.get(client);
+            // Past the bound (addresses spread wide), the close counts as "from other addresses".
+            if (n == null) n = addresses.size() < MAX_ADDRESSES ? addresses.computeIfAbsent(client, ip -> new LongAdder()) : addresses.computeIfAbsent(OTHERS, ip -> new LongAdder());
+            n.increment();
         }
         log.debug("connection from {} closed: {}", remoteIp, reason.label);
     }
@@ -98,12 +104,15 @@ final class ConnectionCloses {
     String recentSummary() {
         StringBuilder line = new StringBuilder();
         for (Reason r : Reason.values()) {
+            Map<String, LongAdder> addresses = byAddress.get(r).getAndSet(new ConcurrentHashMap<>());
             long n = sinceLastLog.get(r).sumThenReset();
-            Map<String, LongAdder> addresses = byAddress.get(r);
-            List<Map.Entry<String, Long>> top = new ArrayList<>();
-            for (Map.Entry<String, LongAdder> e : addresses.entrySet()) top.add(Map.entry(e.getKey(), e.getValue().sum()));
-            addresses.clear();
             if (r == Reason.CLIENT || n == 0) continue;
+            List<Map.Entry<String, Long>> top = new ArrayList<>();
+            long others = 0;
+            for (Map.Entry<String, LongAdder> e : addresses.entrySet()) {
+                if (e.getKey().equals(OTHERS)) others = e.getValue().sum();
+                else top.add(Map.entry(e.getKey(), e.getValue().sum()));
+            }
             if (line.length() > 0) line.append(", ");
             line.append(n).append(' ').append(r.label);
             top.sort(Comparator.comparing((Map.Entry<String, Long> e) -> e.getValue()).reversed().thenComparing(Map.Entry::getKey));
@@ -114,6 +123,7 @@ final class ConnectionCloses {
                 line.append(top.get(i).getKey()).append(' ').append(top.get(i).getValue());
             }
             if (top.size() > ADDRESSES_SHOWN) line.append(", ").append(top.size() - ADDRESSES_SHOWN).append(" more addresses");
+            if (others > 0) line.append(", ").append(others).append(" from other addresses");
             line.append(')');
         }
         return line.toString();

@@ -9,6 +9,23 @@ public final class LogSafe {
 
     private LogSafe() {}
 
+    /**
+     * Text that may carry someone else's words (a peer relay's OK or close reason inside our own
+     * message): control characters escaped, so it stays one line, and cut at 300 characters.
+     */
+    public static String line(String text) {
+        if (text == null) return "null";
+        int n = Math.min(text.length(), 300);
+        StringBuilder sb = new StringBuilder(n + 8);
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085') sb.append(String.format("\\u%04x", (int) c));
+            else sb.append(c);
+        }
+        if (text.length() > n) sb.append("...");
+        return sb.toString();
+    }
+
     public static String quote(String clientText) {
         if (clientText == null) return "null";
         StringBuilder sb = new StringBuilder(Math.min(clientText.length(), MAX_CHARS) + 8).append('"');

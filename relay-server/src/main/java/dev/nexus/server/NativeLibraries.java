@@ -50,10 +50,11 @@ public final class NativeLibraries {
     /**
      * One bundled library: where its loader finds it in the jar, the properties that point the loader
      * at a file instead, every property by which an operator may already have chosen for it (then it
-     * is left alone), and whether every relay loads it (then it is loaded here first, as a check).
+     * is left alone), and whether it is a plain C library that may be loaded here to prove the
+     * directory can map code (no JNI: loading it initialises nothing).
      */
     record Bundled(String name, String resource, Function<Path, Map<String, String>> pointAt, Set<String> operatorProperties,
-            boolean loadedByEveryRelay) {
+            boolean loadableAsProbe) {
         boolean operatorChoseAlready() {
             return operatorProperties.stream().anyMatch(p -> System.getProperty(p) != null);
         }
@@ -86,27 +87,31 @@ public final class NativeLibraries {
             return Optional.empty();
         }
         List<String> unpacked = new ArrayList<>();
-        List<String> pointed = new ArrayList<>();
-        for (Bundled lib : libraries) {
-            if (lib.operatorChoseAlready()) continue;
-            try {
+        Map<Bundled, Path> files = new java.util.LinkedHashMap<>();
+        try {
+            for (Bundled lib : libraries) {
+                if (lib.operatorChoseAlready()) continue;
                 Optional<Unpacked> file = unpack(lib, dir);
                 if (file.isEmpty()) continue;
-                // Loaded here first: a directory the kernel will not map code from (noexec) must not
-                // keep a loader from falling back to its own copy elsewhere.
-                if (lib.loadedByEveryRelay()) System.load(file.get().path().toString());
-                lib.pointAt().apply(file.get().path()).forEach((k, v) -> {
-                    System.setProperty(k, v);
-                    pointed.add(k);
-                });
+                files.put(lib, file.get().path());
                 if (file.get().fresh()) unpacked.add(file.get().path().getFileName().toString());
-            } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
-                pointed.forEach(System::clearProperty); // one directory for all, or none: it is the same mount
-                log.warn("native libraries not loaded from {} ({}): each start unpacks a copy into {}, which a killed relay leaves behind",
-                        dir, e.getMessage(), tmp);
-                return Optional.empty();
             }
+            // A directory the kernel will not map code from (noexec) must not keep the loaders from
+            // falling back to copies of their own: proven by loading a library without JNI, which
+            // has nothing to initialise. Never the JNI ones: a second copy of a JNI library already
+            // loaded (in a JVM that embeds the relay) would be linked over the first one.
+            for (Map.Entry<Bundled, Path> f : files.entrySet()) {
+                if (f.getKey().loadableAsProbe()) {
+                    System.load(f.getValue().toString());
+                    break;
+                }
+            }
+        } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+            log.warn("native libraries not loaded from {} ({}): each start unpacks a copy into {}, which a killed relay leaves behind",
+                    dir, e.getMessage(), tmp);
+            return Optional.empty();
         }
+        files.forEach((lib, file) -> lib.pointAt().apply(file).forEach(System::setProperty));
         if (!unpacked.isEmpty()) {
             log.info("native libraries unpacked into {} ({}); relays of this version load them from there", dir, String.join(", ", unpacked));
         }
@@ -129,19 +134,19 @@ public final class NativeLibraries {
         if (sqlite != null && cl.getResource(sqlite) != null) {
             out.add(new Bundled("libsqlitejdbc", sqlite, f -> Map.of(
                     "org.sqlite.lib.path", f.getParent().toString(), "org.sqlite.lib.name", f.getFileName().toString()),
-                    Set.of("org.sqlite.lib.path", "org.sqlite.lib.name", "org.sqlite.tmpdir"), true));
+                    Set.of("org.sqlite.lib.path", "org.sqlite.lib.name", "org.sqlite.tmpdir"), false));
         }
         String secp = "fr/acinq/secp256k1/jni/native/linux-" + arch + "/libsecp256k1-jni.so";
         if (cl.getResource(secp) != null) {
             out.add(new Bundled("libsecp256k1-jni", secp, f -> Map.of(
                     "fr.acinq.secp256k1.lib.path", f.getParent().toString(), "fr.acinq.secp256k1.lib.name", f.getFileName().toString()),
-                    Set.of("fr.acinq.secp256k1.lib.path", "fr.acinq.secp256k1.lib.name", "fr.acinq.secp256k1.tmpdir"), true));
+                    Set.of("fr.acinq.secp256k1.lib.path", "fr.acinq.secp256k1.lib.name", "fr.acinq.secp256k1.tmpdir"), false));
         }
         String lmdb = "org/lmdbjava/" + arch + "-linux-gnu.so";
         if (cl.getResource(lmdb) != null) {
-            // Not loaded as a check: only the LMDB backend maps it, and it shares the directory with the others.
+            // Plain C (lmdbjava reaches it through jnr-ffi): the probe that the directory can map code.
             out.add(new Bundled("liblmdb", lmdb, f -> Map.of("lmdbjava.native.lib", f.toString()),
-                    Set.of("lmdbjava.native.lib", "lmdbjava.extract.dir", "lmdbjava.embedded.lib"), false));
+                    Set.of("lmdbjava.native.lib", "lmdbjava.extract.dir", "lmdbjava.embedded.lib"), true));
         }
         return out;
     }

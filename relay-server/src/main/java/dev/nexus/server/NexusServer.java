@@ -170,6 +170,9 @@ public final class NexusServer implements AutoCloseable {
         sweeper.scheduleWithFixedDelay(new ExpirySweeper(store, ret.sweepBatch(), limiter),
                 ret.sweepIntervalSeconds(), ret.sweepIntervalSeconds(), TimeUnit.SECONDS);
         sweeper.scheduleAtFixedRate(closes::logRecent, 60, 60, TimeUnit.SECONDS);
+        // Buckets of addresses that have gone quiet, forgotten on a clock of their own: the expiry
+        // sweep's interval is the operator's (up to a day) and it skips a round while the store fails.
+        sweeper.scheduleAtFixedRate(limiter::evictIdle, 10, 10, TimeUnit.SECONDS);
         // Nodes sharing one database share the operator's NIP-86 decisions: each follows the table.
         if (st.backend() == NexusConfig.Backend.POSTGRES) {
             sweeper.scheduleWithFixedDelay(moderation::refreshOrLog, MODERATION_REFRESH_SECONDS, MODERATION_REFRESH_SECONDS, TimeUnit.SECONDS);

@@ -4,7 +4,6 @@ import dev.nexus.config.NexusConfig;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Agent-aware rate limiting: token buckets per client IP (an IPv6 client's /64, {@link #clientOf}) and per authenticated pubkey, with
@@ -77,7 +76,7 @@ public final class RateLimiter {
     private final Set<String> exempt;
     private final Map<String, Buckets> byIp = new ConcurrentHashMap<>();
     private final Map<String, Buckets> byPubkey = new ConcurrentHashMap<>();
-    private final Map<String, AtomicInteger> connections = new ConcurrentHashMap<>();
+    private final Map<String, Integer> connections = new ConcurrentHashMap<>();
     private final Map<String, TokenBucket> connecting = new ConcurrentHashMap<>();
 
     /** Why {@link #tryConnect} refused an address. */
@@ -127,11 +126,18 @@ public final class RateLimiter {
     ConnectRefusal tryConnect(String ip, boolean countConnectRate) {
         if (exempt.contains(ip)) return ConnectRefusal.NONE;
         if (config.maxConnectionsPerIp() > 0) {
-            AtomicInteger n = connections.computeIfAbsent(clientOf(ip), k -> new AtomicInteger());
-            if (n.incrementAndGet() > config.maxConnectionsPerIp()) {
-                n.decrementAndGet();
-                return ConnectRefusal.TOO_MANY_OPEN;
-            }
+            boolean[] full = {false};
+            // Counted under the key's lock: a close that empties the entry at the same moment cannot
+            // orphan the count this connection adds.
+            connections.compute(clientOf(ip), (k, n) -> {
+                int open = n == null ? 0 : n;
+                if (open >= config.maxConnectionsPerIp()) {
+                    full[0] = true;
+                    return n;
+                }
+                return open + 1;
+            });
+            if (full[0]) return ConnectRefusal.TOO_MANY_OPEN;
         }
         if (countConnectRate && connectsTooOften(ip)) {
             disconnected(ip);
@@ -154,7 +160,7 @@ public final class RateLimiter {
 
     void disconnected(String ip) {
         if (config.maxConnectionsPerIp() == 0 || exempt.contains(ip)) return;
-        connections.computeIfPresent(clientOf(ip), (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+        connections.computeIfPresent(clientOf(ip), (k, n) -> n <= 1 ? null : n - 1);
     }
 
     /** Forgets buckets that have refilled completely, so idle clients cost no memory. */

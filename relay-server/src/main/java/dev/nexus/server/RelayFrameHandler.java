@@ -104,7 +104,7 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
                 if (session != null) session.closeWith(code, reason);
                 else LingeringClose.close(ctx.channel(), new CloseWebSocketFrame(code, reason));
             }
-        } else if (cause instanceof IOException) {
+        } else if (cause instanceof IOException || isTlsMistake(cause)) {
             log.debug("connection error from {}: {}", RelayInfoHandler.clientIp(ctx), cause.toString());
             ConnectionCloses.mark(ctx.channel(), ConnectionCloses.Reason.ERROR);
             ctx.close();
@@ -113,5 +113,16 @@ final class RelayFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame
             ConnectionCloses.mark(ctx.channel(), ConnectionCloses.Reason.ERROR);
             ctx.close();
         }
+    }
+
+    /**
+     * Plain bytes to a TLS port, or a handshake the client cannot complete: the client's doing, so
+     * counted, not logged (Netty reports them wrapped in a DecoderException, with the bytes in hex).
+     */
+    static boolean isTlsMistake(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof javax.net.ssl.SSLException) return true; // NotSslRecordException is one
+        }
+        return false;
     }
 }

@@ -36,6 +36,13 @@ class ConnectionClosesTest {
         for (int i = 0; i < spread; i++) close("10.1." + (i >> 8) + "." + (i & 0xff), ConnectionCloses.Reason.SLOW_CONSUMER);
         String line = closes.recentSummary();
         assertTrue(line.startsWith(spread + " slow consumer ("), line);
-        assertTrue(line.endsWith((ConnectionCloses.MAX_ADDRESSES - 3) + " more addresses)"), "at most " + ConnectionCloses.MAX_ADDRESSES + " addresses kept: " + line);
+        assertTrue(line.endsWith((ConnectionCloses.MAX_ADDRESSES - 3) + " more addresses, " + (spread - ConnectionCloses.MAX_ADDRESSES)
+                + " from other addresses)"), "at most " + ConnectionCloses.MAX_ADDRESSES + " addresses kept: " + line);
+    }
+
+    @Test
+    void anIpv6ClientIsSummedByItsSlash64() {
+        for (int i = 1; i <= 4; i++) close("2001:db8:7:7::" + i, ConnectionCloses.Reason.BAD_FRAME);
+        assertEquals("4 bad frame (2001:db8:7:7::/64 4)", closes.recentSummary());
     }
 }

@@ -117,13 +117,14 @@ class NativeLibrariesTest {
 
     @Test
     void aLibraryThatWillNotLoadFromTheDirectoryLeavesEveryLoaderAsItWas() throws IOException {
-        NativeLibraries.Bundled loads = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
+        NativeLibraries.Bundled fine = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
                 f -> Map.of("nexus.test.first.lib", f.toString()), Set.of("nexus.test.first.lib"), false);
+        // Stands for the probe failing as on a noexec mount: the kernel refuses to map it.
         NativeLibraries.Bundled refused = new NativeLibraries.Bundled("not-a-library", "native-test/not-a-library.so",
                 f -> Map.of("nexus.test.second.lib", f.toString()), Set.of("nexus.test.second.lib"), true);
         try {
-            assertTrue(NativeLibraries.unpackAndPoint(List.of(loads, refused), tmp).isEmpty());
-            assertNull(System.getProperty("nexus.test.first.lib"), "the loader pointed before the failure is pointed back");
+            assertTrue(NativeLibraries.unpackAndPoint(List.of(fine, refused), tmp).isEmpty());
+            assertNull(System.getProperty("nexus.test.first.lib"), "no loader is pointed at a directory the probe could not load from");
             assertNull(System.getProperty("nexus.test.second.lib"));
         } finally {
             System.clearProperty("nexus.test.first.lib");

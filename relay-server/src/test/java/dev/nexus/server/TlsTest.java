@@ -85,6 +85,35 @@ class TlsTest {
     }
 
     @Test
+    void plainBytesToTheTlsPortAreCountedNotLoggedOneLineEach() throws Exception {
+        ch.qos.logback.classic.Logger handlerLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(RelayFrameHandler.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines = new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        handlerLog.addAppender(lines);
+        try (TestRelay relay = TestRelay.start(dir, tlsToml())) {
+            for (int i = 0; i < 5; i++) {
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", relay.port())) {
+                    s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                    s.setSoTimeout(5000);
+                    try {
+                        while (s.getInputStream().read() >= 0) { /* until the relay closes it */ }
+                    } catch (java.io.IOException reset) {
+                        // closed with bytes unread: a reset
+                    }
+                }
+            }
+            long deadline = System.currentTimeMillis() + 5000;
+            while (relay.server().connectionsClosed(ConnectionCloses.Reason.ERROR) < 5 && System.currentTimeMillis() < deadline) Thread.sleep(20);
+            assertEquals(5, relay.server().connectionsClosed(ConnectionCloses.Reason.ERROR), "each counted as a connection error");
+            assertEquals(java.util.List.of(), lines.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.INFO))
+                    .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList(), "a client's plain bytes are not a warning each");
+        } finally {
+            handlerLog.detachAppender(lines);
+        }
+    }
+
+    @Test
     void aKeyThatIsNotAKeyStopsTheRelayBeforeItStartsNamingTheKeys() throws Exception {
         Path notAKey = dir.resolve("key.pem");
         Files.writeString(notAKey, "not a key\n");

@@ -66,10 +66,10 @@ public final class PeerSyncScheduler implements AutoCloseable {
             t.fetched().addAndGet(stats.fetched());
             t.published().addAndGet(stats.published());
             if (stats.hasFailures()) t.failedRounds().incrementAndGet();
-            log.info("sync peer {}: moved {}; {}", peer.name(), stats.moved(), stats.summary());
+            log.info("sync peer {}: moved {}; {}", peer.name(), stats.moved(), dev.nexus.server.LogSafe.line(stats.summary()));
         } catch (SyncException e) {
             t.failedRounds().incrementAndGet();
-            log.warn("sync peer {} ({}) failed: {}", peer.name(), peer.url(), e.getMessage());
+            log.warn("sync peer {} ({}) failed: {}", peer.name(), peer.url(), dev.nexus.server.LogSafe.line(e.getMessage())); // may quote the peer
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
