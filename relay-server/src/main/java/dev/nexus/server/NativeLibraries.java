@@ -2,7 +2,6 @@ package dev.nexus.server;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -210,21 +209,24 @@ public final class NativeLibraries {
 
     /** The library's file in {@code dir}, written now if no whole copy of this content is there yet. */
     static Optional<Unpacked> unpack(Bundled lib, Path dir) throws IOException {
-        byte[] content;
+        // Streamed, never held whole: read into arrays, the 3.2 MB of libraries stayed in a fresh
+        // relay's RSS (+7 MiB measured in three starts each).
+        Digest resource;
         try (InputStream in = NativeLibraries.class.getClassLoader().getResourceAsStream(lib.resource())) {
             if (in == null) return Optional.empty();
-            content = in.readAllBytes();
+            resource = Digest.of(in);
         }
-        String hash = HexFormat.of().formatHex(sha256(content), 0, 8);
-        Path file = dir.resolve(lib.name() + "-" + hash + ".so");
-        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && Files.size(file) == content.length
-                && MessageDigest.isEqual(sha256(Files.readAllBytes(file)), sha256(content))) {
-            return Optional.of(new Unpacked(file, false));
+        Path file = dir.resolve(lib.name() + "-" + HexFormat.of().formatHex(resource.sha256(), 0, 8) + ".so");
+        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) && Files.size(file) == resource.length()) {
+            try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+                if (MessageDigest.isEqual(Digest.of(in).sha256(), resource.sha256())) return Optional.of(new Unpacked(file, false));
+            }
         }
         Path partial = Files.createTempFile(dir, lib.name() + "-", ".partial");
         try {
-            try (OutputStream out = Files.newOutputStream(partial)) {
-                out.write(content);
+            try (InputStream in = NativeLibraries.class.getClassLoader().getResourceAsStream(lib.resource())) {
+                if (in == null) return Optional.empty();
+                Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
             }
             Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rwx------"));
             Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -234,11 +236,20 @@ public final class NativeLibraries {
         return Optional.of(new Unpacked(file, true));
     }
 
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+    /** A stream's length and SHA-256, read through a small buffer. */
+    private record Digest(long length, byte[] sha256) {
+        static Digest of(InputStream in) throws IOException {
+            MessageDigest sha;
+            try {
+                sha = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+            byte[] buffer = new byte[16384];
+            long length = 0;
+            for (int n; (n = in.read(buffer)) > 0; length += n) sha.update(buffer, 0, n);
+            return new Digest(length, sha.digest());
         }
     }
+
 }
