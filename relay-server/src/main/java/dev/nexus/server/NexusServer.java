@@ -150,7 +150,7 @@ public final class NexusServer implements AutoCloseable {
         // loop that also parses a flood; with more, smaller loops the kernel's time slices reach the
         // job's loop sooner (JOBS on 2 cores, four pairs: job OK p99 108-135 -> 52-64 ms; W1 unchanged).
         transport = new Transport(s.ioThreads() > 0 ? s.ioThreads() : 2 * cores);
-        serverChannel = transport.bind(s.host(), s.port(), config.limits().maxOutboundBytes(),
+        serverChannel = transport.bind(s.host(), s.port(), config.limits().maxOutboundBytes(), gate.acceptFilter(),
                 new RelayChannelInitializer(config, relayInfo, dispatcher, tls, closes, gate, metrics));
         port = ((InetSocketAddress) serverChannel.localAddress()).getPort();
         String publicUrl = s.publicUrl(port);

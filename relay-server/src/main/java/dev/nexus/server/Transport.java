@@ -40,13 +40,14 @@ final class Transport {
     }
 
     /** Binds and returns the listening channel; {@code port} 0 picks a free port. */
-    Channel bind(String host, int port, long maxOutboundBytes, ChannelHandler connections) throws InterruptedException {
+    Channel bind(String host, int port, long maxOutboundBytes, ChannelHandler acceptFilter, ChannelHandler connections) throws InterruptedException {
         Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap b = new ServerBootstrap()
                 .group(bossGroup, ioGroup)
                 .channel(channelType)
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(acceptFilter)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, PooledByteBufAllocator.DEFAULT)
                 // Past the high-water mark the relay stops reading from a client and paces its query results;
