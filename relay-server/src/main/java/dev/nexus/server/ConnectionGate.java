@@ -31,6 +31,8 @@ final class ConnectionGate {
     private final RelayMetrics metrics;
     /** NIP-86 blocked addresses, checked against the socket's address on accept. */
     private volatile java.util.function.Predicate<String> ipBlocked = ip -> false;
+    /** How often one address may connect, checked on accept against the socket's address ({@link RateLimiter#connectsTooOften}). */
+    private volatile java.util.function.Predicate<String> connectsTooOften = ip -> false;
 
     ConnectionGate(int maxConnections, int maxPreUpgrade, long requestTimeoutSeconds, RelayMetrics metrics) {
         this.metrics = metrics;
@@ -42,9 +44,6 @@ final class ConnectionGate {
     void refuseBlockedIps(java.util.function.Predicate<String> ipBlocked) {
         this.ipBlocked = ipBlocked;
     }
-
-    /** How often one address may connect, checked on accept against the socket's address ({@link RateLimiter#connectsTooOften}). */
-    private volatile java.util.function.Predicate<String> connectsTooOften = ip -> false;
 
     void refuseTooFrequentConnects(java.util.function.Predicate<String> connectsTooOften) {
         this.connectsTooOften = connectsTooOften;

@@ -15,28 +15,25 @@ public final class LogSafe {
      */
     public static String line(String text) {
         if (text == null) return "null";
-        int n = Math.min(text.length(), 300);
-        StringBuilder sb = new StringBuilder(n + 8);
-        for (int i = 0; i < n; i++) {
-            char c = text.charAt(i);
-            if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085') sb.append(String.format("\\u%04x", (int) c));
-            else sb.append(c);
-        }
-        if (text.length() > n) sb.append("...");
-        return sb.toString();
+        return escaped(new StringBuilder(Math.min(text.length(), 300) + 8), text, 300, false).toString();
     }
 
     public static String quote(String clientText) {
         if (clientText == null) return "null";
         StringBuilder sb = new StringBuilder(Math.min(clientText.length(), MAX_CHARS) + 8).append('"');
-        int n = Math.min(clientText.length(), MAX_CHARS);
+        return escaped(sb, clientText, MAX_CHARS, true).append('"').toString();
+    }
+
+    /** Appends {@code text} cut at {@code max} characters with control characters escaped (and quotes and backslashes, for a quoted string). */
+    private static StringBuilder escaped(StringBuilder sb, String text, int max, boolean inQuotes) {
+        int n = Math.min(text.length(), max);
         for (int i = 0; i < n; i++) {
-            char c = clientText.charAt(i);
-            if (c == '"' || c == '\\') sb.append('\\').append(c);
+            char c = text.charAt(i);
+            if (inQuotes && (c == '"' || c == '\\')) sb.append('\\').append(c);
             else if (c < 0x20 || c == 0x7f || c == '\u2028' || c == '\u2029' || c == '\u0085') sb.append(String.format("\\u%04x", (int) c));
             else sb.append(c);
         }
-        if (clientText.length() > MAX_CHARS) sb.append("...");
-        return sb.append('"').toString();
+        if (text.length() > max) sb.append("...");
+        return sb;
     }
 }

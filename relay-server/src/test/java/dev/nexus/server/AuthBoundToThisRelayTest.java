@@ -123,5 +123,7 @@ class AuthBoundToThisRelayTest {
     void clientSuppliedStringsAreEscapedInLogLines() {
         assertEquals("\"sub\\u000a2026-01-01 INFO forged line\"", LogSafe.quote("sub\n2026-01-01 INFO forged line"));
         assertEquals("\"" + "a".repeat(80) + "...\"", LogSafe.quote("a".repeat(500)));
+        assertEquals("peer said \\u000a2026-01-01 INFO forged \"line\"", LogSafe.line("peer said \n2026-01-01 INFO forged \"line\""));
+        assertEquals("b".repeat(300) + "...", LogSafe.line("b".repeat(500)));
     }
 }

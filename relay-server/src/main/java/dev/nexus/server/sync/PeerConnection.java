@@ -41,8 +41,8 @@ final class PeerConnection implements AutoCloseable {
     /** Messages read while waiting for an AUTH answer, handed out first by {@link #next}. */
     private final Deque<JsonNode> deferred = new ArrayDeque<>();
     private final AtomicLong bytesSent = new AtomicLong();
-    private int noticesLogged;
     private final AtomicLong bytesReceived = new AtomicLong();
+    private int noticesLogged;
     private volatile String closeReason;
     private String challenge;
     private boolean authenticated;
@@ -114,8 +114,9 @@ final class PeerConnection implements AutoCloseable {
                 challenge = m.get(1).asText();
             } else if (verb.equals("NOTICE")) {
                 // The peer's words, quoted and cut short: they cannot forge or flood log lines.
-                if (noticesLogged++ < MAX_NOTICES_LOGGED) log.info("NOTICE from {}: {}", url, dev.nexus.server.LogSafe.quote(m.path(1).asText()));
-                else log.debug("NOTICE from {}: {}", url, dev.nexus.server.LogSafe.quote(m.path(1).asText()));
+                String notice = dev.nexus.server.LogSafe.quote(m.path(1).asText());
+                if (noticesLogged++ < MAX_NOTICES_LOGGED) log.info("NOTICE from {}: {}", url, notice);
+                else log.debug("NOTICE from {}: {}", url, notice);
             } else {
                 return m;
             }
