@@ -47,6 +47,8 @@ class ServingTest {
             assertEquals(bad, relay.server().connectionsClosed(ConnectionCloses.Reason.BAD_FRAME));
             java.util.function.Supplier<List<String>> aboutTheClient = () -> lines.list.stream()
                     .filter(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.INFO))
+                    // The verify pool says its priority when its threads first run, which on a slow machine is after start returns.
+                    .filter(e -> !e.getLoggerName().equals(TwoLaneExecutor.class.getName()))
                     .map(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).toList();
             assertEquals(List.of(), aboutTheClient.get(), "no log line per connection a client spoils");
             relay.server().logRecentCloses(); // what the relay writes once a minute
