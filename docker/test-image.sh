@@ -6,7 +6,8 @@
 #   docker/test-image.sh            # after `mvn package` (uses relay-server/target/nexus.jar)
 #
 # Checks: NIP-11 over HTTP, a signed event published and read back over WebSocket (with NIP-42
-# AUTH), and that the event is still served after the container restarts on the same volume.
+# AUTH), that the event is still served after the container restarts on the same volume, and that a
+# hardened container (read-only root, /tmp a noexec tmpfs) serves with its native libraries.
 # Needs root (podman as root; apt-get installs podman, runc and debootstrap if missing).
 # The base image is cached between runs in $NEXUS_CI_CACHE (default /var/cache/nexus-ci), outside
 # the clone, and in podman's store as $BASE_TAG; delete either to rebuild it.
@@ -100,8 +101,8 @@ CONF_DIR=$(mktemp -d); chmod 755 "$CONF_DIR"
 { cat docker/nexus.toml; } | sed "s|^url = .*|url = \"ws://127.0.0.1:$PORT\"|" > "$CONF_DIR/nexus.toml"
 chmod 644 "$CONF_DIR/nexus.toml"
 grep -q "^url = \"ws://127.0.0.1:$PORT\"" "$CONF_DIR/nexus.toml" || fail "could not set url in the container's config"
-start_container() {
-  "${PODMAN[@]}" run -d --name "$CONTAINER" -p "127.0.0.1:$PORT:7777" -v "$VOLUME:/data" \
+start_container() { # extra podman run options, if any
+  "${PODMAN[@]}" run -d --name "$CONTAINER" "$@" -p "127.0.0.1:$PORT:7777" -v "$VOLUME:/data" \
     -v "$CONF_DIR/nexus.toml:/etc/nexus/nexus.toml:ro" \
     --ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc" "$IMAGE" >/dev/null \
     || fail "podman run failed"
@@ -137,5 +138,23 @@ step "event $id still served after the restart"
 # (the log is read whole first: with pipefail, grep -q closing the pipe early could fail the check)
 log=$("${PODMAN[@]}" logs "$CONTAINER" 2>&1) || fail "podman logs failed"
 grep -q 'SQLite store closed' <<< "$log" || fail "the relay did not close its store cleanly on stop"
+
+# A hardened container: the root file system read-only and /tmp a noexec tmpfs (as CIS-hardened hosts
+# mount /tmp). No loader can map a library it unpacks there; the relay unpacks them beside the store.
+"${PODMAN[@]}" rm "$CONTAINER" >/dev/null || fail "podman rm failed"
+step "run it hardened: --read-only --tmpfs /tmp:rw,noexec,nosuid,nodev"
+start_container --read-only --tmpfs /tmp:rw,noexec,nosuid,nodev
+wait_for_nip11 "$info"
+"${PODMAN[@]}" exec "$CONTAINER" grep -E '^[^ ]+ /tmp [^ ]+ [^ ]*noexec' /proc/mounts >/dev/null \
+  || fail "the container's /tmp is not mounted noexec: the run proves nothing ($("${PODMAN[@]}" exec "$CONTAINER" grep ' /tmp ' /proc/mounts))"
+probe read "ws://127.0.0.1:$PORT" "$id" || fail "event $id not served by the hardened container"
+id2=$(probe publish "ws://127.0.0.1:$PORT") || fail "publish/read round trip in the hardened container failed"
+log=$("${PODMAN[@]}" logs "$CONTAINER" 2>&1) || fail "podman logs failed"
+grep -q 'native libraries load from /data/nexus-native-' <<< "$log" || fail "the native libraries were not unpacked beside the store"
+grep -q 'listening on .*epoll transport.*verifier: libsecp256k1 (JNI)' <<< "$log" \
+  || fail "the hardened relay fell back to NIO or to the Java verifier: $(grep 'listening on' <<< "$log")"
+if grep -q ' WARN ' <<< "$log"; then fail "the hardened relay logged a warning: $(grep ' WARN ' <<< "$log" | head -3)"; fi
+step "served $id and $id2 with epoll and libsecp256k1 loaded from /data"
+"${PODMAN[@]}" stop -t 20 "$CONTAINER" >/dev/null || fail "podman stop failed"
 rm -f "$info"
 step "passed"

@@ -1,5 +1,6 @@
 package dev.nexus.server;
 
+import dev.nexus.config.NexusConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -37,10 +38,11 @@ import org.slf4j.LoggerFactory;
  * <p>A library's file is named by a hash of its content, written to a temporary name and renamed
  * into place, so relays of one version share a file and a file under its final name is whole. The
  * directory is created private (0700) and used only if it still is, and is this user's: in a shared
- * {@code /tmp}, anyone could otherwise put their own code where the relay loads it from. When any of
- * that is not possible, or a library will not load from there (a {@code noexec} mount), the relay
- * says so once and the loaders do as they did before. An operator's own choice for a loader (its
- * path or temporary-directory property) is left alone.
+ * {@code /tmp}, anyone could otherwise put their own code where the relay loads it from. Where the
+ * temporary directory cannot be used or will not map code (read-only, {@code noexec}: there the
+ * loaders' own copies fail too, and SQLite could not open at all), the same directory is made beside
+ * the store instead. When no place works, the relay says so once and the loaders do as they did
+ * before. An operator's own choice for a loader (its path or temporary-directory property) is left alone.
  */
 public final class NativeLibraries {
     private static final Logger log = LoggerFactory.getLogger(NativeLibraries.class);
@@ -64,57 +66,101 @@ public final class NativeLibraries {
     private NativeLibraries() {}
 
     /**
-     * Prepares the libraries for this process, once, before anything loads them. Any failure leaves
-     * the loaders as they were (each unpacking its own copy), with one WARN line.
+     * Prepares the libraries for this process, once, before anything loads them: in a directory of
+     * the relay's own under {@code java.io.tmpdir}, or, where that cannot be used or cannot map code
+     * (a read-only or {@code noexec} {@code /tmp}, as CIS-hardened hosts and {@code docker run
+     * --read-only --tmpfs /tmp} have it), beside the store. Netty's epoll transport is unpacked into
+     * the same directory. When no place works, the loaders are left as they were, with one WARN line.
+     *
+     * @param besideTheStore the directory that holds the store, for a file-based backend
      */
-    public static synchronized void unpackOnce() {
+    public static synchronized void unpackOnce(Optional<Path> besideTheStore) {
         if (done) return;
         done = true;
         List<Bundled> libraries = bundledForThisPlatform();
-        if (!libraries.isEmpty()) unpackAndPoint(libraries, Path.of(System.getProperty("java.io.tmpdir")));
+        if (libraries.isEmpty()) return;
+        List<Path> places = new ArrayList<>(List.of(Path.of(System.getProperty("java.io.tmpdir"))));
+        besideTheStore.ifPresent(places::add);
+        unpackAndPoint(libraries, places).ifPresent(dir -> {
+            // Netty and jffi unpack their libraries under fresh names and delete them once loaded, so
+            // they leave nothing behind; pointed here, they also load where code can be mapped.
+            if (System.getProperty("io.netty.native.workdir") == null) System.setProperty("io.netty.native.workdir", dir.toString());
+            if (System.getProperty("jffi.extract.dir") == null) System.setProperty("jffi.extract.dir", dir.toString()); // LMDB's binding
+        });
     }
 
-    /** Returns the directory the loaders were pointed at, or empty when they were left as they were. */
-    static Optional<Path> unpackAndPoint(List<Bundled> libraries, Path tmp) {
-        Path dir;
+    /** The directory that holds a file-based store ({@code [storage] path}'s parent), created if missing; none for PostgreSQL. */
+    public static Optional<Path> besideTheStore(NexusConfig.Storage storage) {
+        if (storage.backend() == NexusConfig.Backend.POSTGRES) return Optional.empty();
         try {
-            dir = privateDirectory(tmp);
-            removePartialFiles(dir);
+            Path dir = Path.of(storage.path()).toAbsolutePath().getParent();
+            if (dir == null) return Optional.empty();
+            Files.createDirectories(dir);
+            return Optional.of(dir);
         } catch (IOException | RuntimeException e) {
-            log.warn("native libraries not unpacked into a directory of the relay's own ({}): each start unpacks a copy into {}, which a killed relay leaves behind",
-                    e.getMessage(), tmp);
-            return Optional.empty();
+            return Optional.empty(); // the store's own open says why
         }
+    }
+
+    /**
+     * Tries each place in turn; returns the directory the loaders were pointed at, or empty when they
+     * were left as they were.
+     */
+    static Optional<Path> unpackAndPoint(List<Bundled> libraries, List<Path> places) {
+        List<String> refusals = new ArrayList<>();
+        for (Path place : places) {
+            Placed placed;
+            try {
+                placed = unpackInto(libraries, place);
+            } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
+                refusals.add(place + ": " + e.getMessage());
+                continue;
+            }
+            placed.files().forEach((lib, file) -> lib.pointAt().apply(file).forEach(System::setProperty));
+            if (!refusals.isEmpty()) {
+                log.info("native libraries load from {}: {} ({})", placed.dir(), placed.unpacked().isEmpty() ? "unpacked there before"
+                        : "unpacked " + String.join(", ", placed.unpacked()), "not usable: " + String.join("; ", refusals));
+            } else if (!placed.unpacked().isEmpty()) {
+                log.info("native libraries unpacked into {} ({}); relays of this version load them from there", placed.dir(), String.join(", ", placed.unpacked()));
+            }
+            return Optional.of(placed.dir());
+        }
+        log.warn("native libraries not unpacked into a directory of the relay's own ({}): each loader unpacks its own copy into {}, which a "
+                + "killed relay leaves behind, and where that directory cannot map code SQLite cannot open and signatures are checked in Java",
+                String.join("; ", refusals), places.get(0));
+        return Optional.empty();
+    }
+
+    /** What was unpacked where: the directory, each library's file, and the names written now. */
+    private record Placed(Path dir, Map<Bundled, Path> files, List<String> unpacked) {}
+
+    private static Placed unpackInto(List<Bundled> libraries, Path place) throws IOException {
+        Path dir = privateDirectory(place);
+        removePartialFiles(dir);
         List<String> unpacked = new ArrayList<>();
         Map<Bundled, Path> files = new java.util.LinkedHashMap<>();
-        try {
-            for (Bundled lib : libraries) {
-                if (lib.operatorChoseAlready()) continue;
-                Optional<Unpacked> file = unpack(lib, dir);
-                if (file.isEmpty()) continue;
-                files.put(lib, file.get().path());
-                if (file.get().fresh()) unpacked.add(file.get().path().getFileName().toString());
-            }
-            // A directory the kernel will not map code from (noexec) must not keep the loaders from
-            // falling back to copies of their own: proven by loading a library without JNI, which
-            // has nothing to initialise. Never the JNI ones: a second copy of a JNI library already
-            // loaded (in a JVM that embeds the relay) would be linked over the first one.
-            for (Map.Entry<Bundled, Path> f : files.entrySet()) {
-                if (f.getKey().loadableAsProbe()) {
+        for (Bundled lib : libraries) {
+            if (lib.operatorChoseAlready()) continue;
+            Optional<Unpacked> file = unpack(lib, dir);
+            if (file.isEmpty()) continue;
+            files.put(lib, file.get().path());
+            if (file.get().fresh()) unpacked.add(file.get().path().getFileName().toString());
+        }
+        // A directory the kernel will not map code from (noexec) must not keep the loaders from
+        // falling back to copies of their own: proven by loading a library without JNI, which has
+        // nothing to initialise. Never the JNI ones: a second copy of a JNI library already loaded
+        // (in a JVM that embeds the relay) would be linked over the first one.
+        for (Map.Entry<Bundled, Path> f : files.entrySet()) {
+            if (f.getKey().loadableAsProbe()) {
+                try {
                     System.load(f.getValue().toString());
-                    break;
+                } catch (UnsatisfiedLinkError e) {
+                    throw new IOException("a library will not load from " + dir + " (" + e.getMessage().replace(f.getValue() + ": ", "") + ")", e);
                 }
+                break;
             }
-        } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
-            log.warn("native libraries not loaded from {} ({}): each start unpacks a copy into {}, which a killed relay leaves behind",
-                    dir, e.getMessage(), tmp);
-            return Optional.empty();
         }
-        files.forEach((lib, file) -> lib.pointAt().apply(file).forEach(System::setProperty));
-        if (!unpacked.isEmpty()) {
-            log.info("native libraries unpacked into {} ({}); relays of this version load them from there", dir, String.join(", ", unpacked));
-        }
-        return Optional.of(dir);
+        return new Placed(dir, files, unpacked);
     }
 
     /** The libraries whose jars are on the class path and have a build for this machine. */

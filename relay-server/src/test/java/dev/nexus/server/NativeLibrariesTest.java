@@ -123,7 +123,7 @@ class NativeLibrariesTest {
         NativeLibraries.Bundled refused = new NativeLibraries.Bundled("not-a-library", "native-test/not-a-library.so",
                 f -> Map.of("nexus.test.second.lib", f.toString()), Set.of("nexus.test.second.lib"), true);
         try {
-            assertTrue(NativeLibraries.unpackAndPoint(List.of(fine, refused), tmp).isEmpty());
+            assertTrue(NativeLibraries.unpackAndPoint(List.of(fine, refused), List.of(tmp)).isEmpty());
             assertNull(System.getProperty("nexus.test.first.lib"), "no loader is pointed at a directory the probe could not load from");
             assertNull(System.getProperty("nexus.test.second.lib"));
         } finally {
@@ -133,18 +133,47 @@ class NativeLibrariesTest {
     }
 
     @Test
+    void whereTheTemporaryDirectoryCannotBeUsedTheLibrariesAreUnpackedBesideTheStore() throws IOException {
+        NativeLibraries.Bundled lib = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
+                f -> Map.of("nexus.test.lib", f.toString()), Set.of("nexus.test.lib"), true);
+        Path sharedTmp = Files.createDirectory(tmp.resolve("tmp"));
+        Files.setPosixFilePermissions(sharedTmp, PosixFilePermissions.fromString("rwxrwxrwx")); // and not sticky: refused
+        Path data = Files.createDirectory(tmp.resolve("data"));
+        try {
+            Path dir = NativeLibraries.unpackAndPoint(List.of(lib), List.of(sharedTmp, data)).orElseThrow();
+            assertEquals(data.resolve("nexus-native-" + myUid()), dir);
+            assertTrue(System.getProperty("nexus.test.lib").startsWith(dir.toString()), "the loader is pointed at the copy beside the store");
+            try (var files = Files.list(sharedTmp)) {
+                assertEquals(0, files.count(), "nothing left in the refused directory");
+            }
+        } finally {
+            System.clearProperty("nexus.test.lib");
+        }
+    }
+
+    @Test
+    void theStoresDirectoryIsTheParentOfItsPathAndNoneForPostgres() throws Exception {
+        dev.nexus.config.NexusConfig sqlite = dev.nexus.config.NexusConfig.parse("[storage]\npath = \"" + tmp.resolve("new/nexus.db") + "\"\n");
+        assertEquals(java.util.Optional.of(tmp.resolve("new")), NativeLibraries.besideTheStore(sqlite.storage()));
+        assertTrue(Files.isDirectory(tmp.resolve("new")), "made, as the store would make it");
+        dev.nexus.config.NexusConfig postgres = dev.nexus.config.NexusConfig.parse(
+                "[storage]\nbackend = \"postgres\"\npostgres_url = \"postgresql://nexus@127.0.0.1:5432/nexus\"\n");
+        assertEquals(java.util.Optional.empty(), NativeLibraries.besideTheStore(postgres.storage()));
+    }
+
+    @Test
     void anOperatorsOwnChoiceForALoaderIsLeftAlone() throws IOException {
         NativeLibraries.Bundled lib = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
                 f -> Map.of("nexus.test.lib", f.toString()), Set.of("nexus.test.lib", "nexus.test.tmpdir"), false);
         System.setProperty("nexus.test.tmpdir", tmp.resolve("exec").toString());
         try {
-            Path dir = NativeLibraries.unpackAndPoint(List.of(lib), tmp).orElseThrow();
+            Path dir = NativeLibraries.unpackAndPoint(List.of(lib), List.of(tmp)).orElseThrow();
             assertNull(System.getProperty("nexus.test.lib"));
             try (var files = Files.list(dir)) {
                 assertEquals(0, files.count(), "nothing unpacked for it");
             }
             System.clearProperty("nexus.test.tmpdir");
-            NativeLibraries.unpackAndPoint(List.of(lib), tmp).orElseThrow();
+            NativeLibraries.unpackAndPoint(List.of(lib), List.of(tmp)).orElseThrow();
             assertTrue(System.getProperty("nexus.test.lib").startsWith(dir.toString()), "without the choice it is pointed at the directory");
         } finally {
             System.clearProperty("nexus.test.tmpdir");

@@ -30,7 +30,6 @@ public final class AdminCli {
         // The store's INFO lines would mix with exported data and reports; warnings still show.
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.nexus")).setLevel(Level.WARN);
         logToStandardError();
-        dev.nexus.server.NativeLibraries.unpackOnce();
         CommandLine cli = new CommandLine(new AdminCli());
         cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));

@@ -2,6 +2,7 @@ package dev.nexus.server.cli;
 
 import dev.nexus.config.ConfigException;
 import dev.nexus.config.NexusConfig;
+import dev.nexus.server.NativeLibraries;
 import dev.nexus.storage.EventStore;
 import dev.nexus.storage.RetentionPolicy;
 import dev.nexus.storage.SqliteEventStore;
@@ -21,11 +22,15 @@ final class StoreOptions {
 
     /** The configuration; a bad file is a usage error (exit 2), as when the relay starts. */
     NexusConfig load(CommandSpec spec) {
+        NexusConfig config;
         try {
-            return configFile == null ? NexusConfig.defaults() : NexusConfig.load(configFile);
+            config = configFile == null ? NexusConfig.defaults() : NexusConfig.load(configFile);
         } catch (ConfigException e) {
             throw new ParameterException(spec.commandLine(), "config error: " + e.getMessage());
         }
+        // Before any command opens a store or checks a signature, as the relay does at its start.
+        NativeLibraries.unpackOnce(NativeLibraries.besideTheStore(config.storage()));
+        return config;
     }
 
     /** The retention the relay applies, so that imported or synced events expire as published ones do. */
