@@ -62,7 +62,13 @@ public final class JitWarmup {
      * not, or as soon as {@code stopRequested} says the relay is being stopped. Never throws.
      */
     public static Optional<Report> run(NexusConfig operator, BooleanSupplier stopRequested) {
-        return run(operator, Path.of(System.getProperty("java.io.tmpdir")), WarmupTraffic.STANDARD, stopRequested);
+        return run(operator, scratchParent(Path.of(System.getProperty("java.io.tmpdir")), operator), WarmupTraffic.STANDARD, stopRequested);
+    }
+
+    /** The temporary directory, or where it cannot be written (a read-only root file system) the store's directory. */
+    static Path scratchParent(Path tmp, NexusConfig operator) {
+        if (Files.isWritable(tmp)) return tmp;
+        return dev.nexus.server.NativeLibraries.besideTheStore(operator.storage()).orElse(tmp);
     }
 
     static Optional<Report> run(NexusConfig operator, Path tempParent, WarmupTraffic.Shape shape, BooleanSupplier stopRequested) {

@@ -43,6 +43,13 @@ class JitWarmupTest {
     }
 
     @Test
+    void whereTheTemporaryDirectoryCannotBeWrittenItWarmsUpBesideTheStore() throws Exception {
+        NexusConfig operator = NexusConfig.parse("[storage]\npath = \"" + dir.resolve("data").resolve("nexus.db") + "\"\n");
+        assertEquals(dir, JitWarmup.scratchParent(dir, operator));
+        assertEquals(dir.resolve("data"), JitWarmup.scratchParent(dir.resolve("not-there"), operator));
+    }
+
+    @Test
     void theThrowawayRelayListensOnLoopbackOnlyAndStoresInItsOwnFile() throws Exception {
         NexusConfig operator = NexusConfig.parse("[server]\nbind = \"0.0.0.0:7777\"\nlive_coalesce_millis = 9\n[storage]\nbackend = \"sqlite\"\npath = \"/srv/nexus.db\"\n");
         Path db = dir.resolve("a \"quoted\" dir").resolve("warmup.db");
