@@ -38,7 +38,7 @@ public final class Main {
 
     /** Returns an exit code; once the relay has started, it returns 0 after a clean stop (SIGTERM). */
     static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
-        if (args.length > 0 && AdminCli.isCommand(args[0])) return AdminCli.run(args, out, err); // it unpacks the libraries once its logging is quiet
+        if (args.length > 0 && AdminCli.isCommand(args[0])) return AdminCli.run(args, out, err); // each command unpacks the libraries once it has read its config
         Path configFile = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
