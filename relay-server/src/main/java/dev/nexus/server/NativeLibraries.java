@@ -20,7 +20,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,31 +71,36 @@ public final class NativeLibraries {
      * Prepares the libraries for this process, once, before anything loads them: in a directory of
      * the relay's own under {@code java.io.tmpdir}, or, where that cannot be used or cannot map code
      * (a read-only or {@code noexec} {@code /tmp}, as CIS-hardened hosts and {@code docker run
-     * --read-only --tmpfs /tmp} have it), beside the store. Netty's epoll transport is unpacked into
-     * the same directory. When no place works, the loaders are left as they were, with one WARN line.
+     * --read-only --tmpfs /tmp:noexec} have it), in {@code secondPlace}. Netty's epoll transport and
+     * jffi (LMDB's binding) unpack theirs into the same directory. When no place works, the loaders
+     * are left as they were, with one WARN line.
      *
-     * @param besideTheStore the directory that holds the store, for a file-based backend
+     * @param secondPlace the relay's data directory ({@link #dataDirectory}), asked for only if needed
      */
-    public static synchronized void unpackOnce(Optional<Path> besideTheStore) {
+    public static synchronized void unpackOnce(Supplier<Optional<Path>> secondPlace) {
         if (done) return;
         done = true;
         List<Bundled> libraries = bundledForThisPlatform();
         if (libraries.isEmpty()) return;
-        List<Path> places = new ArrayList<>(List.of(Path.of(System.getProperty("java.io.tmpdir"))));
-        besideTheStore.ifPresent(places::add);
-        unpackAndPoint(libraries, places).ifPresent(dir -> {
-            // Netty and jffi unpack their libraries under fresh names and delete them once loaded, so
-            // they leave nothing behind; pointed here, they also load where code can be mapped.
+        Supplier<Optional<Path>> tmp = () -> Optional.of(Path.of(System.getProperty("java.io.tmpdir")));
+        unpackAndPoint(libraries, List.of(tmp, secondPlace), NativeLibraries::load).ifPresent(dir -> {
+            // Netty and jffi unpack their libraries under fresh names and delete them once loaded;
+            // pointed here, they load where code is known to map (jffi, pointed anywhere, would
+            // no longer try the working directory when that fails).
             if (System.getProperty("io.netty.native.workdir") == null) System.setProperty("io.netty.native.workdir", dir.toString());
-            if (System.getProperty("jffi.extract.dir") == null) System.setProperty("jffi.extract.dir", dir.toString()); // LMDB's binding
+            if (System.getProperty("jffi.extract.dir") == null) System.setProperty("jffi.extract.dir", dir.toString());
         });
     }
 
-    /** The directory that holds a file-based store ({@code [storage] path}'s parent), created if missing; none for PostgreSQL. */
-    public static Optional<Path> besideTheStore(NexusConfig.Storage storage) {
-        if (storage.backend() == NexusConfig.Backend.POSTGRES) return Optional.empty();
+    /**
+     * Where the relay keeps its data: the directory of a file-based store ({@code [storage] path}'s
+     * parent, created if missing, as the store would create it), or for PostgreSQL the working
+     * directory (the container image's {@code /data}).
+     */
+    public static Optional<Path> dataDirectory(NexusConfig.Storage storage) {
         try {
-            Path dir = Path.of(storage.path()).toAbsolutePath().getParent();
+            Path dir = storage.backend() == NexusConfig.Backend.POSTGRES ? Path.of("").toAbsolutePath()
+                    : Path.of(storage.path()).toAbsolutePath().getParent();
             if (dir == null) return Optional.empty();
             Files.createDirectories(dir);
             return Optional.of(dir);
@@ -102,18 +109,26 @@ public final class NativeLibraries {
         }
     }
 
+    private static void load(Path library) {
+        System.load(library.toString());
+    }
+
     /**
      * Tries each place in turn; returns the directory the loaders were pointed at, or empty when they
-     * were left as they were.
+     * were left as they were. {@code load} loads the probe library (tests stand in for a mount).
      */
-    static Optional<Path> unpackAndPoint(List<Bundled> libraries, List<Path> places) {
+    static Optional<Path> unpackAndPoint(List<Bundled> libraries, List<Supplier<Optional<Path>>> places, Consumer<Path> load) {
         List<String> refusals = new ArrayList<>();
-        for (Path place : places) {
+        Path first = null;
+        for (Supplier<Optional<Path>> candidate : places) {
+            Optional<Path> place = candidate.get();
+            if (place.isEmpty()) continue;
+            if (first == null) first = place.get();
             Placed placed;
             try {
-                placed = unpackInto(libraries, place);
+                placed = unpackInto(libraries, place.get(), load);
             } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
-                refusals.add(place + ": " + e.getMessage());
+                refusals.add(place.get() + ": " + e.getMessage());
                 continue;
             }
             placed.files().forEach((lib, file) -> lib.pointAt().apply(file).forEach(System::setProperty));
@@ -127,38 +142,39 @@ public final class NativeLibraries {
         }
         log.warn("native libraries not unpacked into a directory of the relay's own ({}): each loader unpacks its own copy into {}, which a "
                 + "killed relay leaves behind, and where that directory cannot map code SQLite cannot open and signatures are checked in Java",
-                String.join("; ", refusals), places.get(0));
+                String.join("; ", refusals), first);
         return Optional.empty();
     }
 
-    /** What was unpacked where: the directory, each library's file, and the names written now. */
+    /** What was unpacked where: the directory, each library's file the loaders are to use, and the names written now. */
     private record Placed(Path dir, Map<Bundled, Path> files, List<String> unpacked) {}
 
-    private static Placed unpackInto(List<Bundled> libraries, Path place) throws IOException {
+    private static Placed unpackInto(List<Bundled> libraries, Path place, Consumer<Path> load) throws IOException {
         Path dir = privateDirectory(place);
-        removePartialFiles(dir);
+        removeLeftovers(dir);
         List<String> unpacked = new ArrayList<>();
         Map<Bundled, Path> files = new java.util.LinkedHashMap<>();
+        // First the probe: a directory the kernel will not map code from (noexec) must not keep the
+        // loaders from falling back to copies of their own, and should not get the other libraries
+        // written into it. A library without JNI proves it, having nothing to initialise; never a JNI
+        // one: a second copy of a JNI library already loaded (in a JVM that embeds the relay) would
+        // be linked over the first. Unpacked and loaded even when the operator chose LMDB's own path.
+        Bundled probe = libraries.stream().filter(Bundled::loadableAsProbe).findFirst()
+                .orElseThrow(() -> new IOException("no library to prove " + dir + " can map code"));
+        Unpacked probed = unpack(probe, dir).orElseThrow(() -> new IOException(probe.resource() + " is missing from the jar"));
+        if (probed.fresh()) unpacked.add(probed.path().getFileName().toString());
+        try {
+            load.accept(probed.path());
+        } catch (UnsatisfiedLinkError e) {
+            throw new IOException("a library will not load from " + dir + " (" + String.valueOf(e.getMessage()).replace(probed.path() + ": ", "") + ")", e);
+        }
+        if (!probe.operatorChoseAlready()) files.put(probe, probed.path());
         for (Bundled lib : libraries) {
-            if (lib.operatorChoseAlready()) continue;
+            if (lib == probe || lib.operatorChoseAlready()) continue;
             Optional<Unpacked> file = unpack(lib, dir);
             if (file.isEmpty()) continue;
             files.put(lib, file.get().path());
             if (file.get().fresh()) unpacked.add(file.get().path().getFileName().toString());
-        }
-        // A directory the kernel will not map code from (noexec) must not keep the loaders from
-        // falling back to copies of their own: proven by loading a library without JNI, which has
-        // nothing to initialise. Never the JNI ones: a second copy of a JNI library already loaded
-        // (in a JVM that embeds the relay) would be linked over the first one.
-        for (Map.Entry<Bundled, Path> f : files.entrySet()) {
-            if (f.getKey().loadableAsProbe()) {
-                try {
-                    System.load(f.getValue().toString());
-                } catch (UnsatisfiedLinkError e) {
-                    throw new IOException("a library will not load from " + dir + " (" + e.getMessage().replace(f.getValue() + ": ", "") + ")", e);
-                }
-                break;
-            }
         }
         return new Placed(dir, files, unpacked);
     }
@@ -226,6 +242,10 @@ public final class NativeLibraries {
         if ((parentMode & 0022) != 0 && (parentMode & 01000) == 0) {
             throw new IOException(tmp + " is writable by others and not sticky");
         }
+        // Nor may the parent's owner be someone else (a store kept in another user's directory): as
+        // its owner, they could rename our directory away and put theirs in its place.
+        int parentUid = (Integer) Files.getAttribute(tmp, "unix:uid");
+        if (parentUid != uid && parentUid != 0) throw new IOException(tmp + " belongs to uid " + parentUid + ", neither this user nor root");
         Path dir = tmp.resolve("nexus-native-" + uid);
         try {
             Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
@@ -241,14 +261,23 @@ public final class NativeLibraries {
         return dir;
     }
 
-    /** Copies a killed relay was writing when it died (they are never renamed into place). */
-    static void removePartialFiles(Path dir) throws IOException {
-        long cutoff = System.currentTimeMillis() - 60_000; // another relay may be writing one right now
+    /**
+     * What a killed relay can leave: copies it was writing (never renamed into place), and Netty's
+     * and jffi's libraries, which they delete once loaded. Only those untouched for a minute: another
+     * relay may be writing or loading one right now.
+     */
+    static void removeLeftovers(Path dir) throws IOException {
+        long cutoff = System.currentTimeMillis() - 60_000;
         try (var files = Files.list(dir)) {
-            for (Path f : files.filter(f -> f.getFileName().toString().endsWith(".partial")).toList()) {
+            for (Path f : files.filter(NativeLibraries::leftBehind).toList()) {
                 if (Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toMillis() < cutoff) Files.deleteIfExists(f);
             }
         }
+    }
+
+    private static boolean leftBehind(Path file) {
+        String name = file.getFileName().toString();
+        return name.endsWith(".partial") || (name.endsWith(".so") && (name.startsWith("libnetty_") || name.startsWith("jffi")));
     }
 
     record Unpacked(Path path, boolean fresh) {}

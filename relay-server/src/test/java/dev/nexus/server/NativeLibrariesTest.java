@@ -103,27 +103,31 @@ class NativeLibrariesTest {
     }
 
     @Test
-    void aCopyAKilledRelayWasWritingIsRemovedOnceItIsOld() throws IOException {
+    void aCopyAKilledRelayWasWritingOrLoadingIsRemovedOnceItIsOld() throws IOException {
         Path dir = NativeLibraries.privateDirectory(tmp);
         Path old = Files.writeString(dir.resolve("libsecp256k1-jni-123.partial"), "cut short");
         Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 120_000));
         Path beingWritten = Files.writeString(dir.resolve("libsqlitejdbc-456.partial"), "another relay is writing it now");
         Path library = Files.writeString(dir.resolve("libsqlitejdbc-0583f3ab98bb6ea5.so"), "a whole copy");
         Files.setLastModifiedTime(library, java.nio.file.attribute.FileTime.fromMillis(0));
-        NativeLibraries.removePartialFiles(dir);
+        Path nettyCopy = Files.writeString(dir.resolve("libnetty_transport_native_epoll_x86_648833.so"), "killed between writing and deleting it");
+        Files.setLastModifiedTime(nettyCopy, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 120_000));
+        Path jffiNow = Files.writeString(dir.resolve("jffi4242.so"), "another relay is loading it now");
+        NativeLibraries.removeLeftovers(dir);
+        assertFalse(Files.exists(nettyCopy));
+        assertTrue(Files.exists(jffiNow));
         assertFalse(Files.exists(old));
         assertTrue(Files.exists(beingWritten) && Files.exists(library));
     }
 
     @Test
     void aLibraryThatWillNotLoadFromTheDirectoryLeavesEveryLoaderAsItWas() throws IOException {
-        NativeLibraries.Bundled fine = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
-                f -> Map.of("nexus.test.first.lib", f.toString()), Set.of("nexus.test.first.lib"), false);
+        NativeLibraries.Bundled fine = sqliteStandIn("nexus.test.first.lib");
         // Stands for the probe failing as on a noexec mount: the kernel refuses to map it.
         NativeLibraries.Bundled refused = new NativeLibraries.Bundled("not-a-library", "native-test/not-a-library.so",
                 f -> Map.of("nexus.test.second.lib", f.toString()), Set.of("nexus.test.second.lib"), true);
         try {
-            assertTrue(NativeLibraries.unpackAndPoint(List.of(fine, refused), List.of(tmp)).isEmpty());
+            assertTrue(NativeLibraries.unpackAndPoint(List.of(fine, refused), places(tmp), LOAD).isEmpty());
             assertNull(System.getProperty("nexus.test.first.lib"), "no loader is pointed at a directory the probe could not load from");
             assertNull(System.getProperty("nexus.test.second.lib"));
         } finally {
@@ -133,52 +137,115 @@ class NativeLibrariesTest {
     }
 
     @Test
-    void whereTheTemporaryDirectoryCannotBeUsedTheLibrariesAreUnpackedBesideTheStore() throws IOException {
-        NativeLibraries.Bundled lib = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
-                f -> Map.of("nexus.test.lib", f.toString()), Set.of("nexus.test.lib"), true);
-        Path sharedTmp = Files.createDirectory(tmp.resolve("tmp"));
-        Files.setPosixFilePermissions(sharedTmp, PosixFilePermissions.fromString("rwxrwxrwx")); // and not sticky: refused
+    void whereTheTemporaryDirectoryWillNotMapCodeTheLibrariesAreUnpackedInTheDataDirectory() throws IOException {
+        Path noexecTmp = Files.createDirectory(tmp.resolve("tmp"));
         Path data = Files.createDirectory(tmp.resolve("data"));
+        NativeLibraries.Bundled sqlite = sqliteStandIn("nexus.test.sqlite.lib");
+        NativeLibraries.Bundled lmdb = probe("nexus.test.lmdb.lib");
         try {
-            Path dir = NativeLibraries.unpackAndPoint(List.of(lib), List.of(sharedTmp, data)).orElseThrow();
+            Path dir = NativeLibraries.unpackAndPoint(List.of(sqlite, lmdb), places(noexecTmp, data), noexecUnder(noexecTmp)).orElseThrow();
             assertEquals(data.resolve("nexus-native-" + myUid()), dir);
-            assertTrue(System.getProperty("nexus.test.lib").startsWith(dir.toString()), "the loader is pointed at the copy beside the store");
-            try (var files = Files.list(sharedTmp)) {
-                assertEquals(0, files.count(), "nothing left in the refused directory");
+            assertTrue(System.getProperty("nexus.test.sqlite.lib").startsWith(dir.toString()), "pointed at the data directory's copy");
+            assertTrue(System.getProperty("nexus.test.lmdb.lib").startsWith(dir.toString()));
+            try (var files = Files.list(noexecTmp.resolve("nexus-native-" + myUid()))) {
+                assertEquals(1, files.count(), "only the probe was written where code will not map");
             }
         } finally {
-            System.clearProperty("nexus.test.lib");
+            System.clearProperty("nexus.test.sqlite.lib");
+            System.clearProperty("nexus.test.lmdb.lib");
         }
     }
 
     @Test
-    void theStoresDirectoryIsTheParentOfItsPathAndNoneForPostgres() throws Exception {
+    void theProbeRunsEvenWhenTheOperatorChoseWhereLmdbComesFrom() throws IOException {
+        Path noexecTmp = Files.createDirectory(tmp.resolve("tmp"));
+        Path data = Files.createDirectory(tmp.resolve("data"));
+        NativeLibraries.Bundled sqlite = sqliteStandIn("nexus.test.sqlite.lib");
+        NativeLibraries.Bundled lmdb = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
+                f -> Map.of("nexus.test.lmdb.lib", f.toString()), Set.of("nexus.test.lmdb.lib", "nexus.test.lmdb.extract.dir"), true);
+        System.setProperty("nexus.test.lmdb.extract.dir", tmp.resolve("operators-choice").toString());
+        try {
+            Path dir = NativeLibraries.unpackAndPoint(List.of(sqlite, lmdb), places(noexecTmp, data), noexecUnder(noexecTmp)).orElseThrow();
+            assertTrue(dir.startsWith(data), "the noexec directory was found out without LMDB's own copy");
+            assertTrue(System.getProperty("nexus.test.sqlite.lib").startsWith(dir.toString()));
+            assertNull(System.getProperty("nexus.test.lmdb.lib"), "the operator's choice for LMDB stands");
+        } finally {
+            System.clearProperty("nexus.test.lmdb.extract.dir");
+            System.clearProperty("nexus.test.sqlite.lib");
+            System.clearProperty("nexus.test.lmdb.lib");
+        }
+    }
+
+    @Test
+    void aParentOwnedBySomeoneElseIsRefused() throws IOException {
+        Path theirs = Files.createDirectory(tmp.resolve("theirs"));
+        try {
+            Files.setOwner(theirs, tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+        } catch (IOException notRootOrNoSuchUser) {
+            Assumptions.abort("giving a directory to another user needs root and a 'nobody' user: " + notRootOrNoSuchUser);
+            return;
+        }
+        // 0755: no one else may write it, but its owner could swap our directory for theirs.
+        IOException e = assertThrows(IOException.class, () -> NativeLibraries.privateDirectory(theirs));
+        assertTrue(e.getMessage().contains("neither this user nor root"), e.getMessage());
+    }
+
+    @Test
+    void theDataDirectoryIsTheStoresOrForPostgresTheWorkingDirectory() throws Exception {
         dev.nexus.config.NexusConfig sqlite = dev.nexus.config.NexusConfig.parse("[storage]\npath = \"" + tmp.resolve("new/nexus.db") + "\"\n");
-        assertEquals(java.util.Optional.of(tmp.resolve("new")), NativeLibraries.besideTheStore(sqlite.storage()));
+        assertEquals(java.util.Optional.of(tmp.resolve("new")), NativeLibraries.dataDirectory(sqlite.storage()));
         assertTrue(Files.isDirectory(tmp.resolve("new")), "made, as the store would make it");
         dev.nexus.config.NexusConfig postgres = dev.nexus.config.NexusConfig.parse(
                 "[storage]\nbackend = \"postgres\"\npostgres_url = \"postgresql://nexus@127.0.0.1:5432/nexus\"\n");
-        assertEquals(java.util.Optional.empty(), NativeLibraries.besideTheStore(postgres.storage()));
+        assertEquals(java.util.Optional.of(Path.of("").toAbsolutePath()), NativeLibraries.dataDirectory(postgres.storage()));
     }
 
     @Test
     void anOperatorsOwnChoiceForALoaderIsLeftAlone() throws IOException {
-        NativeLibraries.Bundled lib = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
+        NativeLibraries.Bundled lib = new NativeLibraries.Bundled("libsqlitejdbc", NativeLibraries.bundledForThisPlatform().get(0).resource(),
                 f -> Map.of("nexus.test.lib", f.toString()), Set.of("nexus.test.lib", "nexus.test.tmpdir"), false);
+        NativeLibraries.Bundled lmdb = probe("nexus.test.lmdb.lib");
         System.setProperty("nexus.test.tmpdir", tmp.resolve("exec").toString());
         try {
-            Path dir = NativeLibraries.unpackAndPoint(List.of(lib), List.of(tmp)).orElseThrow();
+            Path dir = NativeLibraries.unpackAndPoint(List.of(lib, lmdb), places(tmp), LOAD).orElseThrow();
             assertNull(System.getProperty("nexus.test.lib"));
             try (var files = Files.list(dir)) {
-                assertEquals(0, files.count(), "nothing unpacked for it");
+                assertEquals(List.of(Path.of(System.getProperty("nexus.test.lmdb.lib"))), files.toList(), "nothing unpacked for it");
             }
             System.clearProperty("nexus.test.tmpdir");
-            NativeLibraries.unpackAndPoint(List.of(lib), List.of(tmp)).orElseThrow();
+            NativeLibraries.unpackAndPoint(List.of(lib, lmdb), places(tmp), LOAD).orElseThrow();
             assertTrue(System.getProperty("nexus.test.lib").startsWith(dir.toString()), "without the choice it is pointed at the directory");
         } finally {
             System.clearProperty("nexus.test.tmpdir");
             System.clearProperty("nexus.test.lib");
+            System.clearProperty("nexus.test.lmdb.lib");
         }
+    }
+
+    private static final java.util.function.Consumer<Path> LOAD = library -> System.load(library.toString());
+
+    /** Loads as the kernel would with {@code dir} mounted noexec. */
+    private static java.util.function.Consumer<Path> noexecUnder(Path dir) {
+        return library -> {
+            if (library.startsWith(dir)) throw new UnsatisfiedLinkError(library + ": " + library + ": failed to map segment from shared object");
+            System.load(library.toString());
+        };
+    }
+
+    private static List<java.util.function.Supplier<java.util.Optional<Path>>> places(Path... dirs) {
+        return java.util.Arrays.stream(dirs).map(d -> (java.util.function.Supplier<java.util.Optional<Path>>) () -> java.util.Optional.of(d)).toList();
+    }
+
+    /** SQLite's library (never loaded here: a JNI library), pointed at through a test property. */
+    private static NativeLibraries.Bundled sqliteStandIn(String property) {
+        return new NativeLibraries.Bundled("libsqlitejdbc", NativeLibraries.bundledForThisPlatform().get(0).resource(),
+                f -> Map.of(property, f.toString()), Set.of(property), false);
+    }
+
+    /** LMDB's plain C library, the probe, pointed at through a test property. */
+    private static NativeLibraries.Bundled probe(String property) {
+        return new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
+                f -> Map.of(property, f.toString()), Set.of(property), true);
     }
 
     private int myUid() throws IOException {

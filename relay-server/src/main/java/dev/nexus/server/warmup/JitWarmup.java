@@ -65,10 +65,10 @@ public final class JitWarmup {
         return run(operator, scratchParent(Path.of(System.getProperty("java.io.tmpdir")), operator), WarmupTraffic.STANDARD, stopRequested);
     }
 
-    /** The temporary directory, or where it cannot be written (a read-only root file system) the store's directory. */
+    /** The temporary directory, or where it cannot be written (a read-only root file system) the relay's data directory. */
     static Path scratchParent(Path tmp, NexusConfig operator) {
         if (Files.isWritable(tmp)) return tmp;
-        return dev.nexus.server.NativeLibraries.besideTheStore(operator.storage()).orElse(tmp);
+        return dev.nexus.server.NativeLibraries.dataDirectory(operator.storage()).orElse(tmp);
     }
 
     static Optional<Report> run(NexusConfig operator, Path tempParent, WarmupTraffic.Shape shape, BooleanSupplier stopRequested) {
