@@ -204,8 +204,10 @@ class LauncherIT {
     void anAdminCommandsWarningsGoToStandardErrorNotIntoItsReport() throws Exception {
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         int uid = (Integer) Files.getAttribute(tmp, "unix:uid");
-        Path notPrivate = Files.createDirectory(tmp.resolve("nexus-native-" + uid));
-        Files.setPosixFilePermissions(notPrivate, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx")); // refused: a WARN line
+        for (Path place : List.of(tmp, dir)) { // the temporary directory, then the data directory: both refused, a WARN line
+            Path notPrivate = Files.createDirectory(place.resolve("nexus-native-" + uid));
+            Files.setPosixFilePermissions(notPrivate, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        }
         Path cfg = dir.resolve("nexus.toml");
         Files.writeString(cfg, "[storage]\npath = \"" + dir.resolve("nexus.db") + "\"\n");
         new dev.nexus.storage.SqliteEventStore(dir.resolve("nexus.db"), "normal", 2, 256, dev.nexus.storage.RetentionPolicy.DEFAULT).close();
