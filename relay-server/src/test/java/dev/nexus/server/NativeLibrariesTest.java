@@ -54,14 +54,7 @@ class NativeLibrariesTest {
     @Test
     void anotherUsersDirectoryIsNotUsed() throws IOException {
         Path dir = Files.createDirectory(tmp.resolve("nexus-native-" + myUid()), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        UserPrincipal nobody;
-        try {
-            nobody = tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
-            Files.setOwner(dir, nobody);
-        } catch (IOException notRootOrNoSuchUser) {
-            Assumptions.abort("giving a directory to another user needs root and a 'nobody' user: " + notRootOrNoSuchUser);
-            return;
-        }
+        giveToNobody(dir);
         IOException e = assertThrows(IOException.class, () -> NativeLibraries.privateDirectory(tmp));
         assertTrue(e.getMessage().contains("belongs to nobody"), e.getMessage());
     }
@@ -178,13 +171,7 @@ class NativeLibrariesTest {
 
     @Test
     void aParentOwnedBySomeoneElseIsRefused() throws IOException {
-        Path theirs = Files.createDirectory(tmp.resolve("theirs"));
-        try {
-            Files.setOwner(theirs, tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
-        } catch (IOException notRootOrNoSuchUser) {
-            Assumptions.abort("giving a directory to another user needs root and a 'nobody' user: " + notRootOrNoSuchUser);
-            return;
-        }
+        Path theirs = giveToNobody(Files.createDirectory(tmp.resolve("theirs")));
         // 0755: no one else may write it, but its owner could swap our directory for theirs.
         IOException e = assertThrows(IOException.class, () -> NativeLibraries.privateDirectory(theirs));
         assertTrue(e.getMessage().contains("neither this user nor root"), e.getMessage());
@@ -246,6 +233,17 @@ class NativeLibrariesTest {
     private static NativeLibraries.Bundled probe(String property) {
         return new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
                 f -> Map.of(property, f.toString()), Set.of(property), true);
+    }
+
+    /** Makes {@code dir} another user's; aborts the test where that is not possible. */
+    private Path giveToNobody(Path dir) {
+        try {
+            UserPrincipal nobody = tmp.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+            Files.setOwner(dir, nobody);
+        } catch (IOException notRootOrNoSuchUser) {
+            Assumptions.abort("giving a directory to another user needs root and a 'nobody' user: " + notRootOrNoSuchUser);
+        }
+        return dir;
     }
 
     private int myUid() throws IOException {
