@@ -160,6 +160,10 @@ hardened_run() { # label, podman run options
   grep -q 'JIT warm-up: .* queries answered' <<< "$log" || fail "the hardened relay started without its JIT warm-up ($label)"
   grep -q 'launcher re-executed this process' <<< "$log" || fail "the launcher did not run the relay in its own place ($label)"
   if grep -q ' WARN ' <<< "$log"; then fail "the hardened relay logged a warning ($label): $(grep ' WARN ' <<< "$log" | head -3)"; fi
+  # No loader's copy left where it could not load (jffi's stub, the launcher's, used to stay in a noexec /tmp).
+  local left
+  left=$("${PODMAN[@]}" exec "$CONTAINER" sh -c 'ls -A /tmp /data /data/nexus-native-* 2>/dev/null' | grep -E '^(jffi|libnetty_|sqlite-)' || true)
+  [ -z "$left" ] || fail "loader copies left behind ($label): $left"
   "${PODMAN[@]}" stop -t 20 "$CONTAINER" >/dev/null || fail "podman stop failed"
   step "served $more${CONF_FILE:+ from LMDB}, warmed up, with epoll and libsecp256k1 loaded from /data ($label)"
 }

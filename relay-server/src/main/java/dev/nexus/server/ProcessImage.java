@@ -58,6 +58,13 @@ final class ProcessImage {
         // jffi would otherwise use sun.misc.Unsafe, which JDK 24+ warns about on stderr, and this
         // JVM's options cannot be chosen; its own native memory calls do the same job here.
         if (System.getProperty("jffi.unsafe.disabled") == null) System.setProperty("jffi.unsafe.disabled", "true");
+        // jffi unpacks its stub into java.io.tmpdir; where that will not map code it leaves the copy
+        // there and loads another from the working directory: one file left per start. Straight to
+        // the working directory then (named, jffi tries no other place; the relay JVM is pointed at
+        // its own directory by NativeLibraries).
+        if (System.getProperty("jffi.extract.dir") == null && MountOptions.noexec(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))) {
+            System.setProperty("jffi.extract.dir", System.getProperty("user.dir"));
+        }
         try {
             libc = LibraryLoader.create(LibC.class).failImmediately().load("c");
         } catch (Throwable e) { // UnsatisfiedLinkError, or jnr's own errors when its stub cannot load
