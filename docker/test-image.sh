@@ -161,8 +161,11 @@ hardened_run() { # label, podman run options
   grep -q 'launcher re-executed this process' <<< "$log" || fail "the launcher did not run the relay in its own place ($label)"
   if grep -q ' WARN ' <<< "$log"; then fail "the hardened relay logged a warning ($label): $(grep ' WARN ' <<< "$log" | head -3)"; fi
   # No loader's copy left where it could not load (jffi's stub, the launcher's, used to stay in a noexec /tmp).
-  local left
-  left=$("${PODMAN[@]}" exec "$CONTAINER" sh -c 'ls -A /tmp /data /data/nexus-native-* 2>/dev/null' | grep -E '^(jffi|libnetty_|sqlite-)' || true)
+  local listing left
+  listing=$("${PODMAN[@]}" exec "$CONTAINER" sh -c 'ls -A /tmp /data /data/nexus-native-* /tmp/nexus-native-* 2>/dev/null; true') \
+    || fail "cannot list the container's /tmp and /data ($label)"
+  grep -q '^nexus.db$\|^lmdb$' <<< "$listing" || fail "the listing of /data is not what it should be ($label): $listing"
+  left=$(grep -E '^(jffi|libnetty_|sqlite-|secp256k1|lmdbjava-native)' <<< "$listing" || true)
   [ -z "$left" ] || fail "loader copies left behind ($label): $left"
   "${PODMAN[@]}" stop -t 20 "$CONTAINER" >/dev/null || fail "podman stop failed"
   step "served $more${CONF_FILE:+ from LMDB}, warmed up, with epoll and libsecp256k1 loaded from /data ($label)"

@@ -61,9 +61,13 @@ final class ProcessImage {
         // jffi unpacks its stub into java.io.tmpdir; where that will not map code it leaves the copy
         // there and loads another from the working directory: one file left per start. Straight to
         // the working directory then (named, jffi tries no other place; the relay JVM is pointed at
-        // its own directory by NativeLibraries).
-        if (System.getProperty("jffi.extract.dir") == null && MountOptions.noexec(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))) {
-            System.setProperty("jffi.extract.dir", System.getProperty("user.dir"));
+        // its own directory by NativeLibraries), or, where that will not do either, not at all.
+        if (System.getProperty("jffi.extract.dir") == null && !NoexecCheck.mapsCode(java.nio.file.Path.of(System.getProperty("java.io.tmpdir")))) {
+            String workingDirectory = System.getProperty("user.dir");
+            if (!NoexecCheck.mapsCode(java.nio.file.Path.of(workingDirectory))) {
+                return "jnr-ffi's stub can be loaded from neither java.io.tmpdir nor the working directory " + workingDirectory;
+            }
+            System.setProperty("jffi.extract.dir", workingDirectory);
         }
         try {
             libc = LibraryLoader.create(LibC.class).failImmediately().load("c");
