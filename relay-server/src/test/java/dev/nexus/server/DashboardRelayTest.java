@@ -43,11 +43,15 @@ class DashboardRelayTest {
         agent.authenticate(provider, relay);
         Event paid = buyer.sign(5050, List.of(List.of("i", "what is 2+2", "text")), "");
         accepted(customer.publishAndWait(paid));
+        // The board hears of a commit after its OK, from the fan-out thread: the gaps below are
+        // timed from when it has, or a slow fan-out would shorten them.
+        awaitBoard(relay, "requests", 1);
         Thread.sleep(30);
         List<List<String>> reply = List.of(List.of("e", paid.id()), List.of("p", buyer.pubkey()));
         accepted(agent.publishAndWait(provider.sign(7000, with(reply, "status", "payment-required", List.of("amount", "1000")), "")));
         accepted(agent.publishAndWait(provider.sign(7000, with(reply, "status", "processing"), "")));
         accepted(agent.publishAndWait(provider.sign(7000, with(reply, "status", "success"), "")));
+        awaitBoard(relay, "feedback", 3);
         Thread.sleep(20);
         accepted(agent.publishAndWait(provider.sign(6050, with(reply, "request", paid.json()), "the-answer-is-four")));
 
@@ -60,6 +64,14 @@ class DashboardRelayTest {
         accepted(customer.publishAndWait(encrypted));
         accepted(customer.publishAndWait(buyer.sign(4, List.of(List.of("p", provider.pubkey())), "direct-message-ciphertext")));
         return new Flow(paid, waiting, encrypted);
+    }
+
+    private static void awaitBoard(TestRelay relay, String field, int value) throws Exception {
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (RelayClient.JSON.readTree(get("http://127.0.0.1:" + relay.port() + "/dashboard.json", "*/*").body()).get(field).asInt() < value) {
+            if (System.currentTimeMillis() > deadline) throw new AssertionError("the board never counted " + value + " " + field);
+            Thread.sleep(5);
+        }
     }
 
     @Test
