@@ -73,7 +73,7 @@ public final class Main {
         }
         Logger log = LoggerFactory.getLogger(Main.class);
         Launcher.logChoice();
-        NativeLibraries.unpackOnce(() -> NativeLibraries.dataDirectory(config.storage()));
+        NativeLibraries.unpackOnce(config.storage());
         if (configFile == null) {
             log.info("no --config given: using built-in defaults (bind {}:{}, storage {}, auth required)",
                     config.server().host(), config.server().port(), config.storage().path());

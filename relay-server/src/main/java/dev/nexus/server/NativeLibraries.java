@@ -48,7 +48,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class NativeLibraries {
     private static final Logger log = LoggerFactory.getLogger(NativeLibraries.class);
-    private static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
+    static final Set<PosixFilePermission> OWNER_ONLY = PosixFilePermissions.fromString("rwx------");
 
     /**
      * One bundled library: where its loader finds it in the jar, the properties that point the loader
@@ -71,13 +71,17 @@ public final class NativeLibraries {
      * Prepares the libraries for this process, once, before anything loads them: in a directory of
      * the relay's own under {@code java.io.tmpdir}, or, where that cannot be used or cannot map code
      * (a read-only or {@code noexec} {@code /tmp}, as CIS-hardened hosts and {@code docker run
-     * --read-only --tmpfs /tmp:noexec} have it), in {@code secondPlace}. Netty's epoll transport and
+     * --read-only --tmpfs /tmp:noexec} have it), in the relay's data directory. Netty's epoll transport and
      * jffi (LMDB's binding) unpack theirs into the same directory. When no place works, the loaders
      * are left as they were, with one WARN line.
      *
-     * @param secondPlace the relay's data directory ({@link #dataDirectory}), asked for only if needed
+     * @param storage where the relay keeps its data ({@link #dataDirectory}), the second place, looked at only if needed
      */
-    public static synchronized void unpackOnce(Supplier<Optional<Path>> secondPlace) {
+    public static void unpackOnce(NexusConfig.Storage storage) {
+        unpackOnce(() -> dataDirectory(storage));
+    }
+
+    private static synchronized void unpackOnce(Supplier<Optional<Path>> secondPlace) {
         if (done) return;
         done = true;
         List<Bundled> libraries = bundledForThisPlatform();
@@ -303,7 +307,7 @@ public final class NativeLibraries {
                 if (in == null) return Optional.empty();
                 Files.copy(in, partial, StandardCopyOption.REPLACE_EXISTING);
             }
-            Files.setPosixFilePermissions(partial, PosixFilePermissions.fromString("rwx------"));
+            Files.setPosixFilePermissions(partial, OWNER_ONLY);
             Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(partial);

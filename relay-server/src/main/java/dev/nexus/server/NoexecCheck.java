@@ -18,7 +18,7 @@ final class NoexecCheck {
     static boolean mapsCode(Path dir) {
         Path probe = null;
         try {
-            probe = Files.createTempFile(dir, "nexus-exec", ".probe", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            probe = Files.createTempFile(dir, "nexus-exec", ".probe", PosixFilePermissions.asFileAttribute(NativeLibraries.OWNER_ONLY));
             return Files.isExecutable(probe);
         } catch (IOException | RuntimeException refused) {
             return false;

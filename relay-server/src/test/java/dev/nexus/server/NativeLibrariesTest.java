@@ -131,16 +131,12 @@ class NativeLibrariesTest {
 
     @Test
     void whereTheTemporaryDirectoryWillNotMapCodeTheLibrariesAreUnpackedInTheDataDirectory() throws IOException {
-        Path noexecTmp = Files.createDirectory(tmp.resolve("tmp"));
-        Path data = Files.createDirectory(tmp.resolve("data"));
-        NativeLibraries.Bundled sqlite = sqliteStandIn("nexus.test.sqlite.lib");
-        NativeLibraries.Bundled lmdb = probe("nexus.test.lmdb.lib");
         try {
-            Path dir = NativeLibraries.unpackAndPoint(List.of(sqlite, lmdb), places(noexecTmp, data), noexecUnder(noexecTmp)).orElseThrow();
-            assertEquals(data.resolve("nexus-native-" + myUid()), dir);
+            Path dir = unpackWithANoexecTemporaryDirectory(sqliteStandIn("nexus.test.sqlite.lib"), probe("nexus.test.lmdb.lib"));
+            assertEquals(tmp.resolve("data").resolve("nexus-native-" + myUid()), dir);
             assertTrue(System.getProperty("nexus.test.sqlite.lib").startsWith(dir.toString()), "pointed at the data directory's copy");
             assertTrue(System.getProperty("nexus.test.lmdb.lib").startsWith(dir.toString()));
-            try (var files = Files.list(noexecTmp.resolve("nexus-native-" + myUid()))) {
+            try (var files = Files.list(tmp.resolve("tmp").resolve("nexus-native-" + myUid()))) {
                 assertEquals(1, files.count(), "only the probe was written where code will not map");
             }
         } finally {
@@ -151,15 +147,12 @@ class NativeLibrariesTest {
 
     @Test
     void theProbeRunsEvenWhenTheOperatorChoseWhereLmdbComesFrom() throws IOException {
-        Path noexecTmp = Files.createDirectory(tmp.resolve("tmp"));
-        Path data = Files.createDirectory(tmp.resolve("data"));
-        NativeLibraries.Bundled sqlite = sqliteStandIn("nexus.test.sqlite.lib");
         NativeLibraries.Bundled lmdb = new NativeLibraries.Bundled("liblmdb", NativeLibraries.bundledForThisPlatform().get(2).resource(),
                 f -> Map.of("nexus.test.lmdb.lib", f.toString()), Set.of("nexus.test.lmdb.lib", "nexus.test.lmdb.extract.dir"), true);
         System.setProperty("nexus.test.lmdb.extract.dir", tmp.resolve("operators-choice").toString());
         try {
-            Path dir = NativeLibraries.unpackAndPoint(List.of(sqlite, lmdb), places(noexecTmp, data), noexecUnder(noexecTmp)).orElseThrow();
-            assertTrue(dir.startsWith(data), "the noexec directory was found out without LMDB's own copy");
+            Path dir = unpackWithANoexecTemporaryDirectory(sqliteStandIn("nexus.test.sqlite.lib"), lmdb);
+            assertTrue(dir.startsWith(tmp.resolve("data")), "the noexec directory was found out without LMDB's own copy");
             assertTrue(System.getProperty("nexus.test.sqlite.lib").startsWith(dir.toString()));
             assertNull(System.getProperty("nexus.test.lmdb.lib"), "the operator's choice for LMDB stands");
         } finally {
@@ -207,6 +200,13 @@ class NativeLibrariesTest {
             System.clearProperty("nexus.test.lib");
             System.clearProperty("nexus.test.lmdb.lib");
         }
+    }
+
+    /** Unpacks with {@code tmp/tmp} as a temporary directory that will not map code and {@code tmp/data} as the data directory. */
+    private Path unpackWithANoexecTemporaryDirectory(NativeLibraries.Bundled... libraries) throws IOException {
+        Path noexecTmp = Files.createDirectory(tmp.resolve("tmp"));
+        Path data = Files.createDirectory(tmp.resolve("data"));
+        return NativeLibraries.unpackAndPoint(List.of(libraries), places(noexecTmp, data), noexecUnder(noexecTmp)).orElseThrow();
     }
 
     private static final java.util.function.Consumer<Path> LOAD = library -> System.load(library.toString());

@@ -29,7 +29,7 @@ final class StoreOptions {
             throw new ParameterException(spec.commandLine(), "config error: " + e.getMessage());
         }
         // Before any command opens a store or checks a signature, as the relay does at its start.
-        NativeLibraries.unpackOnce(() -> NativeLibraries.dataDirectory(config.storage()));
+        NativeLibraries.unpackOnce(config.storage());
         return config;
     }
 
